@@ -1,0 +1,171 @@
+/// Checks a `SyntaxTree` against the operator catalog and the data's fields before anything runs:
+/// known operators and fields, arity, argument kinds, literal windows.
+public struct Checker: Sendable {
+    /// Lower-case field names the data offers; nil accepts any field.
+    public var fields: Set<String>?
+    /// Upper-case instrument codes `ChangeInstrument` may name; nil accepts any.
+    public var instruments: Set<String>?
+
+    public init(fields: Set<String>? = nil, instruments: Set<String>? = nil) {
+        self.fields = fields.map { Set($0.map { $0.lowercased() }) }
+        self.instruments = instruments.map { Set($0.map { $0.uppercased() }) }
+    }
+
+    /// Parses and checks `text`.
+    public func check(_ text: String) throws(ExpressionError) -> Expr {
+        let tree = try Parser.parse(text)
+        do throws(ExpressionError) {
+            return try check(tree)
+        } catch {
+            throw error.with(expression: text)
+        }
+    }
+
+    /// Checks a parsed tree.
+    public func check(_ tree: SyntaxTree) throws(ExpressionError) -> Expr {
+        switch tree.kind {
+        case .number(let v, _):
+            return .constant(v)
+        case .field(let name):
+            let lower = name.lowercased()
+            if let fields, !fields.contains(lower) {
+                let known = fields.sorted()
+                throw ExpressionError(.unknownField, "unknown field $\(name); the data has \(known.map { "$" + $0 }.joined(separator: " "))",
+                                      position: tree.position, length: tree.length,
+                                      suggestion: Suggestion.closest(to: lower, in: known).map { "$" + $0 })
+            }
+            return .field(lower)
+        case .string(let s):
+            throw ExpressionError(.argument, "a string ('\(s)') can only name an instrument, as in ChangeInstrument('SH000300', $close)",
+                                  position: tree.position, length: tree.length)
+        case .call(let name):
+            return try checkCall(name, tree)
+        }
+    }
+
+    private func checkCall(_ name: String, _ tree: SyntaxTree) throws(ExpressionError) -> Expr {
+        guard let spec = OperatorCatalog.byName[name] else {
+            let suggestion = Suggestion.closest(to: name, in: OperatorCatalog.all.map(\.name))
+            throw ExpressionError(.unknownOperator, "unknown operator '\(name)'", position: tree.position,
+                                  length: tree.length, suggestion: suggestion)
+        }
+        let args = tree.arguments
+        guard args.count == spec.parameters.count else {
+            let plural = spec.parameters.count == 1 ? "" : "s"
+            throw ExpressionError(.arity, "\(name) takes \(spec.parameters.count) argument\(plural), \(spec.signature), but got \(args.count)",
+                                  position: tree.position, length: tree.length)
+        }
+        var series: [Expr] = []
+        var window: Window?
+        var shift = 0
+        var probability = 0.0
+        var instrument = ""
+        for (param, arg) in zip(spec.parameters, args) {
+            switch param {
+            case .series:
+                series.append(try check(arg))
+            case .boolean:
+                let e = try check(arg)
+                guard e.isBoolean else {
+                    throw ExpressionError(.argument, "\(name) expects a boolean (a comparison such as $close > $open, or And/Or/Not)",
+                                          position: arg.position, length: arg.length)
+                }
+                series.append(e)
+            case .window(let fractional):
+                window = try windowLiteral(arg, of: name, fractional: fractional)
+            case .shift:
+                guard case .number(let v, let isInteger) = arg.kind, isInteger, let n = Int(exactly: v) else {
+                    throw literalError(arg, "the shift of \(name) must be an integer literal, as in \(name)($close, 1)")
+                }
+                shift = n
+            case .probability:
+                guard case .number(let v, _) = arg.kind else {
+                    throw literalError(arg, "q of \(name) must be a number literal in [0, 1], as in \(name)($close, 20, 0.8)")
+                }
+                guard v >= 0 && v <= 1 else {
+                    throw ExpressionError(.argument, "q of \(name) must lie in [0, 1], got \(Format.number(v))",
+                                          position: arg.position, length: arg.length)
+                }
+                probability = v
+            case .instrument:
+                guard case .string(let code) = arg.kind else {
+                    throw literalError(arg, "\(name) takes an instrument code in quotes first, as in \(name)('SH000300', $close)")
+                }
+                let upper = code.uppercased()
+                if let instruments, !instruments.contains(upper) {
+                    throw ExpressionError(.unknownInstrument, "unknown instrument '\(code)'; available: \(instruments.sorted().prefix(20).joined(separator: ", "))",
+                                          position: arg.position, length: arg.length,
+                                          suggestion: Suggestion.closest(to: upper, in: Array(instruments)))
+                }
+                instrument = upper
+            }
+        }
+        let op: Operation
+        switch spec.family {
+        case "element-wise", "comparison", "logic":
+            if name == "If" { op = .ifThenElse }
+            else if let u = UnaryOperator(rawValue: name) { op = .unary(u) }
+            else if let b = BinaryOperator(rawValue: name) { op = .binary(b) }
+            else { throw ExpressionError(.unknownOperator, "operator '\(name)' has no implementation", position: tree.position) }
+        case "cross-section":
+            guard let c = CrossSectionOperator(rawValue: name) else {
+                throw ExpressionError(.unknownOperator, "operator '\(name)' has no implementation", position: tree.position)
+            }
+            op = .crossSection(c)
+        case "pair":
+            guard let p = PairOperator(rawValue: name), let window else {
+                throw ExpressionError(.unknownOperator, "operator '\(name)' has no implementation", position: tree.position)
+            }
+            op = .pair(p, window)
+        case "instrument":
+            op = .changeInstrument(instrument)
+        default:
+            switch name {
+            case "Ref": op = .ref(shift)
+            case "Delta":
+                guard case .rows(let n)? = window else {
+                    if case .expanding? = window { op = .delta(0); break }
+                    throw ExpressionError(.argument, "Delta needs an integer N", position: tree.position)
+                }
+                op = .delta(n)
+            case "Quantile":
+                guard let window else { throw ExpressionError(.argument, "Quantile needs a window", position: tree.position) }
+                op = .quantile(window, probability)
+            default:
+                guard let r = RollingOperator(rawValue: name), let window else {
+                    throw ExpressionError(.unknownOperator, "operator '\(name)' has no implementation", position: tree.position)
+                }
+                if r == .ema, case .expanding = window {
+                    throw ExpressionError(.argument, "EMA needs a span N ≥ 1 or an alpha 0 < N < 1; N = 0 has no meaning",
+                                          position: args[1].position, length: args[1].length)
+                }
+                op = .rolling(r, window)
+            }
+        }
+        return .apply(op, series)
+    }
+
+    private func windowLiteral(_ arg: SyntaxTree, of name: String, fractional: Bool) throws(ExpressionError) -> Window {
+        guard case .number(let v, let isInteger) = arg.kind else {
+            throw literalError(arg, "the window of \(name) must be an integer literal, as in \(name)($close, 5)")
+        }
+        if isInteger || v == v.rounded() {
+            guard let n = Int(exactly: v), n >= 0 else {
+                throw ExpressionError(.argument, "the window of \(name) must be ≥ 0 (0 means all rows so far), got \(Format.number(v))",
+                                      position: arg.position, length: arg.length)
+            }
+            guard n <= 100_000 else {
+                throw ExpressionError(.argument, "the window of \(name) is too large (\(n) rows)", position: arg.position, length: arg.length)
+            }
+            return n == 0 ? .expanding : .rows(n)
+        }
+        if fractional && v > 0 && v < 1 { return .alpha(v) }
+        let hint = fractional ? " (or 0 < N < 1 for an exponential mean)" : ""
+        throw ExpressionError(.argument, "the window of \(name) must be an integer\(hint), got \(Format.number(v))",
+                              position: arg.position, length: arg.length)
+    }
+
+    private func literalError(_ arg: SyntaxTree, _ message: String) -> ExpressionError {
+        ExpressionError(.argument, message, position: arg.position, length: arg.length)
+    }
+}

@@ -1,0 +1,108 @@
+/// A checked expression: every operator known, every argument of the right kind, windows literal.
+public indirect enum Expr: Sendable, Hashable {
+    /// A data field, lower case (`close`).
+    case field(String)
+    /// A number.
+    case constant(Double)
+    /// An operation over sub-expressions.
+    case apply(Operation, [Expr])
+
+    /// The sub-expressions.
+    public var children: [Expr] {
+        if case .apply(_, let args) = self { return args }
+        return []
+    }
+
+    /// True for expressions whose values are booleans (1/0): comparisons and logic.
+    public var isBoolean: Bool {
+        guard case .apply(let op, _) = self else { return false }
+        switch op {
+        case .unary(.not): return true
+        case .binary(let b): return b.isComparison || b == .and || b == .or
+        default: return false
+        }
+    }
+}
+
+/// The rows a rolling operator looks at.
+public enum Window: Sendable, Hashable {
+    /// The last N calendar rows (N ≥ 1).
+    case rows(Int)
+    /// Every row so far (written N = 0).
+    case expanding
+    /// Exponential weighting with this alpha (written 0 < N < 1).
+    case alpha(Double)
+
+    /// Rows the kernels scan (`Int.max` for expanding).
+    var kernelWindow: Int {
+        switch self {
+        case .rows(let n): return n
+        case .expanding, .alpha: return Int.max
+        }
+    }
+}
+
+public enum UnaryOperator: String, Sendable, Hashable, CaseIterable {
+    case abs = "Abs", sign = "Sign", log = "Log", not = "Not", neg = "Neg"
+}
+
+public enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
+    case add = "Add", sub = "Sub", mul = "Mul", div = "Div", power = "Power"
+    case greater = "Greater", less = "Less"
+    case gt = "Gt", ge = "Ge", lt = "Lt", le = "Le", eq = "Eq", ne = "Ne"
+    case and = "And", or = "Or"
+
+    var isComparison: Bool { [.gt, .ge, .lt, .le, .eq, .ne].contains(self) }
+    /// Operand order does not change any result bit (IEEE addition and multiplication commute).
+    var isCommutative: Bool { [.add, .mul, .greater, .less, .eq, .ne, .and, .or].contains(self) }
+}
+
+public enum RollingOperator: String, Sendable, Hashable, CaseIterable {
+    case mean = "Mean", sum = "Sum", std = "Std", variance = "Var", skew = "Skew", kurt = "Kurt"
+    case max = "Max", min = "Min", median = "Med", count = "Count", mad = "Mad", rank = "Rank"
+    case idxMax = "IdxMax", idxMin = "IdxMin", slope = "Slope", rsquare = "Rsquare", resi = "Resi"
+    case wma = "WMA", ema = "EMA"
+}
+
+public enum PairOperator: String, Sendable, Hashable, CaseIterable {
+    case corr = "Corr", cov = "Cov"
+}
+
+public enum CrossSectionOperator: String, Sendable, Hashable, CaseIterable {
+    case rank = "CSRank", zscore = "CSZScore", demean = "CSDemean", scale = "CSScale"
+}
+
+/// What an `Expr.apply` node computes.
+public enum Operation: Sendable, Hashable {
+    case unary(UnaryOperator)
+    case binary(BinaryOperator)
+    /// `If(cond, a, b)`.
+    case ifThenElse
+    /// `Ref(x, N)`: x N rows earlier (later when N < 0).
+    case ref(Int)
+    /// `Delta(x, N)`: x minus x N rows earlier.
+    case delta(Int)
+    case rolling(RollingOperator, Window)
+    /// `Quantile(x, N, q)`.
+    case quantile(Window, Double)
+    case pair(PairOperator, Window)
+    case crossSection(CrossSectionOperator)
+    /// `ChangeInstrument('CODE', x)`: x evaluated on another instrument.
+    case changeInstrument(String)
+
+    /// The operator's name as written in expressions.
+    public var name: String {
+        switch self {
+        case .unary(let u): return u.rawValue
+        case .binary(let b): return b.rawValue
+        case .ifThenElse: return "If"
+        case .ref: return "Ref"
+        case .delta: return "Delta"
+        case .rolling(let r, _): return r.rawValue
+        case .quantile: return "Quantile"
+        case .pair(let p, _): return p.rawValue
+        case .crossSection(let c): return c.rawValue
+        case .changeInstrument: return "ChangeInstrument"
+        }
+    }
+}

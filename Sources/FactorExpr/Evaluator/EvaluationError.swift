@@ -1,0 +1,15 @@
+/// A failure while running a plan on data.
+public enum EvaluationError: Error, CustomStringConvertible, Sendable {
+    case missingField(String, available: [String])
+    case missingInstrument(String, available: [String])
+
+    public var description: String {
+        switch self {
+        case .missingField(let f, let available):
+            return "the data has no field $\(f); it has \(available.map { "$" + $0 }.joined(separator: " "))"
+        case .missingInstrument(let code, let available):
+            let list = available.isEmpty ? "none was loaded" : "loaded: \(available.joined(separator: ", "))"
+            return "instrument \(code) named by ChangeInstrument is not in the data (\(list))"
+        }
+    }
+}

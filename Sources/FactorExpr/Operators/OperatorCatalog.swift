@@ -1,0 +1,111 @@
+/// The operators the language knows: name, arguments and a one-line meaning. The checker reads it; the
+/// semantics live with each family's evaluation code in `Evaluator/`.
+public struct OperatorSpec: Sendable {
+    /// The kind of one argument.
+    public enum Parameter: Sendable, Equatable {
+        /// Any expression or number.
+        case series
+        /// A boolean expression (comparison or logic).
+        case boolean
+        /// A window literal: integer N ≥ 1, 0 for expanding, and when `fractional`, 0 < N < 1 for exponential.
+        case window(fractional: Bool)
+        /// A signed integer literal (Ref's shift).
+        case shift
+        /// A number literal in [0, 1].
+        case probability
+        /// An instrument code as a string literal.
+        case instrument
+    }
+
+    public let name: String
+    public let parameters: [Parameter]
+    public let family: String
+    public let summary: String
+
+    /// How the call is written, e.g. `Mean(x, N)`.
+    public var signature: String {
+        let names = parameters.enumerated().map { i, p -> String in
+            switch p {
+            case .series: return parameters.filter { $0 == .series }.count > 1 ? ["x", "y", "z"][min(2, i)] : "x"
+            case .boolean: return "cond"
+            case .window: return "N"
+            case .shift: return "N"
+            case .probability: return "q"
+            case .instrument: return "'CODE'"
+            }
+        }
+        return "\(name)(\(names.joined(separator: ", ")))"
+    }
+}
+
+/// Every operator, by name (case-sensitive, like Qlib).
+public enum OperatorCatalog {
+    public static let all: [OperatorSpec] = elementWise + rolling + pair + crossSection + other
+
+    public static let byName: [String: OperatorSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    static let elementWise: [OperatorSpec] = [
+        .init(name: "Abs", parameters: [.series], family: "element-wise", summary: "absolute value"),
+        .init(name: "Sign", parameters: [.series], family: "element-wise", summary: "-1, 0 or 1; NaN stays NaN"),
+        .init(name: "Log", parameters: [.series], family: "element-wise", summary: "natural log; log(0) = -inf, log(<0) = NaN"),
+        .init(name: "Neg", parameters: [.series], family: "element-wise", summary: "negation (what unary '-' means)"),
+        .init(name: "Not", parameters: [.boolean], family: "logic", summary: "logical not of a boolean"),
+        .init(name: "Power", parameters: [.series, .series], family: "element-wise", summary: "x to the power y (infix **)"),
+        .init(name: "Add", parameters: [.series, .series], family: "element-wise", summary: "x + y"),
+        .init(name: "Sub", parameters: [.series, .series], family: "element-wise", summary: "x - y"),
+        .init(name: "Mul", parameters: [.series, .series], family: "element-wise", summary: "x * y"),
+        .init(name: "Div", parameters: [.series, .series], family: "element-wise", summary: "x / y, unguarded (x/0 = ±inf)"),
+        .init(name: "Greater", parameters: [.series, .series], family: "element-wise", summary: "element-wise max; NaN if either is NaN"),
+        .init(name: "Less", parameters: [.series, .series], family: "element-wise", summary: "element-wise min; NaN if either is NaN"),
+        .init(name: "Gt", parameters: [.series, .series], family: "comparison", summary: "x > y as 1/0 (infix >)"),
+        .init(name: "Ge", parameters: [.series, .series], family: "comparison", summary: "x >= y as 1/0 (infix >=)"),
+        .init(name: "Lt", parameters: [.series, .series], family: "comparison", summary: "x < y as 1/0 (infix <)"),
+        .init(name: "Le", parameters: [.series, .series], family: "comparison", summary: "x <= y as 1/0 (infix <=)"),
+        .init(name: "Eq", parameters: [.series, .series], family: "comparison", summary: "x == y as 1/0 (infix ==)"),
+        .init(name: "Ne", parameters: [.series, .series], family: "comparison", summary: "x != y as 1/0 (infix !=; true with NaN)"),
+        .init(name: "And", parameters: [.series, .series], family: "logic", summary: "both non-zero (infix &)"),
+        .init(name: "Or", parameters: [.series, .series], family: "logic", summary: "either non-zero (infix |)"),
+        .init(name: "If", parameters: [.series, .series, .series], family: "logic", summary: "a where cond is non-zero (NaN counts as true), else b"),
+    ]
+
+    static let rolling: [OperatorSpec] = [
+        .init(name: "Ref", parameters: [.series, .shift], family: "rolling", summary: "x N rows earlier (N < 0: later); Ref(x, 0) is x"),
+        .init(name: "Delta", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "x minus x N rows earlier"),
+        .init(name: "Mean", parameters: [.series, .window(fractional: true)], family: "rolling", summary: "mean of the window's values (0<N<1: EWM with alpha N)"),
+        .init(name: "Sum", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "sum of the window's values"),
+        .init(name: "Std", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "sample standard deviation (ddof 1)"),
+        .init(name: "Var", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "sample variance (ddof 1)"),
+        .init(name: "Skew", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "bias-corrected skewness (pandas); NaN under 3 values"),
+        .init(name: "Kurt", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "bias-corrected excess kurtosis (pandas); NaN under 4 values"),
+        .init(name: "Max", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "maximum"),
+        .init(name: "Min", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "minimum"),
+        .init(name: "Med", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "median"),
+        .init(name: "Count", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "number of non-NaN values"),
+        .init(name: "Mad", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "mean absolute deviation around the mean"),
+        .init(name: "Rank", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "percentile rank of today's value in the window (time series)"),
+        .init(name: "Quantile", parameters: [.series, .window(fractional: false), .probability], family: "rolling", summary: "linear-interpolated quantile q"),
+        .init(name: "IdxMax", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "1-based position of the max from the window's oldest row"),
+        .init(name: "IdxMin", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "1-based position of the min from the window's oldest row"),
+        .init(name: "Slope", parameters: [.series, .window(fractional: false)], family: "regression", summary: "OLS slope on row positions"),
+        .init(name: "Rsquare", parameters: [.series, .window(fractional: false)], family: "regression", summary: "R² of that regression; NaN on flat windows"),
+        .init(name: "Resi", parameters: [.series, .window(fractional: false)], family: "regression", summary: "today's residual of that regression"),
+        .init(name: "WMA", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "weighted mean, weights 1…N newest heaviest"),
+        .init(name: "EMA", parameters: [.series, .window(fractional: true)], family: "rolling", summary: "exponential mean, alpha 2/(N+1) (0<N<1: alpha N)"),
+    ]
+
+    static let pair: [OperatorSpec] = [
+        .init(name: "Corr", parameters: [.series, .series, .window(fractional: false)], family: "pair", summary: "rolling Pearson correlation; NaN on flat windows"),
+        .init(name: "Cov", parameters: [.series, .series, .window(fractional: false)], family: "pair", summary: "rolling sample covariance"),
+    ]
+
+    static let crossSection: [OperatorSpec] = [
+        .init(name: "CSRank", parameters: [.series], family: "cross-section", summary: "percentile rank across the universe's members on each date, in (0, 1]"),
+        .init(name: "CSZScore", parameters: [.series], family: "cross-section", summary: "(x - mean) / std across members on each date"),
+        .init(name: "CSDemean", parameters: [.series], family: "cross-section", summary: "x - mean across members on each date"),
+        .init(name: "CSScale", parameters: [.series], family: "cross-section", summary: "x / sum(|x|) across members on each date"),
+    ]
+
+    static let other: [OperatorSpec] = [
+        .init(name: "ChangeInstrument", parameters: [.instrument, .series], family: "instrument", summary: "x evaluated on another instrument (e.g. a benchmark index)"),
+    ]
+}
