@@ -16,7 +16,7 @@ let package = Package(
     targets: [
         .target(name: "FactorCore"),
         .target(name: "FactorData", dependencies: ["FactorCore"]),
-        .target(name: "FactorExpr", dependencies: ["FactorCore"]),
+        .target(name: "FactorExpr", dependencies: ["FactorCore", "FactorData"]),
         .executableTarget(
             name: "factorlab",
             dependencies: [

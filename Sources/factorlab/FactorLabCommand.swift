@@ -2,5 +2,9 @@ import ArgumentParser
 
 @main
 struct FactorLabCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "factorlab", abstract: "FactorLab: factor evaluation.")
+    static let configuration = CommandConfiguration(
+        commandName: "factorlab",
+        abstract: "FactorLab: compute and evaluate alpha factors written in Qlib's expression language.",
+        subcommands: [DemoCommand.self, FeaturesCommand.self, CheckCommand.self, OperatorsCommand.self, BenchCommand.self]
+    )
 }

@@ -1,0 +1,112 @@
+import FactorCore
+import FactorData
+
+/// One named expression to compute.
+public struct NamedExpression: Sendable, Equatable {
+    public var name: String
+    public var text: String
+
+    public init(name: String, text: String) {
+        self.name = name
+        self.text = text
+    }
+}
+
+/// An expression that failed to check, with its name.
+public struct NamedExpressionError: Error, CustomStringConvertible, Sendable {
+    public var name: String
+    public var error: ExpressionError
+
+    public var description: String { "expression \(name): \(error)" }
+}
+
+/// What to compute: expressions over a universe, window and frequency of a data source.
+public struct FeatureRequest: Sendable {
+    public var universe: UniverseSpec
+    public var start: Timestamp?
+    public var end: Timestamp?
+    public var frequency: Frequency?
+    public var expressions: [NamedExpression]
+    public var threads: Int
+
+    public init(universe: UniverseSpec = .all, start: Timestamp? = nil, end: Timestamp? = nil,
+                frequency: Frequency? = nil, expressions: [NamedExpression], threads: Int = Parallel.defaultThreads) {
+        self.universe = universe
+        self.start = start
+        self.end = end
+        self.frequency = frequency
+        self.expressions = expressions
+        self.threads = threads
+    }
+}
+
+/// Computed features: one panel per expression over the loaded instruments and rows, plus what selects the
+/// output rows (members of the universe, inside [start, end], inside the instrument's history).
+public struct FeatureResult: Sendable {
+    public var names: [String]
+    public var panels: [Panel]
+    public var data: MarketData
+    public var outputRows: Range<Int>
+    public var plan: Plan
+    public var warnings: [String]
+    /// Seconds spent loading data and evaluating the plan.
+    public var loadSeconds: Double
+    public var evaluateSeconds: Double
+
+    /// The (instrument, row) pairs that are output rows, instruments sorted by code, rows ascending.
+    public func outputCells() -> [(instrument: Int, row: Int)] {
+        var cells: [(Int, Int)] = []
+        let order = data.instruments.indices.sorted { data.instruments[$0] < data.instruments[$1] }
+        for i in order {
+            let span = data.spans[i]
+            for r in data.membership.rows[i] {
+                let lo = max(r.lowerBound, outputRows.lowerBound, span.lowerBound)
+                let hi = min(r.upperBound, outputRows.upperBound, span.upperBound)
+                if lo < hi { for t in lo..<hi { cells.append((i, t)) } }
+            }
+        }
+        return cells
+    }
+}
+
+/// Checks, plans, loads and evaluates a batch of expressions: the engine behind `factorlab features`.
+public enum FeatureComputation {
+    /// Checks every expression against the source's fields; the first failure is thrown with its name.
+    public static func compile(_ expressions: [NamedExpression], fields: [String]) throws(NamedExpressionError) -> Plan {
+        let checker = Checker(fields: Set(fields))
+        var named: [(name: String, expr: Expr)] = []
+        for e in expressions {
+            do {
+                named.append((e.name, try checker.check(e.text)))
+            } catch {
+                throw NamedExpressionError(name: e.name, error: error)
+            }
+        }
+        return Plan.compile(named)
+    }
+
+    /// Runs `request` on `source`.
+    public static func run(_ request: FeatureRequest, source: any MarketDataSource) throws -> FeatureResult {
+        let plan = try compile(request.expressions, fields: try source.fieldNames())
+        let clock = ContinuousClock()
+        let loadStart = clock.now
+        let loaded = try source.load(DataRequest(
+            universe: request.universe, fields: plan.fields, start: request.start, end: request.end,
+            frequency: request.frequency, lookbackRows: plan.lookback.rowsBefore,
+            lookaheadRows: plan.lookback.rowsAfter, auxiliary: plan.auxiliaryInstruments))
+        let evalStart = clock.now
+        let panels = try Evaluator(threads: request.threads).evaluate(plan, on: loaded.data)
+        let end = clock.now
+        return FeatureResult(names: request.expressions.map(\.name), panels: panels, data: loaded.data,
+                             outputRows: loaded.outputRows, plan: plan, warnings: loaded.warnings,
+                             loadSeconds: (evalStart - loadStart).seconds, evaluateSeconds: (end - evalStart).seconds)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    public var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import FactorData
+import FactorExpr
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check an expression: print its canonical form, hash, fields, operators and look-back, or the error.")
+
+    @Argument(help: "The expression, e.g. 'Mean($close, 5)/$close'.")
+    var expression: String
+
+    @Option(help: "Check field names against this data directory (otherwise any $field is accepted).")
+    var data: String?
+
+    func run() throws {
+        var fields: Set<String>?
+        if let data {
+            let location = try DataLocator.resolve(explicitPath: data, kind: nil)
+            fields = Set(try DataSources.open(directory: location.directory, kind: location.kind).fieldNames())
+        }
+        do {
+            let info = try ExpressionInfo(expression, checker: Checker(fields: fields))
+            let before = info.lookback.rowsBefore.map { "\($0) rows" } ?? "the whole history (EMA or an expanding window)"
+            print("canonical:   \(info.canonical)")
+            print("hash:        \(info.hash)")
+            print("fields:      \(info.fields.map { "$" + $0 }.joined(separator: " "))")
+            print("operators:   \(info.operators.joined(separator: " "))")
+            if !info.instruments.isEmpty { print("instruments: \(info.instruments.joined(separator: " "))") }
+            print("look-back:   \(before)")
+            if info.lookback.rowsAfter > 0 { print("look-ahead:  \(info.lookback.rowsAfter) rows (uses future values: a label, not a factor)") }
+            if info.usesCrossSection { print("cross-sectional: yes (depends on the universe)") }
+        } catch {
+            print("error: \(error)")
+            throw ExitCode(65)
+        }
+    }
+}

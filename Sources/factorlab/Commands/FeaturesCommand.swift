@@ -1,0 +1,55 @@
+import ArgumentParser
+import FactorCore
+import FactorData
+import FactorExpr
+import Foundation
+
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Compute expressions over a universe and write them as CSV (or print health statistics).",
+        discussion: """
+        Output CSV: header instrument,datetime,<names>; one row per (instrument, date) where the instrument is a
+        member of the universe on that date and the date is in [start, end]; sorted by instrument then date; an
+        empty cell for NaN, inf/-inf for infinities, shortest round-trip numbers.
+        """
+    )
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var expressionOptions: ExpressionOptions
+
+    @Option(help: "Output CSV file ('-' for stdout). Default: stdout.")
+    var out: String?
+
+    @Flag(help: "Print per-expression statistics (valid, NaN, inf, mean, std, min, max) instead of writing values.")
+    var stats = false
+
+    @Option(help: "Threads for evaluation (default: all cores, or $FACTOR_THREADS).")
+    var threads: Int?
+
+    func run() throws {
+        let source = try dataOptions.openSource()
+        let request = FeatureRequest(
+            universe: try dataOptions.universeSpec(), start: try dataOptions.startTime(), end: try dataOptions.endTime(),
+            frequency: try dataOptions.frequency(), expressions: try expressionOptions.named(),
+            threads: threads ?? Parallel.defaultThreads)
+        let result = try FeatureComputation.run(request, source: source)
+        for w in result.warnings { Terminal.info("warning: \(w)") }
+        let cells = result.outputCells().count
+        Terminal.info(String(format: "loaded %d instruments × %d rows in %.3f s; evaluated %d expressions (%d plan nodes) in %.3f s; %d output rows",
+                             result.data.instruments.count, result.data.calendar.count, result.loadSeconds,
+                             result.names.count, result.plan.operationCount, result.evaluateSeconds, cells))
+        if stats {
+            let rows = FeatureOutput.stats(result).map { s in
+                [s.name, String(s.valid), String(s.nan), String(s.inf), Terminal.number(s.mean), Terminal.number(s.std),
+                 Terminal.number(s.min), Terminal.number(s.max)]
+            }
+            print(Terminal.table(["expression", "valid", "nan", "inf", "mean", "std", "min", "max"], rows))
+            return
+        }
+        let sink = try TextSink(path: out ?? "-")
+        try FeatureOutput.writeCSV(result) { try sink.write($0) }
+        try sink.close()
+        if let out, out != "-" { Terminal.info("wrote \(cells) rows to \(out)") }
+    }
+}
