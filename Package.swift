@@ -27,6 +27,7 @@ let package = Package(
         .testTarget(name: "FactorCoreTests", dependencies: ["FactorCore"]),
         .testTarget(name: "FactorDataTests", dependencies: ["FactorCore", "FactorData"]),
         .testTarget(name: "FactorExprTests", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
     ],
     swiftLanguageModes: [.v6]
 )

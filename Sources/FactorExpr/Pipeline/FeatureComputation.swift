@@ -28,9 +28,13 @@ public struct FeatureRequest: Sendable {
     public var frequency: Frequency?
     public var expressions: [NamedExpression]
     public var threads: Int
+    /// When true, a field the data lacks reads as NaN with a warning (Qlib's behaviour) instead of being an error.
+    public var allowMissingFields: Bool
 
     public init(universe: UniverseSpec = .all, start: Timestamp? = nil, end: Timestamp? = nil,
-                frequency: Frequency? = nil, expressions: [NamedExpression], threads: Int = Parallel.defaultThreads) {
+                frequency: Frequency? = nil, expressions: [NamedExpression], threads: Int = Parallel.defaultThreads,
+                allowMissingFields: Bool = false) {
+        self.allowMissingFields = allowMissingFields
         self.universe = universe
         self.start = start
         self.end = end
@@ -53,6 +57,18 @@ public struct FeatureResult: Sendable {
     public var loadSeconds: Double
     public var evaluateSeconds: Double
 
+    public init(names: [String], panels: [Panel], data: MarketData, outputRows: Range<Int>, plan: Plan,
+                warnings: [String], loadSeconds: Double, evaluateSeconds: Double) {
+        self.names = names
+        self.panels = panels
+        self.data = data
+        self.outputRows = outputRows
+        self.plan = plan
+        self.warnings = warnings
+        self.loadSeconds = loadSeconds
+        self.evaluateSeconds = evaluateSeconds
+    }
+
     /// The (instrument, row) pairs that are output rows, instruments sorted by code, rows ascending.
     public func outputCells() -> [(instrument: Int, row: Int)] {
         var cells: [(Int, Int)] = []
@@ -72,8 +88,9 @@ public struct FeatureResult: Sendable {
 /// Checks, plans, loads and evaluates a batch of expressions: the engine behind `factorlab features`.
 public enum FeatureComputation {
     /// Checks every expression against the source's fields; the first failure is thrown with its name.
-    public static func compile(_ expressions: [NamedExpression], fields: [String]) throws(NamedExpressionError) -> Plan {
-        let checker = Checker(fields: Set(fields))
+    /// With `fields` nil any field is accepted.
+    public static func compile(_ expressions: [NamedExpression], fields: [String]?) throws(NamedExpressionError) -> Plan {
+        let checker = Checker(fields: fields.map { Set($0) })
         var named: [(name: String, expr: Expr)] = []
         for e in expressions {
             do {
@@ -87,13 +104,19 @@ public enum FeatureComputation {
 
     /// Runs `request` on `source`.
     public static func run(_ request: FeatureRequest, source: any MarketDataSource) throws -> FeatureResult {
-        let plan = try compile(request.expressions, fields: try source.fieldNames())
+        let available = try source.fieldNames()
+        let plan = try compile(request.expressions, fields: request.allowMissingFields ? nil : available)
+        let missing = plan.fields.filter { !available.contains($0) }
         let clock = ContinuousClock()
         let loadStart = clock.now
-        let loaded = try source.load(DataRequest(
-            universe: request.universe, fields: plan.fields, start: request.start, end: request.end,
+        var loaded = try source.load(DataRequest(
+            universe: request.universe, fields: plan.fields.filter { available.contains($0) }, start: request.start, end: request.end,
             frequency: request.frequency, lookbackRows: plan.lookback.rowsBefore,
             lookaheadRows: plan.lookback.rowsAfter, auxiliary: plan.auxiliaryInstruments))
+        for field in missing {
+            loaded.data.fields[field] = Panel(instrumentCount: loaded.data.instruments.count, length: loaded.data.calendar.count)
+            loaded.warnings.append("the data has no field $\(field); it reads as NaN (Qlib's behaviour for an absent field)")
+        }
         let evalStart = clock.now
         let panels = try Evaluator(threads: request.threads).evaluate(plan, on: loaded.data)
         let end = clock.now

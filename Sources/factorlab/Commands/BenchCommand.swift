@@ -27,8 +27,8 @@ struct BenchFeaturesCommand: ParsableCommand {
     @Option(help: "Comma-separated thread counts to measure.")
     var threads: String = "1,2"
 
-    @Option(help: "Repetitions per measurement (the best is reported).")
-    var repeat: Int = 3
+    @Option(name: .customLong("repeat"), help: "Repetitions per measurement (the best is reported).")
+    var repetitions: Int = 3
 
     func run() throws {
         let directory = try resolveData()
@@ -48,8 +48,9 @@ struct BenchFeaturesCommand: ParsableCommand {
         let universeSpec = try UniverseSpec(parsing: universe)
         let coldSource = try DataSources.open(directory: directory, kind: nil, cacheDirectory: cacheDir)
         let fields = try coldSource.fieldNames()
-        let plan = try FeatureComputation.compile(expressions, fields: fields)
-        let dataRequest = DataRequest(universe: universeSpec, fields: nil, lookbackRows: plan.lookback.rowsBefore,
+        let plan = try FeatureComputation.compile(expressions, fields: nil)
+        let missing = plan.fields.filter { !fields.contains($0) }
+        let dataRequest = DataRequest(universe: universeSpec, fields: plan.fields.filter { fields.contains($0) }, lookbackRows: plan.lookback.rowsBefore,
                                       lookaheadRows: plan.lookback.rowsAfter, auxiliary: plan.auxiliaryInstruments)
         let clock = ContinuousClock()
         var t0 = clock.now
@@ -57,17 +58,20 @@ struct BenchFeaturesCommand: ParsableCommand {
         let coldLoad = (clock.now - t0).seconds
         var cachedLoad = Double.infinity
         var loaded: LoadedData?
-        for _ in 0..<max(1, `repeat`) {
+        for _ in 0..<max(1, repetitions) {
             let source = try DataSources.open(directory: directory, kind: nil, cacheDirectory: cacheDir)
             t0 = clock.now
             loaded = try source.load(dataRequest)
             cachedLoad = min(cachedLoad, (clock.now - t0).seconds)
         }
         guard let loaded else { return }
-        let data = loaded.data
-        let result = FeatureResult(names: expressions.map(\.name), panels: [], data: data, outputRows: loaded.outputRows,
-                                   plan: plan, warnings: [], loadSeconds: 0, evaluateSeconds: 0)
-        let outputRows = result.outputCells().count
+        var data = loaded.data
+        for field in missing {
+            data.fields[field] = Panel(instrumentCount: data.instruments.count, length: data.calendar.count)
+            print("note: the data has no field $\(field); it reads as NaN, as in Qlib")
+        }
+        let outputRows = FeatureResult(names: expressions.map(\.name), panels: [], data: data, outputRows: loaded.outputRows,
+                                       plan: plan, warnings: [], loadSeconds: 0, evaluateSeconds: 0).outputCells().count
         let cells = Double(outputRows * expressions.count)
         print("data: \(directory)")
         print("instruments: \(data.instruments.count), calendar rows: \(data.calendar.count), output rows: \(outputRows), expressions: \(expressions.count), plan nodes: \(plan.operationCount) (after sharing)")
@@ -76,7 +80,7 @@ struct BenchFeaturesCommand: ParsableCommand {
         var oneThread: Double?
         for n in threadCounts {
             var best = Double.infinity
-            for _ in 0..<max(1, `repeat`) {
+            for _ in 0..<max(1, repetitions) {
                 t0 = clock.now
                 let panels = try Evaluator(threads: n).evaluate(plan, on: data)
                 best = min(best, (clock.now - t0).seconds)
@@ -89,7 +93,7 @@ struct BenchFeaturesCommand: ParsableCommand {
         }
         print(Terminal.table(["threads", "evaluate s", "load+evaluate s", "cells/s", "speed-up"], rows))
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         print(String(format: "peak memory (max RSS): %.0f MB", Double(usage.ru_maxrss) / 1024))
         if let one = oneThread {
             print(String(format: "vs Qlib 0.9.7 on one core (30–40 s for this work, caches off): %.0f–%.0f× faster end to end",

@@ -26,7 +26,7 @@ struct DemoCommand: ParsableCommand {
         let expressions = Alpha158.features.map { NamedExpression(name: $0.name, text: $0.expression) }
             + [NamedExpression(name: Alpha158.label.name, text: Alpha158.label.expression),
                NamedExpression(name: "CSMOM20", text: "CSRank(Ref($close, 20)/$close)"),
-               NamedExpression(name: "BETA60", text: "Cov($close/Ref($close,1)-1, ChangeInstrument('SYNIDX', $close/Ref($close,1)-1), 60)/Var(ChangeInstrument('SYNIDX', $close/Ref($close,1)-1), 60)")]
+               NamedExpression(name: "MKTBETA60", text: "Cov($close/Ref($close,1)-1, ChangeInstrument('SYNIDX', $close/Ref($close,1)-1), 60)/Var(ChangeInstrument('SYNIDX', $close/Ref($close,1)-1), 60)")]
         let request = FeatureRequest(universe: try UniverseSpec(parsing: universe), expressions: expressions)
         let result = try FeatureComputation.run(request, source: source)
         let cells = result.outputCells().count
@@ -37,7 +37,7 @@ struct DemoCommand: ParsableCommand {
         print("FactorLab demo on SYNTHETIC data (\(dir)/README.txt): universe \(universe), \(result.data.instruments.count) instruments, \(result.data.calendar.count) days")
         print(String(format: "computed %d expressions (%d shared plan nodes) in %.3f s after loading in %.3f s; %d rows written to %@\n",
                      expressions.count, result.plan.operationCount, result.evaluateSeconds, result.loadSeconds, cells, out))
-        let shown = Set(["KMID", "ROC20", "MA20", "STD20", "BETA20", "RSQR20", "QTLU20", "RANK20", "CORR20", "WVMA20", "LABEL0", "CSMOM20", "BETA60"])
+        let shown = Set(["KMID", "ROC20", "MA20", "STD20", "BETA20", "RSQR20", "QTLU20", "RANK20", "CORR20", "WVMA20", "LABEL0", "CSMOM20", "MKTBETA60"])
         let rows = FeatureOutput.stats(result).filter { shown.contains($0.name) }.map { s in
             [s.name, String(s.valid), String(s.nan), Terminal.number(s.mean), Terminal.number(s.std), Terminal.number(s.min), Terminal.number(s.max)]
         }

@@ -24,6 +24,9 @@ struct FeaturesCommand: ParsableCommand {
     @Flag(help: "Print per-expression statistics (valid, NaN, inf, mean, std, min, max) instead of writing values.")
     var stats = false
 
+    @Flag(help: "Let a field the data lacks read as NaN, with a warning (Qlib's behaviour), instead of failing.")
+    var allowMissingFields = false
+
     @Option(help: "Threads for evaluation (default: all cores, or $FACTOR_THREADS).")
     var threads: Int?
 
@@ -32,7 +35,7 @@ struct FeaturesCommand: ParsableCommand {
         let request = FeatureRequest(
             universe: try dataOptions.universeSpec(), start: try dataOptions.startTime(), end: try dataOptions.endTime(),
             frequency: try dataOptions.frequency(), expressions: try expressionOptions.named(),
-            threads: threads ?? Parallel.defaultThreads)
+            threads: threads ?? Parallel.defaultThreads, allowMissingFields: allowMissingFields)
         let result = try FeatureComputation.run(request, source: source)
         for w in result.warnings { Terminal.info("warning: \(w)") }
         let cells = result.outputCells().count

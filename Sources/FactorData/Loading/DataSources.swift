@@ -1,0 +1,16 @@
+/// Opens a data directory as the right kind of source.
+public enum DataSources {
+    /// Opens `directory` as `kind`; when `kind` is nil, as Qlib when it has a `features/` folder, else as CSV.
+    /// `cacheDirectory` is the CSV column-cache folder (see `ColumnCache.resolve`).
+    public static func open(directory: String, kind: SourceKind? = nil,
+                            cacheDirectory: String? = nil) throws -> any MarketDataSource {
+        let path = FileSystem.canonicalPath(directory)
+        guard let status = FileSystem.status(path) else { throw DataError.directoryNotFound(directory) }
+        guard status.isDirectory else { throw DataError.notADirectory(directory) }
+        let resolved = kind ?? (FileSystem.isDirectory(FileSystem.join(path, "features")) ? .qlib : .csv)
+        switch resolved {
+        case .csv: return try CSVDirectorySource(directory: path, cacheDirectory: cacheDirectory)
+        case .qlib: return try QlibDirectorySource(directory: path)
+        }
+    }
+}
