@@ -56,15 +56,21 @@ struct IndexDeque {
     init(capacity: Int) { storage = [Int](repeating: 0, count: max(1, capacity)) }
 
     var front: Int? { size == 0 ? nil : storage[head] }
-    var back: Int? { size == 0 ? nil : storage[(head + size - 1) % storage.count] }
+    var back: Int? {
+        if size == 0 { return nil }
+        let i = head + size - 1
+        return storage[i >= storage.count ? i - storage.count : i]
+    }
 
     mutating func pushBack(_ v: Int) {
-        storage[(head + size) % storage.count] = v
+        let i = head + size
+        storage[i >= storage.count ? i - storage.count : i] = v
         size += 1
     }
 
     mutating func popFront() {
-        head = (head + 1) % storage.count
+        head += 1
+        if head == storage.count { head = 0 }
         size -= 1
     }
 

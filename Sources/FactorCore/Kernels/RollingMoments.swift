@@ -34,13 +34,13 @@ public enum RollingMoments {
 }
 
 /// Sums of (v − anchor) and its square over the valid values of a window, plus counts of infinities and a
-/// run of identical values (pandas reports exactly 0 variance for a constant window).
+/// run of identical values (pandas reports exactly 0 variance for a constant window). Sums around an anchor taken
+/// from the window and rebuilt every window length keep rounding at the level of the window's own spread.
 struct MomentAccumulator {
     var anchor = 0.0
     var count = 0
     var s1 = 0.0
     var s2 = 0.0
-    var c1 = 0.0  // Kahan compensation for s1
     var posInf = 0
     var negInf = 0
     var sameRun = 0  // consecutive identical valid values ending at the newest one
@@ -62,10 +62,7 @@ struct MomentAccumulator {
             return
         }
         let d = v - anchor
-        let y = d - c1
-        let tsum = s1 + y
-        c1 = (tsum - s1) - y
-        s1 = tsum
+        s1 += d
         s2 += d * d
     }
 
@@ -79,10 +76,7 @@ struct MomentAccumulator {
             return
         }
         let d = v - anchor
-        let y = -d - c1
-        let tsum = s1 + y
-        c1 = (tsum - s1) - y
-        s1 = tsum
+        s1 -= d
         s2 -= d * d
     }
 

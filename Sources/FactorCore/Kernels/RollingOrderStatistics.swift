@@ -1,8 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Rolling median, quantile and time-series rank over one series, kept in a sorted window
-/// (binary search + move: O(log N + N) per row with a tiny constant for the windows factors use).
+/// (binary search + memmove: O(log N + N) per row with a tiny constant for the windows factors use).
+/// Several statistics of the same series and window are read off one sorted window.
 public enum RollingOrderStatistics {
     /// What to read off the sorted window.
-    public enum Statistic: Sendable {
+    public enum Statistic: Sendable, Equatable {
         /// pandas `rolling.median()`: middle value, or the mean of the two middle values.
         case median
         /// pandas `rolling.quantile(q)` with linear interpolation.
@@ -14,9 +21,18 @@ public enum RollingOrderStatistics {
 
     public static func compute(_ statistic: Statistic, _ x: UnsafeBufferPointer<Double>, window: Int,
                                into out: UnsafeMutableBufferPointer<Double>) {
+        compute([statistic], x, window: window, into: [out])
+    }
+
+    /// Computes each of `statistics` into the matching output buffer in one pass.
+    public static func compute(_ statistics: [Statistic], _ x: UnsafeBufferPointer<Double>, window: Int,
+                               into outs: [UnsafeMutableBufferPointer<Double>]) {
         let n = x.count
         guard n > 0 else { return }
-        var sorted = SortedWindow(capacity: min(n, window == Int.max ? n : window))
+        let capacity = min(n, window == Int.max ? n : window)
+        let storage = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
+        defer { storage.deallocate() }
+        var sorted = SortedWindow(base: storage)
         for t in 0..<n {
             if window != Int.max && t >= window {
                 let old = x[t - window]
@@ -24,27 +40,25 @@ public enum RollingOrderStatistics {
             }
             let v = x[t]
             if !v.isNaN { sorted.insert(v) }
-            out[t] = sorted.read(statistic, today: v)
+            for (k, statistic) in statistics.enumerated() { outs[k][t] = sorted.read(statistic, today: v) }
         }
     }
 }
 
-/// The valid values of a window in ascending order.
+/// The valid values of a window in ascending order, in caller-owned storage.
 struct SortedWindow {
-    var values: [Double]
+    let base: UnsafeMutablePointer<Double>
+    var count = 0
 
-    init(capacity: Int) {
-        values = []
-        values.reserveCapacity(capacity)
-    }
+    init(base: UnsafeMutablePointer<Double>) { self.base = base }
 
     /// First index whose value is ≥ v.
     @inline(__always)
     func lowerBound(_ v: Double) -> Int {
-        var lo = 0, hi = values.count
+        var lo = 0, hi = count
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if values[mid] < v { lo = mid + 1 } else { hi = mid }
+            if base[mid] < v { lo = mid + 1 } else { hi = mid }
         }
         return lo
     }
@@ -52,32 +66,42 @@ struct SortedWindow {
     /// First index whose value is > v.
     @inline(__always)
     func upperBound(_ v: Double) -> Int {
-        var lo = 0, hi = values.count
+        var lo = 0, hi = count
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if values[mid] <= v { lo = mid + 1 } else { hi = mid }
+            if base[mid] <= v { lo = mid + 1 } else { hi = mid }
         }
         return lo
     }
 
-    mutating func insert(_ v: Double) { values.insert(v, at: upperBound(v)) }
-
-    mutating func remove(_ v: Double) {
-        let i = lowerBound(v)
-        if i < values.count && values[i] == v { values.remove(at: i) }
+    @inline(__always)
+    mutating func insert(_ v: Double) {
+        let i = upperBound(v)
+        if i < count { memmove(base + i + 1, base + i, (count - i) * MemoryLayout<Double>.stride) }
+        base[i] = v
+        count += 1
     }
 
+    @inline(__always)
+    mutating func remove(_ v: Double) {
+        let i = lowerBound(v)
+        guard i < count && base[i] == v else { return }
+        if i < count - 1 { memmove(base + i, base + i + 1, (count - i - 1) * MemoryLayout<Double>.stride) }
+        count -= 1
+    }
+
+    @inline(__always)
     func read(_ statistic: RollingOrderStatistics.Statistic, today: Double) -> Double {
-        let c = values.count
+        let c = count
         if c == 0 { return .nan }
         switch statistic {
         case .median:
-            return c % 2 == 1 ? values[c / 2] : (values[c / 2 - 1] + values[c / 2]) / 2
+            return c % 2 == 1 ? base[c / 2] : (base[c / 2 - 1] + base[c / 2]) / 2
         case .quantile(let q):
             let position = q * Double(c - 1)
             let i = Int(position)
-            if Double(i) == position || i + 1 >= c { return values[min(i, c - 1)] }
-            let low = values[i], high = values[i + 1]
+            if Double(i) == position || i + 1 >= c { return base[min(i, c - 1)] }
+            let low = base[i], high = base[i + 1]
             return low + (high - low) * (position - Double(i))
         case .rank:
             if today.isNaN { return .nan }

@@ -48,3 +48,14 @@ public struct AuxiliarySeries: Sendable {
         self.fields = fields
     }
 }
+
+extension MarketData {
+    /// The same data restricted to the instruments at `indices`, in that order.
+    public func selectingInstruments(_ indices: [Int]) -> MarketData {
+        MarketData(instruments: indices.map { instruments[$0] }, calendar: calendar,
+                   spans: indices.map { spans[$0] },
+                   fields: fields.mapValues { $0.selectingInstruments(indices) },
+                   membership: Membership(rows: indices.map { membership.rows[$0] }, length: membership.length),
+                   auxiliary: auxiliary)
+    }
+}

@@ -65,7 +65,7 @@ public struct CSVDirectorySource: MarketDataSource {
 
     public func instrumentCodes() throws -> [String] { try table().0.codes }
 
-    /// Codes of the files in `benchmarks/`, sorted.
+    /// Codes of the files in `benchmarks/`, sorted: loadable as auxiliary series.
     public func benchmarkCodes() throws -> [String] { try CSVDirectoryLayout.scan(directory).benchmarks.map(\.code) }
 
     public func universeNames() throws -> [String] { UniverseCatalog(directory: directory).names }

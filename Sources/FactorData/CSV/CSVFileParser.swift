@@ -84,7 +84,10 @@ enum CSVFileParser {
                 throw CSVError.malformedQuote(path: path, line: line)
             }
             p = after
-            return (s + 1, q)
+            var lo = s + 1, hi = q
+            while lo < hi && (b[lo] == 32 || b[lo] == 9) { lo += 1 }
+            while hi > lo && (b[hi - 1] == 32 || b[hi - 1] == 9) { hi -= 1 }
+            return (lo, hi)
         }
         var e = s
         while e < n {
@@ -161,12 +164,15 @@ enum CSVFileParser {
         var droppedText = [Bool](repeating: false, count: fieldNames.count)
 
         // Capacity: every row but the last ends with LF, CRLF or a lone CR, so rows ≤ line ends + 1.
-        var lineEnds = 0
-        var i = p
-        while i < n {
+        var feeds = 0, returns = 0
+        for i in p..<n {
             let c = b[i]
-            if c == 10 || (c == 13 && (i + 1 == n || b[i + 1] != 10)) { lineEnds += 1 }
-            i += 1
+            feeds &+= c == 10 ? 1 : 0
+            returns &+= c == 13 ? 1 : 0
+        }
+        var lineEnds = feeds
+        if returns > 0 {  // count the CRs not followed by LF
+            for i in p..<n where b[i] == 13 && (i + 1 == n || b[i + 1] != 10) { lineEnds += 1 }
         }
         let capacity = lineEnds + 1
         let fieldCount = fieldNames.count

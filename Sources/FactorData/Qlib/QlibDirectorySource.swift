@@ -12,8 +12,7 @@ public struct QlibDirectorySource: MarketDataSource {
     public let directory: String
     public let baseFrequency: Frequency
     let store: QlibStore
-    /// Features folders that are not instruments (benchmarks, indices), sorted.
-    public let benchmarkCodes: [String]
+    private let benchmarks: [String]
 
     /// Opens `directory`: reads its calendar, lists its features folders and their fields.
     public init(directory: String) throws {
@@ -55,7 +54,7 @@ public struct QlibDirectorySource: MarketDataSource {
         }
         self.directory = path
         self.baseFrequency = frequency
-        self.benchmarkCodes = folders.keys.filter { !codes.contains($0) }.sorted()
+        self.benchmarks = folders.keys.filter { !codes.contains($0) }.sorted()
         self.store = QlibStore(directory: path, frequency: frequency,
                                calendar: MarketCalendar(times: times, frequency: frequency), codes: codes,
                                folders: folders, fieldNames: fields)
@@ -69,12 +68,15 @@ public struct QlibDirectorySource: MarketDataSource {
 
     public func instrumentCodes() throws -> [String] { store.codes }
 
+    /// Features folders that are not instruments (benchmarks, indices), sorted: loadable as auxiliary series.
+    public func benchmarkCodes() throws -> [String] { benchmarks }
+
     public func universeNames() throws -> [String] { UniverseCatalog(directory: directory).names }
 
     public func load(_ request: DataRequest) throws -> LoadedData {
         let store = self.store
         let context = DataLoader.Context(
-            store: store, catalog: UniverseCatalog(directory: directory), benchmarks: benchmarkCodes,
+            store: store, catalog: UniverseCatalog(directory: directory), benchmarks: benchmarks,
             benchmarkStore: { _ in store }, warnings: [], origin: .qlibBinary)
         return try DataLoader.load(request, context)
     }

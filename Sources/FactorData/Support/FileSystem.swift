@@ -43,7 +43,7 @@ enum FileSystem {
     /// The text of the last `errno`.
     static func errnoText() -> String { String(cString: strerror(errno)) }
 
-    /// Reads a whole file. `extraCapacity` bytes of spare capacity are reserved (not initialised).
+    /// Reads a whole file into memory.
     static func readAll(_ path: String) throws(DataError) -> [UInt8] {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw DataError.unreadable(path: path, reason: errnoText()) }

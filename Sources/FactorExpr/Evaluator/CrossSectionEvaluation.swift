@@ -13,7 +13,7 @@ extension Context {
         }
         let n = instrumentCount, length = self.length
         let mask = memberMask ?? [Bool](repeating: true, count: n * length)
-        var out = [Double](repeating: .nan, count: s.values.count)
+        var out = nanBuffer()
         let spans = s.spans
         s.values.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { o in

@@ -40,7 +40,7 @@ extension Context {
         if case .constant(let cc) = c { return ElementWise.truthy(cc) ? a : b }
         let cs = series(c)
         let spans = zip3Spans(c, a, b)
-        var out = [Double](repeating: .nan, count: instrumentCount * length)
+        var out = nanBuffer()
         for (i, span) in spans.enumerated() {
             let base = i * length
             for t in span {
@@ -65,7 +65,8 @@ extension Context {
 
     @inline(__always)
     func map(_ s: SeriesPanel, _ f: (Double) -> Double) -> SeriesPanel {
-        var out = [Double](repeating: .nan, count: s.values.count)
+        var out = buffer(outside: s.spans)
+        let length = self.length
         s.values.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { o in
                 for (i, span) in s.spans.enumerated() {
@@ -89,7 +90,8 @@ extension Context {
         case (.series(let s), .series(let r)):
             var spans = s.spans
             for i in 0..<spans.count { spans[i] = spans[i].hull(r.spans[i]) }
-            var out = [Double](repeating: .nan, count: s.values.count)
+            var out = buffer(outside: spans)
+            let length = self.length
             s.values.withUnsafeBufferPointer { x in
                 r.values.withUnsafeBufferPointer { y in
                     out.withUnsafeMutableBufferPointer { o in

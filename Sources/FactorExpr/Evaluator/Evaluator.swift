@@ -1,23 +1,163 @@
+import Dispatch
 import FactorCore
+import Foundation
 
-/// Runs a compiled `Plan` over `MarketData`, node by node, freeing each intermediate result after its last use.
+/// Outputs of a plan for one group of instruments.
+public struct EvaluatedChunk: Sendable {
+    /// Indices into the `MarketData.instruments` that was evaluated, in panel order.
+    public var instruments: [Int]
+    /// One panel per plan output, over `instruments` × the calendar.
+    public var panels: [Panel]
+}
+
+/// Time spent per operator while evaluating (summed over threads).
+public struct EvaluationProfile: Sendable {
+    public var byOperator: [String: (seconds: Double, count: Int)] = [:]
+
+    public init() {}
+
+    mutating func add(_ name: String, _ seconds: Double) {
+        let previous = byOperator[name] ?? (0, 0)
+        byOperator[name] = (previous.seconds + seconds, previous.count + 1)
+    }
+
+    mutating func merge(_ other: EvaluationProfile) {
+        for (k, v) in other.byOperator {
+            let previous = byOperator[k] ?? (0, 0)
+            byOperator[k] = (previous.seconds + v.seconds, previous.count + v.count)
+        }
+    }
+}
+
+/// Runs a compiled `Plan` over `MarketData`, node by node, reusing each intermediate buffer after its last use.
 ///
-/// Time-series nodes run in parallel across instruments, cross-sectional nodes across dates.
+/// A plan without cross-sectional nodes is evaluated in chunks of instruments small enough for every node's
+/// values to stay in cache, chunks in parallel; a cross-sectional plan needs every instrument at once and runs
+/// its nodes in parallel across instruments (time series) or dates (cross sections) instead.
 public struct Evaluator: Sendable {
     /// Threads to use (1 = single core).
     public var threads: Int
+    /// Target bytes of one node's values within a chunk.
+    public var chunkBytes: Int
 
-    public init(threads: Int = Parallel.defaultThreads) {
+    public init(threads: Int = Parallel.defaultThreads, chunkBytes: Int = 256 * 1024) {
         self.threads = max(1, threads)
+        self.chunkBytes = max(8 * 1024, chunkBytes)
     }
 
     /// The outputs of `plan` in order, each a panel over `data.instruments` × `data.calendar`.
     public func evaluate(_ plan: Plan, on data: MarketData) throws(EvaluationError) -> [Panel] {
+        var ignored: EvaluationProfile?
+        return try evaluate(plan, on: data, profile: &ignored)
+    }
+
+    /// Evaluates and, when `profile` is non-nil, adds each operator's time to it.
+    public func evaluate(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?) throws(EvaluationError) -> [Panel] {
+        let length = data.calendar.count, n = data.instruments.count
+        var outputs = plan.outputs.map { _ in [Double](repeating: .nan, count: n * length) }
+        do {
+            try forEachChunk(plan, on: data, profile: &profile) { chunk in
+                for (k, panel) in chunk.panels.enumerated() {
+                    for (local, i) in chunk.instruments.enumerated() {
+                        outputs[k].replaceSubrange((i * length)..<((i + 1) * length), with: panel.series(local))
+                    }
+                }
+            }
+        } catch let error as EvaluationError {
+            throw error
+        } catch {
+            throw .missingField("\(error)", available: [])  // unreachable: the body above does not throw
+        }
+        return outputs.map { Panel(instrumentCount: n, length: length, values: $0) }
+    }
+
+    /// Evaluates `plan` chunk by chunk and hands each chunk's outputs to `body`, in ascending order of instrument
+    /// code. Only the chunks in flight are held in memory.
+    public func forEachChunk(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?,
+                             _ body: (EvaluatedChunk) throws -> Void) throws {
+        let order = data.instruments.indices.sorted { data.instruments[$0] < data.instruments[$1] }
+        if plan.usesCrossSection || order.count <= 1 {
+            var chunkProfile: EvaluationProfile? = profile == nil ? nil : EvaluationProfile()
+            let panels = try ChunkEvaluation.run(plan, data: data, threads: threads, profile: &chunkProfile)
+            if let chunkProfile { profile?.merge(chunkProfile) }
+            try body(EvaluatedChunk(instruments: Array(data.instruments.indices), panels: panels))
+            return
+        }
+        let perChunk = max(1, chunkBytes / max(1, data.calendar.count * 8))
+        let chunks = stride(from: 0, to: order.count, by: perChunk).map { Array(order[$0..<min(order.count, $0 + perChunk)]) }
+        let wave = threads
+        let wantProfile = profile != nil
+        var start = 0
+        while start < chunks.count {
+            let batch = Array(chunks[start..<min(chunks.count, start + wave)])
+            let slots = ChunkSlots(count: batch.count)
+            DispatchQueue.concurrentPerform(iterations: batch.count) { b in
+                var chunkProfile: EvaluationProfile? = wantProfile ? EvaluationProfile() : nil
+                do throws(EvaluationError) {
+                    let slice = data.selectingInstruments(batch[b])
+                    let panels = try ChunkEvaluation.run(plan, data: slice, threads: 1, profile: &chunkProfile)
+                    slots.set(b, .success((EvaluatedChunk(instruments: batch[b], panels: panels), chunkProfile)))
+                } catch {
+                    slots.set(b, .failure(error))
+                }
+            }
+            for b in 0..<batch.count {
+                switch slots.get(b) {
+                case .success(let (chunk, chunkProfile))?:
+                    if let chunkProfile { profile?.merge(chunkProfile) }
+                    try body(chunk)
+                case .failure(let error)?:
+                    throw error
+                case nil:
+                    break
+                }
+            }
+            start += wave
+        }
+    }
+}
+
+/// Results of the chunks of one parallel wave.
+private final class ChunkSlots: @unchecked Sendable {
+    private var slots: [Result<(EvaluatedChunk, EvaluationProfile?), EvaluationError>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ value: Result<(EvaluatedChunk, EvaluationProfile?), EvaluationError>) {
+        lock.lock(); slots[i] = value; lock.unlock()
+    }
+
+    func get(_ i: Int) -> Result<(EvaluatedChunk, EvaluationProfile?), EvaluationError>? {
+        lock.lock(); defer { lock.unlock() }
+        return slots[i]
+    }
+}
+
+/// Evaluation of a whole plan on one `MarketData` (all its instruments at once).
+enum ChunkEvaluation {
+    static func run(_ plan: Plan, data: MarketData, threads: Int,
+                    profile: inout EvaluationProfile?) throws(EvaluationError) -> [Panel] {
+        let clock = ContinuousClock()
         let context = Context(data: data, threads: threads,
                               memberMask: plan.usesCrossSection ? data.membership.denseMask() : nil)
         var values = [NodeValue?](repeating: nil, count: plan.nodes.count)
+        let orderGroups = OrderStatisticGroups(plan)
         for (k, node) in plan.nodes.enumerated() {
+            if values[k] != nil { continue }  // computed with an earlier node of its order-statistic group
             let result: NodeValue
+            let started = profile == nil ? nil : clock.now
+            if let group = orderGroups.members[k], let input = values[node.inputs[0]] {
+                let panels = context.orderStatistics(group.map(\.statistic), context.series(input), window: group[0].window)
+                for (member, panel) in zip(group, panels) where member.node != k { values[member.node] = .series(panel) }
+                values[k] = .series(panels[0])
+                if let started { profile?.add(node.profileName, (clock.now - started).seconds) }
+                for input in node.inputs where plan.nodes[input].lastUse == k {
+                    if case .series(let s)? = values[input], !node.isField(plan, input) { context.pool.give(s.values) }
+                    values[input] = nil
+                }
+                continue
+            }
             switch node.kind {
             case .field(let name):
                 guard let panel = data.fields[name] else {
@@ -37,7 +177,13 @@ public struct Evaluator: Sendable {
                 result = context.apply(op, inputs)
             }
             values[k] = result
-            for input in node.inputs where plan.nodes[input].lastUse == k { values[input] = nil }
+            if let started {
+                profile?.add(node.profileName, (clock.now - started).seconds)
+            }
+            for input in node.inputs where plan.nodes[input].lastUse == k {
+                if case .series(let s)? = values[input], !node.isField(plan, input) { context.pool.give(s.values) }
+                values[input] = nil
+            }
         }
         return plan.outputs.map { output in
             switch values[output.node] {
@@ -53,7 +199,7 @@ public struct Evaluator: Sendable {
     }
 
     /// Evaluates the inner plan on one other instrument and lays its series on every instrument.
-    private func otherInstrument(_ code: String, _ inner: Plan, _ context: Context) throws(EvaluationError) -> NodeValue {
+    private static func otherInstrument(_ code: String, _ inner: Plan, _ context: Context) throws(EvaluationError) -> NodeValue {
         let data = context.data
         let length = data.calendar.count
         var fields: [String: Panel] = [:]
@@ -70,7 +216,8 @@ public struct Evaluator: Sendable {
             throw .missingInstrument(code, available: data.auxiliary.keys.sorted())
         }
         let single = MarketData(instruments: [code], calendar: data.calendar, spans: [span], fields: fields)
-        let series = try Evaluator(threads: 1).evaluate(inner, on: single)[0].values
+        var ignored: EvaluationProfile?
+        let series = try run(inner, data: single, threads: 1, profile: &ignored)[0].values
         var out = [Double]()
         out.reserveCapacity(data.instruments.count * length)
         for _ in data.instruments { out.append(contentsOf: series) }
@@ -78,18 +225,116 @@ public struct Evaluator: Sendable {
     }
 }
 
-/// What every node computation needs: the data, the thread count and the membership mask.
-struct Context: Sendable {
+/// Rolling median, quantile and rank nodes over the same input and window: one sorted window serves them all.
+struct OrderStatisticGroups {
+    struct Member {
+        var node: Int
+        var statistic: RollingOrderStatistics.Statistic
+        var window: Int
+    }
+
+    /// For the first node of each group, every member in plan order (itself first).
+    var members: [Int: [Member]] = [:]
+
+    init(_ plan: Plan) {
+        var byKey: [String: [Member]] = [:]
+        var keys: [String] = []
+        for (k, node) in plan.nodes.enumerated() {
+            guard case .operation(let op) = node.kind else { continue }
+            let member: Member
+            switch op {
+            case .quantile(let w, let q): member = Member(node: k, statistic: .quantile(q), window: w.kernelWindow)
+            case .rolling(.median, let w): member = Member(node: k, statistic: .median, window: w.kernelWindow)
+            case .rolling(.rank, let w): member = Member(node: k, statistic: .rank, window: w.kernelWindow)
+            default: continue
+            }
+            let key = "\(node.inputs[0])/\(member.window)"
+            if byKey[key] == nil { keys.append(key) }
+            byKey[key, default: []].append(member)
+        }
+        for key in keys {
+            if let group = byKey[key], group.count > 1 { members[group[0].node] = group }
+        }
+    }
+}
+
+extension Plan.Node {
+    var profileName: String {
+        switch kind {
+        case .operation(let op): return op.name
+        case .otherInstrument: return "ChangeInstrument"
+        case .field: return "$field"
+        case .constant: return "constant"
+        }
+    }
+
+    /// Whether node `index` of `plan` is a field (whose storage belongs to the data, not to the pool).
+    func isField(_ plan: Plan, _ index: Int) -> Bool {
+        if case .field = plan.nodes[index].kind { return true }
+        return false
+    }
+}
+
+/// Reusable value buffers of one panel size: reusing memory that is already mapped avoids a page fault per page
+/// of every intermediate result.
+final class BufferPool {
+    private var free: [[Double]] = []
+    let count: Int
+
+    init(count: Int) { self.count = count }
+
+    /// A buffer of `count` elements with unspecified contents.
+    func take() -> [Double] {
+        if let b = free.popLast() { return b }
+        return [Double](repeating: .nan, count: count)
+    }
+
+    func give(_ buffer: [Double]) {
+        if buffer.count == count && free.count < 64 { free.append(buffer) }
+    }
+}
+
+/// What every node computation needs: the data, the thread count, the membership mask and the buffer pool.
+final class Context {
     let data: MarketData
     let threads: Int
     let memberMask: [Bool]?
+    let pool: BufferPool
+
+    init(data: MarketData, threads: Int, memberMask: [Bool]?) {
+        self.data = data
+        self.threads = threads
+        self.memberMask = memberMask
+        self.pool = BufferPool(count: data.instruments.count * data.calendar.count)
+    }
 
     var instrumentCount: Int { data.instruments.count }
     var length: Int { data.calendar.count }
 
+    /// A pooled buffer whose rows outside `spans` are NaN (rows inside are for the caller to fill).
+    func buffer(outside spans: [Range<Int>]) -> [Double] {
+        var out = pool.take()
+        let length = self.length
+        out.withUnsafeMutableBufferPointer { o in
+            for (i, span) in spans.enumerated() {
+                let base = i * length
+                for t in 0..<span.lowerBound { o[base + t] = .nan }
+                for t in span.upperBound..<length { o[base + t] = .nan }
+            }
+        }
+        return out
+    }
+
+    /// A pooled buffer filled with NaN.
+    func nanBuffer() -> [Double] {
+        var out = pool.take()
+        out.withUnsafeMutableBufferPointer { o in o.initialize(repeating: .nan) }
+        return out
+    }
+
     /// A number laid on every instrument's span.
     func materialize(_ c: Double) -> SeriesPanel {
-        var values = [Double](repeating: .nan, count: instrumentCount * length)
+        var values = buffer(outside: data.spans)
         for (i, span) in data.spans.enumerated() {
             for t in span { values[i * length + t] = c }
         }

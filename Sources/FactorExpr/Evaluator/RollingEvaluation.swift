@@ -44,7 +44,7 @@ extension Context {
         for i in 0..<spans.count { spans[i] = spans[i].hull(b.spans[i]) }
         let statistic: RollingPair.Statistic = op == .corr ? .correlation : .covariance
         let w = window.kernelWindow
-        var out = [Double](repeating: .nan, count: a.values.count)
+        var out = buffer(outside: spans)
         let length = self.length
         a.values.withUnsafeBufferPointer { xa in
             b.values.withUnsafeBufferPointer { xb in
@@ -72,22 +72,59 @@ extension Context {
 
     /// `Ref` (x N rows earlier; later for N < 0) or `Delta` (x minus that), within each instrument's span.
     func shift(_ s: SeriesPanel, by n: Int, difference: Bool) -> SeriesPanel {
-        var out = [Double](repeating: .nan, count: s.values.count)
-        for (i, span) in s.spans.enumerated() {
-            let base = i * length
-            for t in span {
-                let source = t - n
-                guard span.contains(source) else { continue }
-                out[base + t] = difference ? s.values[base + t] - s.values[base + source] : s.values[base + source]
+        var out = buffer(outside: s.spans)
+        let length = self.length
+        s.values.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { o in
+                for (i, span) in s.spans.enumerated() {
+                    let base = i * length
+                    for t in span {
+                        let source = t - n
+                        if source < span.lowerBound || source >= span.upperBound {
+                            o[base + t] = .nan
+                        } else {
+                            o[base + t] = difference ? x[base + t] - x[base + source] : x[base + source]
+                        }
+                    }
+                }
             }
         }
         return SeriesPanel(values: out, spans: s.spans, length: length)
     }
 
+    /// Several order statistics of one series and window, from one sorted window per instrument.
+    func orderStatistics(_ statistics: [RollingOrderStatistics.Statistic], _ s: SeriesPanel, window: Int) -> [SeriesPanel] {
+        let length = self.length, count = s.values.count, k = statistics.count
+        let spans = s.spans
+        // One scratch block holds every statistic's panel while the kernels write into it.
+        let block = UnsafeMutablePointer<Double>.allocate(capacity: count * k)
+        defer { block.deallocate() }
+        block.initialize(repeating: .nan, count: count * k)
+        let shared = SharedPointer(base: block)
+        s.values.withUnsafeBufferPointer { x in
+            let px = SharedReadPointer(base: x.baseAddress!)
+            Parallel.forEach(spans.count, threads: threads) { range in
+                for i in range {
+                    let span = spans[i]
+                    if span.isEmpty { continue }
+                    let start = i * length + span.lowerBound
+                    RollingOrderStatistics.compute(statistics, UnsafeBufferPointer(start: px.base + start, count: span.count),
+                                                   window: window,
+                                                   into: (0..<k).map { UnsafeMutableBufferPointer(start: shared.base + $0 * count + start, count: span.count) })
+                }
+            }
+        }
+        return (0..<k).map { j in
+            var out = pool.take()
+            out.withUnsafeMutableBufferPointer { o in o.baseAddress!.update(from: block + j * count, count: count) }
+            return SeriesPanel(values: out, spans: spans, length: length)
+        }
+    }
+
     /// Runs a one-series kernel over every instrument's span, in parallel.
     func perInstrument(_ s: SeriesPanel,
                        _ kernel: @escaping @Sendable (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void) -> SeriesPanel {
-        var out = [Double](repeating: .nan, count: s.values.count)
+        var out = buffer(outside: s.spans)
         let length = self.length
         let spans = s.spans
         s.values.withUnsafeBufferPointer { x in
