@@ -47,30 +47,33 @@ public enum RollingExtremes {
     }
 }
 
-/// A fixed-capacity ring buffer of indices used as a deque.
-struct IndexDeque {
-    private var storage: [Int]
+/// A fixed-capacity ring buffer of indices used as a deque (power-of-two capacity, masked indices).
+struct IndexDeque: ~Copyable {
+    private let storage: UnsafeMutablePointer<Int>
+    private let mask: Int
     private var head = 0
     private var size = 0
 
-    init(capacity: Int) { storage = [Int](repeating: 0, count: max(1, capacity)) }
-
-    var front: Int? { size == 0 ? nil : storage[head] }
-    var back: Int? {
-        if size == 0 { return nil }
-        let i = head + size - 1
-        return storage[i >= storage.count ? i - storage.count : i]
+    init(capacity: Int) {
+        var c = 1
+        while c < capacity { c <<= 1 }
+        storage = .allocate(capacity: c)
+        mask = c - 1
     }
 
+    deinit { storage.deallocate() }
+
+    var isEmpty: Bool { size == 0 }
+    var front: Int? { size == 0 ? nil : storage[head] }
+    var back: Int? { size == 0 ? nil : storage[(head + size - 1) & mask] }
+
     mutating func pushBack(_ v: Int) {
-        let i = head + size
-        storage[i >= storage.count ? i - storage.count : i] = v
+        storage[(head + size) & mask] = v
         size += 1
     }
 
     mutating func popFront() {
-        head += 1
-        if head == storage.count { head = 0 }
+        head = (head + 1) & mask
         size -= 1
     }
 

@@ -1,11 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Rolling median, quantile and time-series rank over one series, kept in a sorted window
-/// (binary search + memmove: O(log N + N) per row with a tiny constant for the windows factors use).
+/// (binary search + shift: O(log N + N) per row with a tiny constant for the windows factors use).
 /// Several statistics of the same series and window are read off one sorted window.
 public enum RollingOrderStatistics {
     /// What to read off the sorted window.
@@ -33,14 +27,37 @@ public enum RollingOrderStatistics {
         let storage = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
         defer { storage.deallocate() }
         var sorted = SortedWindow(base: storage)
-        for t in 0..<n {
-            if window != Int.max && t >= window {
-                let old = x[t - window]
-                if !old.isNaN { sorted.remove(old) }
+        // Flattened reads: kind 0 median, 1 quantile (with q), 2 rank.
+        let kinds = statistics.map { s -> (Int, Double) in
+            switch s {
+            case .median: return (0, 0)
+            case .quantile(let q): return (1, q)
+            case .rank: return (2, 0)
             }
-            let v = x[t]
-            if !v.isNaN { sorted.insert(v) }
-            for (k, statistic) in statistics.enumerated() { outs[k][t] = sorted.read(statistic, today: v) }
+        }
+        let targets = outs.map { $0.baseAddress! }
+        kinds.withUnsafeBufferPointer { kinds in
+            targets.withUnsafeBufferPointer { targets in
+                for t in 0..<n {
+                    if window != Int.max && t >= window {
+                        let old = x[t - window]
+                        if !old.isNaN { sorted.remove(old) }
+                    }
+                    let v = x[t]
+                    var rank = Double.nan
+                    if !v.isNaN {
+                        // Average rank of today's value from where it was inserted: ties sit just before it.
+                        let i = sorted.insert(v)
+                        var low = i
+                        while low > 0 && storage[low - 1] == v { low -= 1 }
+                        rank = (Double(low + 1 + i + 1) / 2) / Double(sorted.count)
+                    }
+                    for k in 0..<kinds.count {
+                        let (kind, q) = kinds[k]
+                        targets[k][t] = kind == 2 ? rank : (kind == 0 ? sorted.median() : sorted.quantile(q))
+                    }
+                }
+            }
         }
     }
 }
@@ -52,61 +69,78 @@ struct SortedWindow {
 
     init(base: UnsafeMutablePointer<Double>) { self.base = base }
 
-    /// First index whose value is ≥ v.
+    /// First index whose value is ≥ v. Small windows count instead of searching: the comparisons of a binary
+    /// search are unpredictable, a counting loop is branch-free and vectorises.
     @inline(__always)
     func lowerBound(_ v: Double) -> Int {
-        var lo = 0, hi = count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if base[mid] < v { lo = mid + 1 } else { hi = mid }
+        if count <= 96 {
+            var n = 0, j = 0
+            while j < count { n &+= Int(unsafeBitCast(base[j] < v, to: UInt8.self)); j &+= 1 }
+            return n
         }
-        return lo
+        var first = 0, length = count
+        while length > 1 {
+            let half = length >> 1
+            first = base[first + half - 1] < v ? first + half : first
+            length -= half
+        }
+        return base[first] < v ? first + 1 : first
     }
 
     /// First index whose value is > v.
     @inline(__always)
     func upperBound(_ v: Double) -> Int {
-        var lo = 0, hi = count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if base[mid] <= v { lo = mid + 1 } else { hi = mid }
+        if count <= 96 {
+            var n = 0, j = 0
+            while j < count { n &+= Int(unsafeBitCast(base[j] <= v, to: UInt8.self)); j &+= 1 }
+            return n
         }
-        return lo
+        var first = 0, length = count
+        while length > 1 {
+            let half = length >> 1
+            first = base[first + half - 1] <= v ? first + half : first
+            length -= half
+        }
+        return base[first] <= v ? first + 1 : first
     }
 
+    /// Inserts v after any equal values; returns its index.
     @inline(__always)
-    mutating func insert(_ v: Double) {
+    mutating func insert(_ v: Double) -> Int {
         let i = upperBound(v)
-        if i < count { memmove(base + i + 1, base + i, (count - i) * MemoryLayout<Double>.stride) }
+        var j = count
+        while j > i { base[j] = base[j - 1]; j -= 1 }
         base[i] = v
         count += 1
+        return i
     }
 
     @inline(__always)
     mutating func remove(_ v: Double) {
         let i = lowerBound(v)
         guard i < count && base[i] == v else { return }
-        if i < count - 1 { memmove(base + i, base + i + 1, (count - i - 1) * MemoryLayout<Double>.stride) }
+        var j = i
+        while j < count - 1 { base[j] = base[j + 1]; j += 1 }
         count -= 1
     }
 
+    /// pandas `rolling.median()`.
     @inline(__always)
-    func read(_ statistic: RollingOrderStatistics.Statistic, today: Double) -> Double {
+    func median() -> Double {
         let c = count
         if c == 0 { return .nan }
-        switch statistic {
-        case .median:
-            return c % 2 == 1 ? base[c / 2] : (base[c / 2 - 1] + base[c / 2]) / 2
-        case .quantile(let q):
-            let position = q * Double(c - 1)
-            let i = Int(position)
-            if Double(i) == position || i + 1 >= c { return base[min(i, c - 1)] }
-            let low = base[i], high = base[i + 1]
-            return low + (high - low) * (position - Double(i))
-        case .rank:
-            if today.isNaN { return .nan }
-            let lo = lowerBound(today), hi = upperBound(today)
-            return (Double(lo + 1 + hi) / 2) / Double(c)
-        }
+        return c % 2 == 1 ? base[c / 2] : (base[c / 2 - 1] + base[c / 2]) / 2
+    }
+
+    /// pandas `rolling.quantile(q)`, linear interpolation.
+    @inline(__always)
+    func quantile(_ q: Double) -> Double {
+        let c = count
+        if c == 0 { return .nan }
+        let position = q * Double(c - 1)
+        let i = Int(position)
+        if Double(i) == position || i + 1 >= c { return base[min(i, c - 1)] }
+        let low = base[i], high = base[i + 1]
+        return low + (high - low) * (position - Double(i))
     }
 }

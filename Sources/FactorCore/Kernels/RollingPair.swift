@@ -19,31 +19,34 @@ public enum RollingPair {
         var pair = PairAccumulator()
         var left = MomentAccumulator()
         var right = MomentAccumulator()
-        var rebuildDue = 0
-        for t in 0..<n {
-            let lo = w == Int.max ? 0 : max(0, t - w + 1)
-            if t >= rebuildDue {
-                pair.rebuild(x, y, lo...t)
-                if statistic == .correlation {
-                    left.rebuild(x, lo...t)
-                    right.rebuild(y, lo...t)
+        let checksFlat = statistic == .correlation
+        var blockStart = 0
+        while blockStart < n {
+            let blockEnd = w == Int.max ? n : min(n, blockStart + w)
+            let lo = w == Int.max ? 0 : max(0, blockStart - w + 1)
+            pair.rebuild(x, y, lo...blockStart)
+            if checksFlat { left.rebuild(x, lo...blockStart); right.rebuild(y, lo...blockStart) }
+            var t = blockStart
+            while t < blockEnd {
+                if t > blockStart {
+                    pair.add(x[t], y[t])
+                    if checksFlat { left.add(x[t]); right.add(y[t]) }
+                    if t >= w {
+                        pair.remove(x[t - w], y[t - w])
+                        if checksFlat { left.remove(x[t - w]); right.remove(y[t - w]) }
+                    }
                 }
-                rebuildDue = w == Int.max ? Int.max : t + w
-            } else {
-                pair.add(x[t], y[t])
-                if statistic == .correlation { left.add(x[t]); right.add(y[t]) }
-                if w != Int.max && t - w >= 0 {
-                    pair.remove(x[t - w], y[t - w])
-                    if statistic == .correlation { left.remove(x[t - w]); right.remove(y[t - w]) }
+                if checksFlat {
+                    // Qlib's np.isclose(std, 0, atol=2e-5); a NaN std never matches. The sqrt is taken only near 0.
+                    let vx = left.variance(), vy = right.variance()
+                    let flat = (vx < 1e-9 && vx.squareRoot() <= 2e-5) || (vy < 1e-9 && vy.squareRoot() <= 2e-5)
+                    out[t] = flat ? .nan : pair.correlation()
+                } else {
+                    out[t] = pair.covariance()
                 }
+                t += 1
             }
-            switch statistic {
-            case .covariance:
-                out[t] = pair.covariance()
-            case .correlation:
-                let sx = left.value(.std), sy = right.value(.std)
-                if sx <= 2e-5 || sy <= 2e-5 { out[t] = .nan } else { out[t] = pair.correlation() }
-            }
+            blockStart = blockEnd
         }
     }
 }
@@ -63,6 +66,12 @@ struct PairAccumulator {
 
     @inline(__always)
     mutating func add(_ u: Double, _ v: Double) {
+        if u.isFinite && v.isFinite {
+            count += 1
+            let dx = u - ax, dy = v - ay
+            sx += dx; sy += dy; sxx += dx * dx; syy += dy * dy; sxy += dx * dy
+            return
+        }
         if u.isNaN || v.isNaN { return }
         count += 1
         if !u.isFinite || !v.isFinite { nonFinite += 1; return }
@@ -72,6 +81,12 @@ struct PairAccumulator {
 
     @inline(__always)
     mutating func remove(_ u: Double, _ v: Double) {
+        if u.isFinite && v.isFinite {
+            count -= 1
+            let dx = u - ax, dy = v - ay
+            sx -= dx; sy -= dy; sxx -= dx * dx; syy -= dy * dy; sxy -= dx * dy
+            return
+        }
         if u.isNaN || v.isNaN { return }
         count -= 1
         if !u.isFinite || !v.isFinite { nonFinite -= 1; return }
@@ -79,12 +94,14 @@ struct PairAccumulator {
         sx -= dx; sy -= dy; sxx -= dx * dx; syy -= dy * dy; sxy -= dx * dy
     }
 
+    @inline(__always)
     func covariance() -> Double {
         if count < 2 || nonFinite > 0 { return .nan }
         let nn = Double(count)
         return (sxy - sx * sy / nn) / (nn - 1)
     }
 
+    @inline(__always)
     func correlation() -> Double {
         if count < 2 || nonFinite > 0 { return .nan }
         let nn = Double(count)
