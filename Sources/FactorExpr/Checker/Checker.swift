@@ -30,9 +30,9 @@ public struct Checker: Sendable {
             let lower = name.lowercased()
             if let fields, !fields.contains(lower) {
                 let known = fields.sorted()
-                throw ExpressionError(.unknownField, "unknown field $\(name); the data has \(known.map { "$" + $0 }.joined(separator: " "))",
-                                      position: tree.position, length: tree.length,
-                                      suggestion: Suggestion.closest(to: lower, in: known).map { "$" + $0 })
+                throw ExpressionError(.unknownField, "unknown field $\(name)", position: tree.position, length: tree.length,
+                                      suggestion: Suggestion.closest(to: lower, in: known).map { "$" + $0 },
+                                      note: "the data has \(known.map { "$" + $0 }.joined(separator: " "))")
             }
             return .field(lower)
         case .string(let s):

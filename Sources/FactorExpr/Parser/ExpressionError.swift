@@ -15,9 +15,12 @@ public struct ExpressionError: Error, CustomStringConvertible, Sendable, Equatab
     public var suggestion: String?
     /// The expression text, when known, to show the position in context.
     public var expression: String?
+    /// Context after the suggestion, such as the fields there are.
+    public var note: String?
 
     public init(_ kind: Kind, _ message: String, position: Int, length: Int = 1, suggestion: String? = nil,
-                expression: String? = nil) {
+                expression: String? = nil, note: String? = nil) {
+        self.note = note
         self.kind = kind
         self.message = message
         self.position = position
@@ -30,6 +33,7 @@ public struct ExpressionError: Error, CustomStringConvertible, Sendable, Equatab
     public var summary: String {
         var s = "position \(position): \(message)"
         if let suggestion { s += "; did you mean '\(suggestion)'?" }
+        if let note { s += " (\(note))" }
         return s
     }
 

@@ -10,14 +10,18 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: "The expression, e.g. 'Mean($close, 5)/$close'.")
     var expression: String
 
-    @Option(help: "Check field names against this data directory (otherwise any $field is accepted).")
+    @Option(help: "Check field names against this data directory (default: the data the other commands would use, else the standard OHLCV fields).")
     var data: String?
 
+    /// Fields every bar source is expected to offer when no data directory is at hand.
+    static let standardFields: Set<String> = ["open", "high", "low", "close", "volume", "amount", "vwap", "factor"]
+
     func run() throws {
-        var fields: Set<String>?
-        if let data {
-            let location = try DataLocator.resolve(explicitPath: data, kind: nil)
+        var fields = Self.standardFields
+        if let location = try? DataLocator.resolve(explicitPath: data, kind: nil) {
             fields = Set(try DataSources.open(directory: location.directory, kind: location.kind).fieldNames())
+        } else if let data {
+            _ = try DataLocator.resolve(explicitPath: data, kind: nil)  // reports why the directory is unusable
         }
         do {
             let info = try ExpressionInfo(expression, checker: Checker(fields: fields))
