@@ -13,17 +13,41 @@ public enum RollingMoments {
     public static func compute(_ statistic: Statistic, _ x: UnsafeBufferPointer<Double>, window: Int,
                                into out: UnsafeMutableBufferPointer<Double>) {
         switch statistic {
-        case .sum: run(x, window, out, tracksRuns: false) { $0.sum() }
-        case .mean: run(x, window, out, tracksRuns: false) { $0.mean() }
-        case .count: run(x, window, out, tracksRuns: false) { Double($0.count) }
-        case .variance: run(x, window, out, tracksRuns: true) { $0.variance() }
-        case .std: run(x, window, out, tracksRuns: true) { $0.variance().squareRoot() }
+        case .sum: run(x, window, tracksRuns: false) { out[$0] = $1.sum() }
+        case .mean: run(x, window, tracksRuns: false) { out[$0] = $1.mean() }
+        case .count: run(x, window, tracksRuns: false) { out[$0] = Double($1.count) }
+        case .variance: run(x, window, tracksRuns: true) { out[$0] = $1.variance() }
+        case .std: run(x, window, tracksRuns: true) { out[$0] = $1.variance().squareRoot() }
         }
     }
 
+    /// Computes each of `statistics` (of one series and window) into the matching output, sharing the sums.
+    public static func compute(_ statistics: [Statistic], _ x: UnsafeBufferPointer<Double>, window: Int,
+                               into outs: [UnsafeMutablePointer<Double>]) {
+        let tracksRuns = statistics.contains { $0 == .variance || $0 == .std }
+        if statistics.count == 2 {
+            // The common pairing (a mean and a std of one series) without per-row array traffic.
+            let (s0, s1, o0, o1) = (statistics[0], statistics[1], outs[0], outs[1])
+            run(x, window, tracksRuns: tracksRuns) { t, acc in
+                o0[t] = acc.value(s0)
+                o1[t] = acc.value(s1)
+            }
+            return
+        }
+        statistics.withUnsafeBufferPointer { stats in
+            outs.withUnsafeBufferPointer { outs in
+                run(x, window, tracksRuns: tracksRuns) { t, acc in
+                    for k in 0..<stats.count { outs[k][t] = acc.value(stats[k]) }
+                }
+            }
+        }
+    }
+
+    /// Slides the window over `x`, rebuilding the sums at the start of every block of `window` rows, and hands
+    /// each row's accumulator to `emit`.
     @inline(__always)
-    static func run(_ x: UnsafeBufferPointer<Double>, _ window: Int, _ out: UnsafeMutableBufferPointer<Double>,
-                    tracksRuns: Bool, _ read: (MomentAccumulator) -> Double) {
+    static func run(_ x: UnsafeBufferPointer<Double>, _ window: Int, tracksRuns: Bool,
+                    _ emit: (Int, MomentAccumulator) -> Void) {
         let n = x.count
         guard n > 0 else { return }
         let w = max(1, window)
@@ -33,12 +57,12 @@ public enum RollingMoments {
         while blockStart < n {
             let blockEnd = w == Int.max ? n : min(n, blockStart + w)
             acc.rebuild(x, (w == Int.max ? 0 : max(0, blockStart - w + 1))...blockStart)
-            out[blockStart] = read(acc)
+            emit(blockStart, acc)
             var t = blockStart + 1
             while t < blockEnd {
                 acc.add(x[t])
                 if t >= w { acc.remove(x[t - w]) }
-                out[t] = read(acc)
+                emit(t, acc)
                 t += 1
             }
             blockStart = blockEnd

@@ -14,21 +14,31 @@ public enum RollingRegression {
 
     public static func compute(_ statistic: Statistic, _ y: UnsafeBufferPointer<Double>, window: Int,
                                into out: UnsafeMutableBufferPointer<Double>) {
+        guard let base = out.baseAddress else { return }
+        compute([statistic], y, window: window, into: [base])
+    }
+
+    /// Computes each of `statistics` (of one series and window) into the matching output, sharing the sums.
+    public static func compute(_ statistics: [Statistic], _ y: UnsafeBufferPointer<Double>, window: Int,
+                               into outs: [UnsafeMutablePointer<Double>]) {
         let n = y.count
         guard n > 0 else { return }
         let w = max(1, window)
         var acc = RegressionAccumulator()
-        var rebuildDue = 0
-        for t in 0..<n {
-            let lo = w == Int.max ? 0 : max(0, t - w + 1)
-            if t >= rebuildDue {
-                acc.rebuild(y, lo...t)
-                rebuildDue = w == Int.max ? Int.max : t + w
-            } else {
-                acc.add(t, y[t])
-                if w != Int.max && t - w >= 0 { acc.remove(t - w, y[t - w]) }
+        var blockStart = 0
+        while blockStart < n {
+            let blockEnd = w == Int.max ? n : min(n, blockStart + w)
+            acc.rebuild(y, (w == Int.max ? 0 : max(0, blockStart - w + 1))...blockStart)
+            var t = blockStart
+            while t < blockEnd {
+                if t > blockStart {
+                    acc.add(t, y[t])
+                    if t >= w { acc.remove(t - w, y[t - w]) }
+                }
+                acc.emit(statistics, t, y[t], outs)
+                t += 1
             }
-            out[t] = acc.value(statistic, today: t, todayValue: y[t])
+            blockStart = blockEnd
         }
     }
 }
@@ -67,6 +77,35 @@ struct RegressionAccumulator {
         if v.isInfinite { nonFinite -= 1; return }
         let p = Double(row - base), d = v - anchor
         sp -= p; spp -= p * p; sy -= d; syy -= d * d; spy -= p * d
+    }
+
+    /// Writes every statistic of row `today` from one computation of the fit.
+    @inline(__always)
+    func emit(_ statistics: [RollingRegression.Statistic], _ today: Int, _ todayValue: Double,
+              _ outs: [UnsafeMutablePointer<Double>]) {
+        if count < 2 || nonFinite > 0 {
+            for k in 0..<outs.count { outs[k][today] = .nan }
+            return
+        }
+        let nn = Double(count)
+        let sxx = spp - sp * sp / nn
+        let sxy = spy - sp * sy / nn
+        let slope = sxx > 0 ? sxy / sxx : .nan
+        for k in 0..<statistics.count {
+            let v: Double
+            switch statistics[k] {
+            case .slope:
+                v = slope
+            case .rsquare:
+                let constant = sameRun >= count
+                var syyc = constant ? 0 : syy - sy * sy / nn
+                if syyc < 0 { syyc = 0 }
+                v = sxx > 0 && (syyc / (nn - 1)).squareRoot() > 2e-5 && syyc > 0 ? (sxy * sxy) / (sxx * syyc) : .nan
+            case .residual:
+                v = todayValue.isNaN || !(sxx > 0) ? .nan : (todayValue - anchor) - (sy / nn + slope * (Double(today - base) - sp / nn))
+            }
+            outs[k][today] = v
+        }
     }
 
     @inline(__always)

@@ -69,9 +69,14 @@ extension Context {
         let length = self.length
         s.values.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { o in
-                for (i, span) in s.spans.enumerated() {
-                    let base = i * length
-                    for t in span { o[base + t] = f(x[base + t]) }
+                // Raw pointers and wrapping arithmetic let the optimiser vectorise the loop.
+                guard let xb = x.baseAddress, let ob = o.baseAddress else { return }
+                for (i, span) in s.spans.enumerated() where !span.isEmpty {
+                    let start = i &* length &+ span.lowerBound
+                    let xs = xb + start, os = ob + start
+                    var j = 0
+                    let c = span.count
+                    while j < c { os[j] = f(xs[j]); j &+= 1 }
                 }
             }
         }
@@ -95,9 +100,13 @@ extension Context {
             s.values.withUnsafeBufferPointer { x in
                 r.values.withUnsafeBufferPointer { y in
                     out.withUnsafeMutableBufferPointer { o in
-                        for (i, span) in spans.enumerated() {
-                            let base = i * length
-                            for t in span { o[base + t] = f(x[base + t], y[base + t]) }
+                        guard let xb = x.baseAddress, let yb = y.baseAddress, let ob = o.baseAddress else { return }
+                        for (i, span) in spans.enumerated() where !span.isEmpty {
+                            let start = i &* length &+ span.lowerBound
+                            let xs = xb + start, ys = yb + start, os = ob + start
+                            var j = 0
+                            let c = span.count
+                            while j < c { os[j] = f(xs[j], ys[j]); j &+= 1 }
                         }
                     }
                 }

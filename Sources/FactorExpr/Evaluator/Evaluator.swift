@@ -142,13 +142,13 @@ enum ChunkEvaluation {
         let context = Context(data: data, threads: threads,
                               memberMask: plan.usesCrossSection ? data.membership.denseMask() : nil)
         var values = [NodeValue?](repeating: nil, count: plan.nodes.count)
-        let orderGroups = OrderStatisticGroups(plan)
+        let groups = KernelGroups(plan)
         for (k, node) in plan.nodes.enumerated() {
-            if values[k] != nil { continue }  // computed with an earlier node of its order-statistic group
+            if values[k] != nil { continue }  // computed with an earlier node of its kernel group
             let result: NodeValue
             let started = profile == nil ? nil : clock.now
-            if let group = orderGroups.members[k], let input = values[node.inputs[0]] {
-                let panels = context.orderStatistics(group.map(\.statistic), context.series(input), window: group[0].window)
+            if let group = groups.members[k], let input = values[node.inputs[0]] {
+                let panels = context.grouped(group.map(\.statistic), context.series(input), window: group[0].window)
                 for (member, panel) in zip(group, panels) where member.node != k { values[member.node] = .series(panel) }
                 values[k] = .series(panels[0])
                 if let started { profile?.add(node.profileName, (clock.now - started).seconds) }
@@ -225,11 +225,26 @@ enum ChunkEvaluation {
     }
 }
 
-/// Rolling median, quantile and rank nodes over the same input and window: one sorted window serves them all.
-struct OrderStatisticGroups {
+/// Rolling nodes of one kernel family over the same input and window — median/quantile/rank, slope/R²/residual,
+/// sum/mean/count/std/var — are computed in one pass that shares the window state.
+struct KernelGroups {
+    enum Statistic {
+        case order(RollingOrderStatistics.Statistic)
+        case regression(RollingRegression.Statistic)
+        case moment(RollingMoments.Statistic)
+
+        var family: Int {
+            switch self {
+            case .order: return 0
+            case .regression: return 1
+            case .moment: return 2
+            }
+        }
+    }
+
     struct Member {
         var node: Int
-        var statistic: RollingOrderStatistics.Statistic
+        var statistic: Statistic
         var window: Int
     }
 
@@ -240,20 +255,38 @@ struct OrderStatisticGroups {
         var byKey: [String: [Member]] = [:]
         var keys: [String] = []
         for (k, node) in plan.nodes.enumerated() {
-            guard case .operation(let op) = node.kind else { continue }
-            let member: Member
-            switch op {
-            case .quantile(let w, let q): member = Member(node: k, statistic: .quantile(q), window: w.kernelWindow)
-            case .rolling(.median, let w): member = Member(node: k, statistic: .median, window: w.kernelWindow)
-            case .rolling(.rank, let w): member = Member(node: k, statistic: .rank, window: w.kernelWindow)
-            default: continue
-            }
-            let key = "\(node.inputs[0])/\(member.window)"
+            guard case .operation(let op) = node.kind, let member = Self.member(k, op) else { continue }
+            let key = "\(member.statistic.family)/\(node.inputs[0])/\(member.window)"
             if byKey[key] == nil { keys.append(key) }
             byKey[key, default: []].append(member)
         }
         for key in keys {
             if let group = byKey[key], group.count > 1 { members[group[0].node] = group }
+        }
+    }
+
+    private static func member(_ k: Int, _ op: Operation) -> Member? {
+        switch op {
+        case .quantile(let w, let q): return Member(node: k, statistic: .order(.quantile(q)), window: w.kernelWindow)
+        case .rolling(let r, let w):
+            if case .alpha = w { return nil }  // exponential means are not window moments
+            let statistic: Statistic
+            switch r {
+            case .median: statistic = .order(.median)
+            case .rank: statistic = .order(.rank)
+            case .slope: statistic = .regression(.slope)
+            case .rsquare: statistic = .regression(.rsquare)
+            case .resi: statistic = .regression(.residual)
+            case .sum: statistic = .moment(.sum)
+            case .mean: statistic = .moment(.mean)
+            case .count: statistic = .moment(.count)
+            case .std: statistic = .moment(.std)
+            case .variance: statistic = .moment(.variance)
+            default: return nil
+            }
+            return Member(node: k, statistic: statistic, window: w.kernelWindow)
+        default:
+            return nil
         }
     }
 }

@@ -92,8 +92,8 @@ extension Context {
         return SeriesPanel(values: out, spans: s.spans, length: length)
     }
 
-    /// Several order statistics of one series and window, from one sorted window per instrument.
-    func orderStatistics(_ statistics: [RollingOrderStatistics.Statistic], _ s: SeriesPanel, window: Int) -> [SeriesPanel] {
+    /// Several statistics of one kernel family over one series and window, from one shared pass per instrument.
+    func grouped(_ statistics: [KernelGroups.Statistic], _ s: SeriesPanel, window: Int) -> [SeriesPanel] {
         let length = self.length, count = s.values.count, k = statistics.count
         let spans = s.spans
         // One scratch block holds every statistic's panel while the kernels write into it.
@@ -108,9 +108,20 @@ extension Context {
                     let span = spans[i]
                     if span.isEmpty { continue }
                     let start = i * length + span.lowerBound
-                    RollingOrderStatistics.compute(statistics, UnsafeBufferPointer(start: px.base + start, count: span.count),
-                                                   window: window,
-                                                   into: (0..<k).map { UnsafeMutableBufferPointer(start: shared.base + $0 * count + start, count: span.count) })
+                    let x = UnsafeBufferPointer(start: px.base + start, count: span.count)
+                    let outs = (0..<k).map { shared.base + $0 * count + start }
+                    switch statistics[0] {
+                    case .order:
+                        let stats = statistics.compactMap { if case .order(let s) = $0 { return s } else { return nil } }
+                        RollingOrderStatistics.compute(stats, x, window: window,
+                                                       into: outs.map { UnsafeMutableBufferPointer(start: $0, count: span.count) })
+                    case .regression:
+                        let stats = statistics.compactMap { if case .regression(let s) = $0 { return s } else { return nil } }
+                        RollingRegression.compute(stats, x, window: window, into: outs)
+                    case .moment:
+                        let stats = statistics.compactMap { if case .moment(let s) = $0 { return s } else { return nil } }
+                        RollingMoments.compute(stats, x, window: window, into: outs)
+                    }
                 }
             }
         }
