@@ -39,15 +39,20 @@ public enum RollingOrderStatistics {
         kinds.withUnsafeBufferPointer { kinds in
             targets.withUnsafeBufferPointer { targets in
                 for t in 0..<n {
+                    let v = x[t]
+                    var inserted = -1
                     if window != Int.max && t >= window {
                         let old = x[t - window]
-                        if !old.isNaN { sorted.remove(old) }
+                        if !old.isNaN && !v.isNaN {
+                            inserted = sorted.replace(old, with: v)
+                        } else if !old.isNaN {
+                            sorted.remove(old)
+                        }
                     }
-                    let v = x[t]
                     var rank = Double.nan
                     if !v.isNaN {
                         // Average rank of today's value from where it was inserted: ties sit just before it.
-                        let i = sorted.insert(v)
+                        let i = inserted >= 0 ? inserted : sorted.insert(v)
                         var low = i
                         while low > 0 && storage[low - 1] == v { low -= 1 }
                         rank = (Double(low + 1 + i + 1) / 2) / Double(sorted.count)
@@ -113,6 +118,24 @@ struct SortedWindow {
         base[i] = v
         count += 1
         return i
+    }
+
+    /// Replaces `old` by `v` with one shift of the values between them; returns v's index (after its equals).
+    @inline(__always)
+    mutating func replace(_ old: Double, with v: Double) -> Int {
+        let r = lowerBound(old)
+        guard r < count && base[r] == old else { return insert(v) }
+        let u = upperBound(v)
+        if u > r {
+            var j = r
+            while j < u - 1 { base[j] = base[j + 1]; j += 1 }
+            base[u - 1] = v
+            return u - 1
+        }
+        var j = r
+        while j > u { base[j] = base[j - 1]; j -= 1 }
+        base[u] = v
+        return u
     }
 
     @inline(__always)

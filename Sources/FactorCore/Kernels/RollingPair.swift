@@ -17,32 +17,37 @@ public enum RollingPair {
         guard n > 0 else { return }
         let w = max(1, window)
         var pair = PairAccumulator()
-        // The flat-window test needs no exact-zero tracking: a constant window's variance is at rounding level,
-        // far below the 4e-10 (std 2e-5) threshold.
-        var left = MomentAccumulator()
-        var right = MomentAccumulator()
-        left.tracksRuns = false
-        right.tracksRuns = false
+        // Valid values of each series alone in the window: when both equal the pair count, the series' own
+        // variances are the paired ones and the flat-window test needs no extra sums.
+        var xValid = 0, yValid = 0
         let checksFlat = statistic == .correlation
         var blockStart = 0
         while blockStart < n {
             let blockEnd = w == Int.max ? n : min(n, blockStart + w)
             let lo = w == Int.max ? 0 : max(0, blockStart - w + 1)
             pair.rebuild(x, y, lo...blockStart)
-            if checksFlat { left.rebuild(x, lo...blockStart); right.rebuild(y, lo...blockStart) }
+            xValid = 0; yValid = 0
+            for i in lo...blockStart {
+                if !x[i].isNaN { xValid += 1 }
+                if !y[i].isNaN { yValid += 1 }
+            }
             var t = blockStart
             while t < blockEnd {
                 if t > blockStart {
                     pair.add(x[t], y[t])
-                    if checksFlat { left.add(x[t]); right.add(y[t]) }
+                    if !x[t].isNaN { xValid += 1 }
+                    if !y[t].isNaN { yValid += 1 }
                     if t >= w {
                         pair.remove(x[t - w], y[t - w])
-                        if checksFlat { left.remove(x[t - w]); right.remove(y[t - w]) }
+                        if !x[t - w].isNaN { xValid -= 1 }
+                        if !y[t - w].isNaN { yValid -= 1 }
                     }
                 }
                 if checksFlat {
+                    let start = w == Int.max ? 0 : max(0, t - w + 1)
+                    let vx = xValid == pair.count ? pair.varianceX() : Self.variance(x, start...t)
+                    let vy = yValid == pair.count ? pair.varianceY() : Self.variance(y, start...t)
                     // Qlib's np.isclose(std, 0, atol=2e-5); a NaN std never matches. The sqrt is taken only near 0.
-                    let vx = left.variance(), vy = right.variance()
                     let flat = (vx < 1e-9 && vx.squareRoot() <= 2e-5) || (vy < 1e-9 && vy.squareRoot() <= 2e-5)
                     out[t] = flat ? .nan : pair.correlation()
                 } else {
@@ -52,6 +57,20 @@ public enum RollingPair {
             }
             blockStart = blockEnd
         }
+    }
+
+    /// Sample variance of the non-NaN values of `x[range]` (two-pass); NaN under two values or with an infinity.
+    static func variance(_ x: UnsafeBufferPointer<Double>, _ range: ClosedRange<Int>) -> Double {
+        var count = 0, sum = 0.0
+        for i in range where !x[i].isNaN {
+            if x[i].isInfinite { return .nan }
+            count += 1; sum += x[i]
+        }
+        if count < 2 { return .nan }
+        let mean = sum / Double(count)
+        var ss = 0.0
+        for i in range where !x[i].isNaN { ss += (x[i] - mean) * (x[i] - mean) }
+        return ss / Double(count - 1)
     }
 }
 
@@ -96,6 +115,21 @@ struct PairAccumulator {
         if !u.isFinite || !v.isFinite { nonFinite -= 1; return }
         let dx = u - ax, dy = v - ay
         sx -= dx; sy -= dy; sxx -= dx * dx; syy -= dy * dy; sxy -= dx * dy
+    }
+
+    /// Sample variance of the paired x values; NaN under two pairs or with an infinity.
+    @inline(__always)
+    func varianceX() -> Double {
+        if count < 2 || nonFinite > 0 { return .nan }
+        let nn = Double(count)
+        return max(0, (sxx - sx * sx / nn) / (nn - 1))
+    }
+
+    @inline(__always)
+    func varianceY() -> Double {
+        if count < 2 || nonFinite > 0 { return .nan }
+        let nn = Double(count)
+        return max(0, (syy - sy * sy / nn) / (nn - 1))
     }
 
     @inline(__always)
