@@ -143,6 +143,33 @@ struct FeaturePipelineTests {
         #expect(stats[0].nan == 2 && stats[0].valid == 6)
     }
 
+    @Test("Streaming chunk by chunk writes the same CSV and statistics as the whole run", arguments: [false, true])
+    func streamingMatchesWholeRun(crossSectional: Bool) throws {
+        var expressions = [NamedExpression(name: "MOM", text: "Ref($close, 20)/$close - 1"),
+                           NamedExpression(name: "RNG", text: "Max($high, 10)/Min($low, 10)")]
+        if crossSectional { expressions.append(NamedExpression(name: "CS", text: "CSRank($volume)")) }
+        let request = FeatureRequest(universe: .named("csi300"), start: TimeFormat.parse("2022-06-01"),
+                                     end: TimeFormat.parse("2022-08-31"), expressions: expressions)
+        let whole = try FeatureComputation.run(request, source: try Self.csi300Source())
+        var expected = ""
+        FeatureOutput.writeCSV(whole) { expected += $0 }
+        var streamed = FeatureOutput.csvHeader(whole.names)
+        var stats = FeatureOutput.StatsAccumulator(names: whole.names)
+        var chunks = 0
+        try FeatureComputation.stream(request, source: try Self.csi300Source()) { chunk in
+            chunks += 1
+            FeatureOutput.writeCSVRows(chunk) { streamed += $0 }
+            stats.add(chunk)
+        }
+        #expect(crossSectional ? chunks == 1 : chunks > 1)
+        #expect(streamed == expected)
+        let direct = FeatureOutput.stats(whole)
+        for (a, b) in zip(stats.result, direct) {
+            #expect(a.valid == b.valid && a.nan == b.nan && a.min == b.min && a.max == b.max)
+            #expect(abs(a.mean - b.mean) <= 1e-12 * abs(b.mean) && abs(a.std - b.std) <= 1e-9 * b.std)
+        }
+    }
+
     @Test("ChangeInstrument reads a benchmark from benchmarks/")
     func benchmarkBeta() throws {
         let request = FeatureRequest(universe: .codes(["SH600000"]),

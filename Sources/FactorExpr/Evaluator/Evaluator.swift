@@ -39,10 +39,13 @@ public struct Evaluator: Sendable {
     public var threads: Int
     /// Target bytes of one node's values within a chunk.
     public var chunkBytes: Int
+    /// Chunks in flight per thread: more balance the threads, fewer hold less memory.
+    public var waveFactor: Int
 
-    public init(threads: Int = Parallel.defaultThreads, chunkBytes: Int = 256 * 1024) {
+    public init(threads: Int = Parallel.defaultThreads, chunkBytes: Int = 96 * 1024, waveFactor: Int = 2) {
         self.threads = max(1, threads)
         self.chunkBytes = max(8 * 1024, chunkBytes)
+        self.waveFactor = max(1, waveFactor)
     }
 
     /// The outputs of `plan` in order, each a panel over `data.instruments` × `data.calendar`.
@@ -85,7 +88,7 @@ public struct Evaluator: Sendable {
         }
         let perChunk = max(1, chunkBytes / max(1, data.calendar.count * 8))
         let chunks = stride(from: 0, to: order.count, by: perChunk).map { Array(order[$0..<min(order.count, $0 + perChunk)]) }
-        let wave = threads
+        let wave = threads == 1 ? 1 : threads * waveFactor
         let wantProfile = profile != nil
         var start = 0
         while start < chunks.count {

@@ -102,8 +102,16 @@ public enum FeatureComputation {
         return Plan.compile(named)
     }
 
-    /// Runs `request` on `source`.
-    public static func run(_ request: FeatureRequest, source: any MarketDataSource) throws -> FeatureResult {
+    /// Data loaded for a request, with absent fields added as NaN when the request allows it.
+    public struct Prepared: Sendable {
+        public var plan: Plan
+        public var loaded: LoadedData
+        public var loadSeconds: Double
+    }
+
+    /// Checks the expressions and loads exactly the fields, rows (with look-back and look-ahead) and auxiliary
+    /// instruments their plan needs.
+    public static func prepare(_ request: FeatureRequest, source: any MarketDataSource) throws -> Prepared {
         let available = try source.fieldNames()
         let plan = try compile(request.expressions, fields: request.allowMissingFields ? nil : available)
         let missing = plan.fields.filter { !available.contains($0) }
@@ -117,12 +125,43 @@ public enum FeatureComputation {
             loaded.data.fields[field] = Panel(instrumentCount: loaded.data.instruments.count, length: loaded.data.calendar.count)
             loaded.warnings.append("the data has no field $\(field); it reads as NaN (Qlib's behaviour for an absent field)")
         }
+        return Prepared(plan: plan, loaded: loaded, loadSeconds: (clock.now - loadStart).seconds)
+    }
+
+    /// Runs `request` on `source`, keeping every output panel.
+    public static func run(_ request: FeatureRequest, source: any MarketDataSource) throws -> FeatureResult {
+        let prepared = try prepare(request, source: source)
+        let clock = ContinuousClock()
         let evalStart = clock.now
-        let panels = try Evaluator(threads: request.threads).evaluate(plan, on: loaded.data)
-        let end = clock.now
-        return FeatureResult(names: request.expressions.map(\.name), panels: panels, data: loaded.data,
-                             outputRows: loaded.outputRows, plan: plan, warnings: loaded.warnings,
-                             loadSeconds: (evalStart - loadStart).seconds, evaluateSeconds: (end - evalStart).seconds)
+        let panels = try Evaluator(threads: request.threads).evaluate(prepared.plan, on: prepared.loaded.data)
+        return FeatureResult(names: request.expressions.map(\.name), panels: panels, data: prepared.loaded.data,
+                             outputRows: prepared.loaded.outputRows, plan: prepared.plan, warnings: prepared.loaded.warnings,
+                             loadSeconds: prepared.loadSeconds, evaluateSeconds: (clock.now - evalStart).seconds)
+    }
+
+    /// Runs `request` on `source` and hands the outputs over chunk by chunk (ascending instrument code), each as a
+    /// `FeatureResult` over the chunk's instruments; only the chunks in flight are held in memory. Returns the
+    /// whole run's figures (its `panels` are empty).
+    @discardableResult
+    public static func stream(_ request: FeatureRequest, source: any MarketDataSource,
+                              _ body: (FeatureResult) throws -> Void) throws -> FeatureResult {
+        let prepared = try prepare(request, source: source)
+        let data = prepared.loaded.data
+        let names = request.expressions.map(\.name)
+        let clock = ContinuousClock()
+        let evalStart = clock.now
+        var consumed = Duration.zero
+        var none: EvaluationProfile?
+        try Evaluator(threads: request.threads).forEachChunk(prepared.plan, on: data, profile: &none) { chunk in
+            let started = clock.now
+            try body(FeatureResult(names: names, panels: chunk.panels, data: data.selectingInstruments(chunk.instruments),
+                                   outputRows: prepared.loaded.outputRows, plan: prepared.plan,
+                                   warnings: [], loadSeconds: 0, evaluateSeconds: 0))
+            consumed += clock.now - started
+        }
+        return FeatureResult(names: names, panels: [], data: data, outputRows: prepared.loaded.outputRows,
+                             plan: prepared.plan, warnings: prepared.loaded.warnings, loadSeconds: prepared.loadSeconds,
+                             evaluateSeconds: (clock.now - evalStart - consumed).seconds)
     }
 }
 

@@ -10,14 +10,21 @@ public enum FeatureOutput {
         return v.description
     }
 
-    /// Streams the CSV (`instrument,datetime,<names>`, one row per output cell) in chunks to `write`.
-    public static func writeCSV(_ result: FeatureResult, _ write: (String) throws -> Void) rethrows {
-        var buffer = "instrument,datetime," + result.names.joined(separator: ",") + "\n"
+    /// The CSV header line.
+    public static func csvHeader(_ names: [String]) -> String {
+        "instrument,datetime," + names.joined(separator: ",") + "\n"
+    }
+
+    /// Writes the rows of `result` (one per output cell, instrument then date) in chunks of text to `write`.
+    public static func writeCSVRows(_ result: FeatureResult, _ write: (String) throws -> Void) rethrows {
+        var buffer = ""
         let calendar = result.data.calendar
+        var labels: [String?] = Array(repeating: nil, count: calendar.count)
         for (i, t) in result.outputCells() {
             buffer += result.data.instruments[i]
             buffer += ","
-            buffer += calendar.label(t)
+            if labels[t] == nil { labels[t] = calendar.label(t) }
+            buffer += labels[t]!
             for p in result.panels {
                 buffer += ","
                 buffer += format(p[i, t])
@@ -29,6 +36,12 @@ public enum FeatureOutput {
             }
         }
         try write(buffer)
+    }
+
+    /// The whole CSV (header and rows) of `result`.
+    public static func writeCSV(_ result: FeatureResult, _ write: (String) throws -> Void) rethrows {
+        try write(csvHeader(result.names))
+        try writeCSVRows(result, write)
     }
 
     /// Health statistics of one expression over the output cells.
@@ -43,30 +56,48 @@ public enum FeatureOutput {
         public var max = Double.nan
     }
 
+    /// Accumulates `Stats` over streamed chunks (Welford's update for mean and variance).
+    public struct StatsAccumulator: Sendable {
+        private var stats: [Stats]
+        private var m2: [Double]
+
+        public init(names: [String]) {
+            stats = names.map { Stats(name: $0) }
+            m2 = Array(repeating: 0, count: names.count)
+        }
+
+        public mutating func add(_ result: FeatureResult) {
+            let cells = result.outputCells()
+            for k in 0..<stats.count {
+                let panel = result.panels[k]
+                var s = stats[k]
+                var mean = s.valid == 0 ? 0 : s.mean
+                for (i, t) in cells {
+                    let v = panel[i, t]
+                    if v.isNaN { s.nan += 1; continue }
+                    if v.isInfinite { s.inf += 1; continue }
+                    s.valid += 1
+                    let delta = v - mean
+                    mean += delta / Double(s.valid)
+                    m2[k] += delta * (v - mean)
+                    s.min = s.valid == 1 ? v : Swift.min(s.min, v)
+                    s.max = s.valid == 1 ? v : Swift.max(s.max, v)
+                }
+                if s.valid > 0 {
+                    s.mean = mean
+                    s.std = s.valid > 1 ? (m2[k] / Double(s.valid - 1)).squareRoot() : .nan
+                }
+                stats[k] = s
+            }
+        }
+
+        public var result: [Stats] { stats }
+    }
+
     /// Count of valid values, NaN and inf counts, mean, sample std, min and max per expression.
     public static func stats(_ result: FeatureResult) -> [Stats] {
-        let cells = result.outputCells()
-        return zip(result.names, result.panels).map { name, panel in
-            var s = Stats(name: name)
-            var sum = 0.0, lo = Double.infinity, hi = -Double.infinity
-            for (i, t) in cells {
-                let v = panel[i, t]
-                if v.isNaN { s.nan += 1 } else if v.isInfinite { s.inf += 1 } else {
-                    s.valid += 1; sum += v; lo = Swift.min(lo, v); hi = Swift.max(hi, v)
-                }
-            }
-            guard s.valid > 0 else { return s }
-            let mean = sum / Double(s.valid)
-            var ss = 0.0
-            for (i, t) in cells {
-                let v = panel[i, t]
-                if v.isFinite { ss += (v - mean) * (v - mean) }
-            }
-            s.mean = mean
-            s.std = s.valid > 1 ? (ss / Double(s.valid - 1)).squareRoot() : .nan
-            s.min = lo
-            s.max = hi
-            return s
-        }
+        var accumulator = StatsAccumulator(names: result.names)
+        accumulator.add(result)
+        return accumulator.result
     }
 }

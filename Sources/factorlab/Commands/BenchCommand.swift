@@ -33,6 +33,12 @@ struct BenchFeaturesCommand: ParsableCommand {
     @Flag(help: "Also print the time spent per operator (single thread).")
     var profile = false
 
+    @Option(help: "Chunk size target in KiB (values of one node per chunk).")
+    var chunkKib: Int = 96
+
+    @Option(help: "Chunks in flight per thread.")
+    var wave: Int = 2
+
     func run() throws {
         let directory = try resolveData()
         let expressions: [NamedExpression]
@@ -88,7 +94,7 @@ struct BenchFeaturesCommand: ParsableCommand {
                 var valid = 0
                 var none: EvaluationProfile?
                 // Streamed chunk by chunk: each chunk's outputs are handed over and dropped, not kept.
-                try Evaluator(threads: n).forEachChunk(plan, on: data, profile: &none) { chunk in
+                try Evaluator(threads: n, chunkBytes: chunkKib * 1024, waveFactor: wave).forEachChunk(plan, on: data, profile: &none) { chunk in
                     valid += chunk.panels.count * chunk.instruments.count
                 }
                 best = min(best, (clock.now - t0).seconds)

@@ -36,23 +36,28 @@ struct FeaturesCommand: ParsableCommand {
             universe: try dataOptions.universeSpec(), start: try dataOptions.startTime(), end: try dataOptions.endTime(),
             frequency: try dataOptions.frequency(), expressions: try expressionOptions.named(),
             threads: threads ?? Parallel.defaultThreads, allowMissingFields: allowMissingFields)
-        let result = try FeatureComputation.run(request, source: source)
-        for w in result.warnings { Terminal.info("warning: \(w)") }
-        let cells = result.outputCells().count
+        var statistics = FeatureOutput.StatsAccumulator(names: request.expressions.map(\.name))
+        var cells = 0
+        let sink = stats ? nil : try TextSink(path: out ?? "-")
+        try sink?.write(FeatureOutput.csvHeader(request.expressions.map(\.name)))
+        // Streamed: each chunk of instruments is written or summarised, then dropped.
+        let run = try FeatureComputation.stream(request, source: source) { chunk in
+            cells += chunk.outputCells().count
+            if let sink { try FeatureOutput.writeCSVRows(chunk) { try sink.write($0) } } else { statistics.add(chunk) }
+        }
+        try sink?.close()
+        for w in run.warnings { Terminal.info("warning: \(w)") }
         Terminal.info(String(format: "loaded %d instruments × %d rows in %.3f s; evaluated %d expressions (%d plan nodes) in %.3f s; %d output rows",
-                             result.data.instruments.count, result.data.calendar.count, result.loadSeconds,
-                             result.names.count, result.plan.operationCount, result.evaluateSeconds, cells))
+                             run.data.instruments.count, run.data.calendar.count, run.loadSeconds,
+                             run.names.count, run.plan.operationCount, run.evaluateSeconds, cells))
         if stats {
-            let rows = FeatureOutput.stats(result).map { s in
+            let rows = statistics.result.map { s in
                 [s.name, String(s.valid), String(s.nan), String(s.inf), Terminal.number(s.mean), Terminal.number(s.std),
                  Terminal.number(s.min), Terminal.number(s.max)]
             }
             print(Terminal.table(["expression", "valid", "nan", "inf", "mean", "std", "min", "max"], rows))
-            return
+        } else if let out, out != "-" {
+            Terminal.info("wrote \(cells) rows to \(out)")
         }
-        let sink = try TextSink(path: out ?? "-")
-        try FeatureOutput.writeCSV(result) { try sink.write($0) }
-        try sink.close()
-        if let out, out != "-" { Terminal.info("wrote \(cells) rows to \(out)") }
     }
 }
