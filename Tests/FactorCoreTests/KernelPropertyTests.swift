@@ -70,21 +70,18 @@ struct KernelPropertyTests {
             check("Var w\(w)", Self.run(x) { RollingMoments.compute(.variance, $0, window: w, into: $1) }, variance, tol: 1e-7)
             check("Max w\(w)", Self.run(x) { RollingExtremes.extreme($0, window: w, largest: true, into: $1) }, brute { $0.max()! })
             check("Min w\(w)", Self.run(x) { RollingExtremes.extreme($0, window: w, largest: false, into: $1) }, brute { $0.min()! })
-            let idxMax = (0..<x.count).map { t -> Double in
-                let (lo, values) = Self.window(x, t, w)
-                if values.isEmpty { return .nan }
-                let raw = Array(x[lo...t])
-                if let nan = raw.firstIndex(where: { $0.isNaN }) { return Double(nan + 1) }
-                return Double(raw.firstIndex(of: raw.max()!)! + 1)
+            func position(_ largest: Bool) -> [Double] {
+                (0..<x.count).map { t -> Double in
+                    let (lo, values) = Self.window(x, t, w)
+                    if values.isEmpty { return .nan }
+                    let raw = Array(x[lo...t])
+                    if let nan = raw.firstIndex(where: { $0.isNaN }) { return Double(nan + 1) }
+                    return Double(raw.firstIndex(of: largest ? raw.max()! : raw.min()!)! + 1)
+                }
             }
+            let idxMax = position(true)
             check("IdxMax w\(w)", Self.run(x) { RollingExtremes.position($0, window: w, largest: true, into: $1) }, idxMax)
-            let idxMin = (0..<x.count).map { t -> Double in
-                let (lo, values) = Self.window(x, t, w)
-                if values.isEmpty { return .nan }
-                let raw = Array(x[lo...t])
-                if let nan = raw.firstIndex(where: { $0.isNaN }) { return Double(nan + 1) }
-                return Double(raw.firstIndex(of: raw.min()!)! + 1)
-            }
+            let idxMin = position(false)
             check("IdxMin w\(w)", Self.run(x) { RollingExtremes.position($0, window: w, largest: false, into: $1) }, idxMin)
             func quantile(_ v: [Double], _ q: Double) -> Double {
                 let s = v.sorted(), pos = q * Double(s.count - 1), i = Int(pos)
@@ -105,7 +102,29 @@ struct KernelPropertyTests {
                 for i in lo...t where !x[i].isNaN { num += Double(i - lo + 1) * x[i]; den += Double(i - lo + 1) }
                 return den == 0 ? .nan : num / den
             }
-            check("WMA w\(w)", Self.run(x) { RollingWindowScans.compute(.weightedMean, $0, window: w, into: $1) }, wma)
+            check("WMA w\(w)", Self.run(x) { RollingWeightedMean.compute($0, window: w, into: $1) }, wma)
+            // pandas' bias-corrected skewness and kurtosis from the window's central moments.
+            func moments(_ v: [Double]) -> (n: Double, m2: Double, m3: Double, m4: Double) {
+                let n = Double(v.count), m = v.reduce(0, +) / n
+                let d = v.map { $0 - m }
+                return (n, d.map { $0 * $0 }.reduce(0, +) / n, d.map { $0 * $0 * $0 }.reduce(0, +) / n, d.map { $0 * $0 * $0 * $0 }.reduce(0, +) / n)
+            }
+            let skew = brute { v in
+                if v.count < 3 { return .nan }
+                if Set(v).count == 1 { return 0 }
+                let (n, m2, m3, _) = moments(v)
+                return m2 <= 1e-14 ? .nan : (n * (n - 1)).squareRoot() * m3 / ((n - 2) * m2 * m2.squareRoot())
+            }
+            let kurt = brute { v in
+                if v.count < 4 { return .nan }
+                if Set(v).count == 1 { return -3 }
+                let (n, m2, _, m4) = moments(v)
+                return m2 <= 1e-14 ? .nan : ((n * n - 1) * m4 / (m2 * m2) - 3 * (n - 1) * (n - 1)) / ((n - 2) * (n - 3))
+            }
+            check("Skew w\(w)", Self.run(x) { RollingHigherMoments.compute(.skewness, $0, window: w, into: $1) }, skew, tol: 1e-6)
+            check("Kurt w\(w)", Self.run(x) { RollingHigherMoments.compute(.kurtosis, $0, window: w, into: $1) }, kurt, tol: 1e-6)
+            let mad = brute { v in let m = v.reduce(0, +) / Double(v.count); return v.map { abs($0 - m) }.reduce(0, +) / Double(v.count) }
+            check("Mad w\(w)", Self.run(x) { RollingMeanAbsoluteDeviation.compute($0, window: w, into: $1) }, mad)
         }
     }
 

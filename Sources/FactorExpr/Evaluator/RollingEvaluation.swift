@@ -15,10 +15,10 @@ extension Context {
         case .count: return perInstrument(s) { x, out in RollingMoments.compute(.count, x, window: w, into: out) }
         case .std: return perInstrument(s) { x, out in RollingMoments.compute(.std, x, window: w, into: out) }
         case .variance: return perInstrument(s) { x, out in RollingMoments.compute(.variance, x, window: w, into: out) }
-        case .skew: return perInstrument(s) { x, out in RollingWindowScans.compute(.skewness, x, window: w, into: out) }
-        case .kurt: return perInstrument(s) { x, out in RollingWindowScans.compute(.kurtosis, x, window: w, into: out) }
-        case .mad: return perInstrument(s) { x, out in RollingWindowScans.compute(.meanAbsoluteDeviation, x, window: w, into: out) }
-        case .wma: return perInstrument(s) { x, out in RollingWindowScans.compute(.weightedMean, x, window: w, into: out) }
+        case .skew: return perInstrument(s) { x, out in RollingHigherMoments.compute(.skewness, x, window: w, into: out) }
+        case .kurt: return perInstrument(s) { x, out in RollingHigherMoments.compute(.kurtosis, x, window: w, into: out) }
+        case .mad: return perInstrument(s) { x, out in RollingMeanAbsoluteDeviation.compute(x, window: w, into: out) }
+        case .wma: return perInstrument(s) { x, out in RollingWeightedMean.compute(x, window: w, into: out) }
         case .max: return perInstrument(s) { x, out in RollingExtremes.extreme(x, window: w, largest: true, into: out) }
         case .min: return perInstrument(s) { x, out in RollingExtremes.extreme(x, window: w, largest: false, into: out) }
         case .idxMax: return perInstrument(s) { x, out in RollingExtremes.position(x, window: w, largest: true, into: out) }
