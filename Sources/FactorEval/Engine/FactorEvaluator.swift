@@ -1,0 +1,42 @@
+import FactorCore
+
+/// Scores factors against forward returns over one universe, window and frequency.
+///
+/// Forward returns, their per-row order and the membership mask are computed once in `init` and shared by every
+/// factor evaluated with this evaluator (alphalens recomputes them per factor).
+public struct FactorEvaluator: Sendable {
+    public let universe: EvaluationUniverse
+    public let settings: EvaluationSettings
+    let returns: [ForwardReturns]
+    let oneBar: ForwardReturns
+
+    public init(universe: EvaluationUniverse, settings: EvaluationSettings) throws(EvaluationError) {
+        guard !settings.horizons.isEmpty, settings.horizons.allSatisfy({ $0 >= 1 }) else {
+            throw .badSettings("horizons must be integers ≥ 1, got \(settings.horizons)")
+        }
+        guard settings.delay >= 0 else { throw .badSettings("the delay must be ≥ 0, got \(settings.delay)") }
+        guard settings.quantiles >= 1 else { throw .badSettings("quantiles must be ≥ 1, got \(settings.quantiles)") }
+        guard settings.minNames >= 2 else { throw .badSettings("min-names must be ≥ 2 (a correlation needs two names), got \(settings.minNames)") }
+        guard settings.decayLags >= 0 else { throw .badSettings("decay lags must be ≥ 0") }
+        guard !universe.window.isEmpty else { throw .emptyWindow }
+        self.universe = universe
+        self.settings = settings
+        returns = settings.horizons.map {
+            ForwardReturns(universe: universe, horizon: $0, delay: settings.delay, sortedRows: universe.window)
+        }
+        oneBar = ForwardReturns(universe: universe, horizon: 1, delay: settings.delay,
+                                sortedRows: universe.window.lowerBound..<(universe.window.upperBound + settings.decayLags))
+    }
+
+    /// Evaluates one factor panel (over `universe.instruments` × `universe.calendar`).
+    public func evaluate(name: String, expression: String? = nil, factor: Panel) -> FactorReport {
+        var values = factor.values
+        if !settings.preprocessing.isEmpty {
+            values = Preprocessor(settings: settings.preprocessing, universe: universe).apply(values)
+        }
+        var run = FactorRun(evaluator: self, factor: values)
+        run.execute()
+        let horizons = returns.indices.map { run.horizonReport($0) }
+        return FactorReport(name: name, expression: expression, horizons: horizons, decay: run.decayPoints())
+    }
+}

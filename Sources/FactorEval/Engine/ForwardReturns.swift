@@ -1,0 +1,56 @@
+import FactorCore
+
+/// Forward returns of one horizon and delay, computed once per universe and shared by every factor, with each
+/// row's instruments pre-sorted by return so that a factor's Rank IC needs no sort of returns.
+public struct ForwardReturns: Sendable {
+    public let horizon: Int
+    public let delay: Int
+    /// `values[i * length + t] = c[i, t+d+h] / c[i, t+d] − 1`, NaN when either close is missing or past the data.
+    public let values: [Double]
+    public let length: Int
+    /// For rows `sortedRows`, the instruments with a finite return, ascending by return.
+    let sorted: [[Int32]]
+    let sortedRows: Range<Int>
+
+    /// Returns for `horizon` with `delay`, sorted on `rows`.
+    public init(universe: EvaluationUniverse, horizon: Int, delay: Int, sortedRows rows: Range<Int>) {
+        self.horizon = horizon
+        self.delay = delay
+        let length = universe.calendar.count
+        self.length = length
+        let n = universe.instruments.count
+        var values = [Double](repeating: .nan, count: n * length)
+        let close = universe.close
+        for i in 0..<n {
+            let base = i * length
+            var t = 0
+            while t + delay + horizon < length {
+                let entry = close.values[base + t + delay], exit = close.values[base + t + delay + horizon]
+                let r = exit / entry - 1
+                values[base + t] = r.isFinite ? r : .nan
+                t += 1
+            }
+        }
+        self.values = values
+        let clipped = max(0, rows.lowerBound)..<min(length, rows.upperBound)
+        sortedRows = clipped
+        var sorted: [[Int32]] = []
+        sorted.reserveCapacity(clipped.count)
+        for t in clipped {
+            var order: [Int32] = []
+            order.reserveCapacity(n)
+            for i in 0..<n where values[i * length + t].isFinite { order.append(Int32(i)) }
+            order.sort { values[Int($0) * length + t] < values[Int($1) * length + t] }
+            sorted.append(order)
+        }
+        self.sorted = sorted
+    }
+
+    @inline(__always)
+    public func value(_ i: Int, _ t: Int) -> Double { values[i * length + t] }
+
+    /// Instruments with a finite return on row t, ascending by return (empty outside the sorted rows).
+    func order(_ t: Int) -> [Int32] {
+        sortedRows.contains(t) ? sorted[t - sortedRows.lowerBound] : []
+    }
+}

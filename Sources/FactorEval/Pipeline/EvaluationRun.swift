@@ -1,0 +1,156 @@
+import Dispatch
+import FactorCore
+import FactorData
+import FactorExpr
+import Foundation
+
+/// What `factorlab evaluate` evaluates.
+public enum FactorInput: Sendable {
+    /// Expressions computed by FactorLab on the data.
+    case expressions([NamedExpression])
+    /// Values computed elsewhere (a CSV `instrument,datetime,<factors…>`).
+    case values(path: String)
+}
+
+/// One evaluation: data slice, factors and settings.
+public struct EvaluationRequest: Sendable {
+    public var universe: UniverseSpec
+    public var start: Timestamp?
+    public var end: Timestamp?
+    public var frequency: Frequency?
+    public var factors: FactorInput
+    public var settings: EvaluationSettings
+    /// Industry CSV for neutralisation and IC by industry.
+    public var industryFile: String?
+    public var threads: Int
+    public var allowMissingFields: Bool
+
+    public init(universe: UniverseSpec = .all, start: Timestamp? = nil, end: Timestamp? = nil, frequency: Frequency? = nil,
+                factors: FactorInput, settings: EvaluationSettings = EvaluationSettings(), industryFile: String? = nil,
+                threads: Int = Parallel.defaultThreads, allowMissingFields: Bool = false) {
+        self.universe = universe
+        self.start = start
+        self.end = end
+        self.frequency = frequency
+        self.factors = factors
+        self.settings = settings
+        self.industryFile = industryFile
+        self.threads = threads
+        self.allowMissingFields = allowMissingFields
+    }
+}
+
+/// Loads data, computes (or reads) factor values, and scores every factor: the engine of `factorlab evaluate`.
+public enum EvaluationRun {
+    /// Expressions are computed in batches of this many so that only a batch's panels are in memory at once.
+    public static let batchSize = 32
+
+    /// Runs `request` on `source`; `progress(done, total)` is called as factors finish.
+    public static func run(_ request: EvaluationRequest, source: any MarketDataSource,
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> (report: EvaluationReport, warnings: [String]) {
+        var settings = request.settings
+        let frequency = request.frequency ?? source.baseFrequency
+        if settings.periodsPerYear == EvaluationSettings().periodsPerYear {
+            settings.periodsPerYear = periodsPerYear(frequency, source: source)
+        }
+        let industries = try request.industryFile.map { try IndustryFile.read($0) } ?? [:]
+        if settings.preprocessing.neutralizeIndustry && industries.isEmpty {
+            throw EvaluationError.badSettings("--neutralize industry needs an industry file (--industry FILE)")
+        }
+        var warnings: [String] = []
+        var reports: [FactorReport] = []
+        switch request.factors {
+        case .values(let path):
+            let loaded = try source.load(DataRequest(universe: request.universe, fields: ["close"], start: request.start,
+                                                     end: request.end, frequency: request.frequency, lookbackRows: 0,
+                                                     lookaheadRows: settings.lookaheadRows))
+            warnings += loaded.warnings
+            let universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
+            let evaluator = try FactorEvaluator(universe: universe, settings: settings)
+            let values = try ValuesFile.read(path, instruments: loaded.data.instruments, calendar: loaded.data.calendar)
+            if values.skipped > 0 {
+                warnings.append("\(values.skipped) rows of \(path) name instruments outside the universe and were skipped")
+            }
+            reports = evaluateAll(evaluator, names: values.names, expressions: values.names.map { _ in nil },
+                                  panels: values.panels, threads: request.threads, done: 0, total: values.names.count, progress: progress)
+            return (report(settings, request, frequency, universe, reports), warnings)
+        case .expressions(let expressions):
+            let available = try source.fieldNames()
+            let plan = try FeatureComputation.compile(expressions, fields: request.allowMissingFields ? nil : available)
+            guard available.contains("close") else { throw EvaluationError.missingClose(available: available) }
+            let fields = Array(Set(plan.fields + ["close"]).filter { available.contains($0) }).sorted()
+            var loaded = try source.load(DataRequest(universe: request.universe, fields: fields, start: request.start,
+                                                     end: request.end, frequency: request.frequency,
+                                                     lookbackRows: plan.lookback.rowsBefore,
+                                                     lookaheadRows: max(plan.lookback.rowsAfter, settings.lookaheadRows),
+                                                     auxiliary: plan.auxiliaryInstruments))
+            for field in plan.fields where !available.contains(field) {
+                loaded.data.fields[field] = Panel(instrumentCount: loaded.data.instruments.count, length: loaded.data.calendar.count)
+                warnings.append("the data has no field $\(field); it reads as NaN (Qlib's behaviour for an absent field)")
+            }
+            warnings += loaded.warnings
+            let universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
+            let evaluator = try FactorEvaluator(universe: universe, settings: settings)
+            var start = 0
+            while start < expressions.count {
+                let batch = Array(expressions[start..<min(expressions.count, start + batchSize)])
+                let batchPlan = try FeatureComputation.compile(batch, fields: nil)
+                let panels = try Evaluator(threads: request.threads).evaluate(batchPlan, on: loaded.data)
+                reports += evaluateAll(evaluator, names: batch.map(\.name), expressions: batch.map(\.text), panels: panels,
+                                       threads: request.threads, done: start, total: expressions.count, progress: progress)
+                start += batchSize
+            }
+            return (report(settings, request, frequency, universe, reports), warnings)
+        }
+    }
+
+    /// Scores `panels` on up to `threads` threads, reporting progress after each wave.
+    static func evaluateAll(_ evaluator: FactorEvaluator, names: [String], expressions: [String?], panels: [Panel],
+                            threads: Int, done: Int, total: Int, progress: (Int, Int) -> Void) -> [FactorReport] {
+        var results = [FactorReport?](repeating: nil, count: names.count)
+        let wave = max(1, threads)
+        var start = 0
+        while start < names.count {
+            let range = start..<min(names.count, start + wave)
+            let slots = ReportSlots(count: range.count)
+            DispatchQueue.concurrentPerform(iterations: range.count) { k in
+                let j = range.lowerBound + k
+                slots.set(k, evaluator.evaluate(name: names[j], expression: expressions[j], factor: panels[j]))
+            }
+            for k in 0..<range.count { results[range.lowerBound + k] = slots.get(k) }
+            start = range.upperBound
+            progress(done + start, total)
+        }
+        return results.compactMap { $0 }
+    }
+
+    static func report(_ settings: EvaluationSettings, _ request: EvaluationRequest, _ frequency: Frequency,
+                       _ universe: EvaluationUniverse, _ factors: [FactorReport]) -> EvaluationReport {
+        EvaluationReport(settings: settings, universe: request.universe.description, frequency: frequency.description,
+                         start: universe.calendar.label(universe.window.lowerBound),
+                         end: universe.calendar.label(universe.window.upperBound - 1),
+                         instruments: universe.instruments.count, factors: factors)
+    }
+
+    /// 252 daily, 52 weekly, 12 monthly; intraday 252 × the bars of a full trading day in the data.
+    static func periodsPerYear(_ frequency: Frequency, source: any MarketDataSource) -> Double {
+        guard frequency.isIntraday, let calendar = try? source.calendar(frequency: frequency) else {
+            return frequency.periodsPerYear()
+        }
+        var perDay: [Int: Int] = [:]
+        for t in calendar.times { perDay[TimeFormat.dayNumber(t), default: 0] += 1 }
+        return frequency.periodsPerYear(barsPerDay: perDay.values.max())
+    }
+}
+
+/// Results of one wave of factor evaluations.
+private final class ReportSlots: @unchecked Sendable {
+    private var slots: [FactorReport?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ i: Int, _ report: FactorReport) { lock.lock(); slots[i] = report; lock.unlock() }
+
+    func get(_ i: Int) -> FactorReport? { lock.lock(); defer { lock.unlock() }; return slots[i] }
+}
