@@ -10,6 +10,8 @@ struct ExpressionOptions: ParsableArguments {
     @Option(help: "A TSV file with header name<TAB>expression.")
     var exprFile: String?
 
+    var isEmpty: Bool { expressions.isEmpty && exprFile == nil }
+
     func named() throws -> [NamedExpression] {
         var result: [NamedExpression] = []
         if let exprFile {

@@ -1,0 +1,138 @@
+import ArgumentParser
+import FactorCore
+import FactorData
+import FactorEval
+import FactorExpr
+import Foundation
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score factors against forward returns: IC, Rank IC, quantile groups, long-short, turnover, decay, coverage.",
+        discussion: """
+        Factors come from expressions (--expr, --expr-file) or from values computed elsewhere (--values: a CSV
+        instrument,datetime,<factor columns>, as `factorlab features` writes it). Definitions: spec/evaluation.md.
+        """)
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var expressionOptions: ExpressionOptions
+
+    @Option(help: "Evaluate values computed elsewhere: CSV instrument,datetime,<one column per factor> (may be .gz).")
+    var values: String?
+
+    @Option(help: "Forward-return horizons in bars, comma-separated.")
+    var horizons: String = "1,5,20"
+
+    @Option(help: "Entry delay d in bars: returns run from the close of t+d to t+d+h (1 = Qlib's label, 0 = alphalens).")
+    var delay: Int = 1
+
+    @Option(help: "Number of quantile groups.")
+    var quantiles: Int = 5
+
+    @Option(help: "Rows with fewer names in the sample have no IC.")
+    var minNames: Int = 2
+
+    @Option(help: "IC decay lags 0…K.")
+    var decayLags: Int = 10
+
+    @Option(help: "Winsorize each row: mad:K (median ± K·1.4826·MAD) or quantile:P (clip to the [P, 1−P] quantiles).")
+    var winsorize: String?
+
+    @Option(help: "Neutralize each row: 'industry' (residual on industry dummies; needs --industry).")
+    var neutralize: String?
+
+    @Option(help: "Industry CSV (symbol + industry_code/industry/industry_name/csrc_section), for --neutralize and IC by industry.")
+    var industry: String?
+
+    @Flag(help: "Z-score each row after winsorizing and neutralizing.")
+    var zscore = false
+
+    @Option(help: "Write the summary table (one row per factor × horizon) to this CSV.")
+    var summary: String?
+
+    @Option(help: "Write the per-date series (one row per factor × horizon × date) to this CSV.")
+    var series: String?
+
+    @Option(help: "Write the whole report as JSON (NaN as null).")
+    var json: String?
+
+    @Option(help: "Write a self-contained HTML report (inline SVG charts).")
+    var html: String?
+
+    @Flag(help: "Let a field the data lacks read as NaN, with a warning, instead of failing.")
+    var allowMissingFields = false
+
+    @Option(help: "Threads (default: all cores, or $FACTOR_THREADS).")
+    var threads: Int?
+
+    func run() throws {
+        let factors: FactorInput
+        switch (values, expressionOptions.isEmpty) {
+        case (let path?, true): factors = .values(path: path)
+        case (nil, false): factors = .expressions(try expressionOptions.named())
+        case (_?, false): throw ValidationError("give either --values or expressions (--expr / --expr-file), not both")
+        case (nil, true): throw ValidationError("give factors: --expr NAME=EXPRESSION, --expr-file FILE.tsv or --values FILE.csv")
+        }
+        let horizonList = try horizons.split(separator: ",").map { part -> Int in
+            guard let h = Int(part.trimmingCharacters(in: .whitespaces)), h >= 1 else {
+                throw ValidationError("--horizons must be positive integers such as 1,5,20; '\(part)' is not")
+            }
+            return h
+        }
+        var preprocessing = Preprocessing(zscore: zscore)
+        if let winsorize {
+            let parts = winsorize.split(separator: ":")
+            guard parts.count == 2, let k = Double(parts[1]), k > 0 else {
+                throw ValidationError("--winsorize must be mad:K or quantile:P, e.g. mad:3 or quantile:0.01")
+            }
+            switch parts[0].lowercased() {
+            case "mad": preprocessing.winsorize = .mad(k)
+            case "quantile" where k < 0.5: preprocessing.winsorize = .quantile(k)
+            default: throw ValidationError("--winsorize must be mad:K or quantile:P with P < 0.5, e.g. mad:3 or quantile:0.01")
+            }
+        }
+        if let neutralize {
+            guard neutralize.lowercased() == "industry" else {
+                throw ValidationError("--neutralize supports 'industry' (the data has no market value to neutralize on)")
+            }
+            guard industry != nil else { throw ValidationError("--neutralize industry needs --industry FILE") }
+            preprocessing.neutralizeIndustry = true
+        }
+        let settings = EvaluationSettings(horizons: horizonList, delay: delay, quantiles: quantiles, minNames: minNames,
+                                          decayLags: decayLags, preprocessing: preprocessing)
+        let request = EvaluationRequest(universe: try dataOptions.universeSpec(), start: try dataOptions.startTime(),
+                                        end: try dataOptions.endTime(), frequency: try dataOptions.frequency(),
+                                        factors: factors, settings: settings, industryFile: industry,
+                                        threads: threads ?? Parallel.defaultThreads, allowMissingFields: allowMissingFields)
+        let source = try dataOptions.openSource()
+        let clock = ContinuousClock()
+        let started = clock.now
+        var lastReport = started
+        let (report, warnings) = try EvaluationRun.run(request, source: source) { done, total in
+            if total >= 8 && (clock.now - lastReport > .milliseconds(500) || done == total) {
+                Terminal.info("evaluated \(done)/\(total) factors")
+                lastReport = clock.now
+            }
+        }
+        for w in warnings { Terminal.info("warning: \(w)") }
+        Terminal.info(String(format: "%d factors × %d horizons over %@ → %@ (%d instruments) in %.2f s",
+                             report.factors.count, horizonList.count, report.start, report.end, report.instruments,
+                             (clock.now - started).seconds))
+        print(ReportTables.terminalTable(report))
+        if let summary { try write(ReportTables.summaryCSV(report), to: summary) }
+        if let series { try write(ReportTables.seriesCSV(report), to: series) }
+        if let json { try writeData(try ReportTables.json(report), to: json) }
+        if let html { try write(HTMLReport.render(report), to: html) }
+    }
+
+    private func write(_ text: String, to path: String) throws {
+        try writeData(Data(text.utf8), to: path)
+    }
+
+    private func writeData(_ data: Data, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: data) else {
+            throw CLIError("cannot write \(path): check that its folder exists and is writable")
+        }
+        Terminal.info("wrote \(path)")
+    }
+}
