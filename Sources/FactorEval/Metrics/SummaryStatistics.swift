@@ -79,23 +79,23 @@ public enum SummaryStatistics {
 
 /// Summary of an IC-like series.
 public struct ICSummary: Codable, Sendable, Equatable {
-    public var mean: Double
-    public var std: Double
-    public var ir: Double
-    public var t: Double
-    public var neweyWestT: Double
-    public var positive: Double
+    @NullableNaN public var mean: Double
+    @NullableNaN public var std: Double
+    @NullableNaN public var ir: Double
+    @NullableNaN public var t: Double
+    @NullableNaN public var neweyWestT: Double
+    @NullableNaN public var positive: Double
     public var n: Int
 }
 
 /// Summary of a long-short return series.
 public struct LongShortSummary: Codable, Sendable, Equatable {
-    public var mean: Double
-    public var std: Double
-    public var annualReturn: Double
-    public var annualVolatility: Double
-    public var sharpe: Double
-    public var cumulativeReturn: Double
-    public var maxDrawdown: Double
+    @NullableNaN public var mean: Double
+    @NullableNaN public var std: Double
+    @NullableNaN public var annualReturn: Double
+    @NullableNaN public var annualVolatility: Double
+    @NullableNaN public var sharpe: Double
+    @NullableNaN public var cumulativeReturn: Double
+    @NullableNaN public var maxDrawdown: Double
     public var n: Int
 }
