@@ -15,37 +15,35 @@ struct FactorRun {
     var decayCount: [Int]
 
     // Scratch.
+    private let workspace: RankICWorkspace
     private var sortedF: [Int32] = []
     private var rank: [Double]
     private var previousRank: [Double]
     private var rankedNow: [Int32] = []
     private var rankedBefore: [Int32] = []
-    private var inSample: [Bool]
-    private var returnRank: [Double]
-    private var sIdx: [Int32] = []
     private var fVals: [Double] = []
     private var rVals: [Double] = []
-    private var fRanks: [Double] = []
-    private var rRanks: [Double] = []
     private var edges: [Double] = []
 
     init(evaluator: FactorEvaluator, factor: [Double]) {
         self.evaluator = evaluator
-        self.factor = factor
         length = evaluator.universe.calendar.count
         count = evaluator.universe.instruments.count
+        // Row-major, so that a row's cross-section is contiguous (the loops below walk rows).
+        var byRow = [Double](repeating: .nan, count: factor.count)
+        for i in 0..<count { for t in 0..<length { byRow[t * count + i] = factor[i * length + t] } }
+        self.factor = byRow
         let q = evaluator.settings.quantiles
         series = evaluator.returns.map { _ in HorizonSeries(quantiles: q, instruments: evaluator.universe.instruments.count) }
+        workspace = RankICWorkspace(instruments: evaluator.universe.instruments.count)
         decaySum = Array(repeating: 0, count: evaluator.settings.decayLags + 1)
         decayCount = Array(repeating: 0, count: evaluator.settings.decayLags + 1)
         rank = Array(repeating: .nan, count: count)
         previousRank = Array(repeating: .nan, count: count)
-        inSample = Array(repeating: false, count: count)
-        returnRank = Array(repeating: .nan, count: count)
     }
 
     @inline(__always)
-    private func f(_ i: Int, _ t: Int) -> Double { factor[i * length + t] }
+    private func f(_ i: Int, _ t: Int) -> Double { factor[t * count + i] }
 
     mutating func execute() {
         let universe = evaluator.universe
@@ -57,8 +55,8 @@ struct FactorRun {
                 members += 1
                 if f(i, t).isFinite { sortedF.append(Int32(i)) }
             }
-            let fac = factor, len = length
-            sortedF.sort { fac[Int($0) * len + t] < fac[Int($1) * len + t] }
+            let fac = factor, base = t * count
+            sortedF.sort { fac[base + Int($0)] < fac[base + Int($1)] }
             rankAutocorrelation(row: row, t: t)
             for h in 0..<evaluator.returns.count {
                 horizonRow(h, row: row, t: t, members: members)
@@ -100,101 +98,76 @@ struct FactorRun {
     private mutating func horizonRow(_ h: Int, row: Int, t: Int, members: Int) {
         let returns = evaluator.returns[h]
         let settings = evaluator.settings
+        let universe = evaluator.universe
+        let w = workspace
+        let n = returns.instruments
         var nReturn = 0
-        for i in 0..<count where evaluator.universe.isMember(i, t) && returns.value(i, t).isFinite { nReturn += 1 }
-        // The sample, ascending by factor.
-        sIdx.removeAll(keepingCapacity: true)
-        fVals.removeAll(keepingCapacity: true)
-        rVals.removeAll(keepingCapacity: true)
-        for i32 in sortedF {
-            let i = Int(i32)
-            let r = returns.value(i, t)
-            if r.isFinite { sIdx.append(i32); fVals.append(f(i, t)); rVals.append(r) }
-        }
-        let n = sIdx.count
         var ic = Double.nan, rankIC = Double.nan
         var reason: String?
-        if n < settings.minNames {
-            reason = "n<min_names"
-        } else if !(fVals[0] < fVals[n - 1]) {
-            reason = "factor_constant"
-        } else if !(rVals.min()! < rVals.max()!) {
-            reason = "return_constant"
-        } else {
-            ic = Correlation.pearson(fVals, rVals)
-            rankIC = sampleRankIC(returns: returns, t: t)
+        returns.byRow.withUnsafeBufferPointer { byRow in
+            let rRow = byRow.baseAddress! + t * n
+            for i in 0..<count where universe.isMember(i, t) && rRow[i].isFinite { nReturn += 1 }
+            // The sample, ascending by factor.
+            w.count = 0
+            factor.withUnsafeBufferPointer { fac in
+                let fRow = fac.baseAddress! + t * count
+                for i32 in sortedF {
+                    let r = rRow[Int(i32)]
+                    if r.isFinite { w.append(i32, fRow[Int(i32)], r) }
+                }
+            }
+            if w.count < settings.minNames {
+                reason = "n<min_names"
+            } else if !w.factorHasSpread {
+                reason = "factor_constant"
+            } else if !w.returnsHaveSpread {
+                reason = "return_constant"
+            } else {
+                ic = w.informationCoefficient()
+                rankIC = returns.order(t).withUnsafeBufferPointer { w.rankInformationCoefficient(order: $0, rowReturns: rRow) }
+            }
         }
+        let sampleSize = w.count
         // Quantile groups on every row with a sample.
         let q = settings.quantiles
         var groupSum = [Double](repeating: 0, count: q), groupCount = [Int](repeating: 0, count: q)
         var top: [Int32] = [], bottom: [Int32] = []
-        if n > 0 {
-            fVals.withUnsafeBufferPointer { QuantileEdges.innerEdges(sorted: $0, groups: q, into: &edges) }
+        if sampleSize > 0 {
+            QuantileEdges.innerEdges(sorted: UnsafeBufferPointer(start: w.factor, count: sampleSize), groups: q, into: &edges)
             var g = 1
-            for k in 0..<n {
-                while g < q && edges[g - 1] < fVals[k] { g += 1 }
-                groupSum[g - 1] += rVals[k]
+            for k in 0..<sampleSize {
+                while g < q && edges[g - 1] < w.factor[k] { g += 1 }
+                groupSum[g - 1] += w.returns[k]
                 groupCount[g - 1] += 1
-                if g == q { top.append(sIdx[k]) }
-                if g == 1 { bottom.append(sIdx[k]) }
+                if g == q { top.append(w.index[k]) }
+                if g == 1 { bottom.append(w.index[k]) }
             }
         }
         let means = (0..<q).map { groupCount[$0] > 0 ? groupSum[$0] / Double(groupCount[$0]) : .nan }
-        series[h].append(n: n, ic: ic, rankIC: rankIC, groupMeans: means, top: top, bottom: bottom, first: row == 0,
+        series[h].append(n: sampleSize, ic: ic, rankIC: rankIC, groupMeans: means, top: top, bottom: bottom, first: row == 0,
                          members: members, nFactor: sortedF.count, nReturn: nReturn, reason: reason)
-        if !evaluator.universe.industryNames.isEmpty && n > 0 { industryRow(h, t: t) }
+        if !universe.industryNames.isEmpty && sampleSize > 0 { industryRow(h) }
     }
 
-    /// Rank IC of the current sample (`sIdx`, `fVals` ascending, `rVals`): average ranks of f from the sorted
-    /// factor order, of r from the shared per-row return order filtered to the sample.
-    private mutating func sampleRankIC(returns: ForwardReturns, t: Int) -> Double {
-        averageRanks(sorted: fVals, into: &fRanks)
-        for i in sIdx { inSample[Int(i)] = true }
-        assignReturnRanks(order: returns.order(t), returns: returns, t: t)
-        rRanks.removeAll(keepingCapacity: true)
-        for i in sIdx { rRanks.append(returnRank[Int(i)]); inSample[Int(i)] = false }
-        return Correlation.pearson(fRanks, rRanks)
-    }
-
-    /// Average ranks, within the instruments flagged in `inSample`, following `order` (ascending returns).
-    private mutating func assignReturnRanks(order: [Int32], returns: ForwardReturns, t: Int) {
-        var position = 0
-        var k = 0
-        let filtered = order.filter { inSample[Int($0)] }
-        while k < filtered.count {
-            let v = returns.value(Int(filtered[k]), t)
-            var j = k + 1
-            while j < filtered.count && returns.value(Int(filtered[j]), t) == v { j += 1 }
-            let r = Double(position + 1 + position + (j - k)) / 2
-            for m in k..<j { returnRank[Int(filtered[m])] = r }
-            position += j - k
-            k = j
-        }
-    }
-
-    private func averageRanks(sorted values: [Double], into ranks: inout [Double]) {
-        ranks.removeAll(keepingCapacity: true)
-        var k = 0
-        while k < values.count {
-            var j = k + 1
-            while j < values.count && values[j] == values[k] { j += 1 }
-            let r = Double(k + 1 + j) / 2
-            for _ in k..<j { ranks.append(r) }
-            k = j
-        }
+    /// Whether the values are not all equal (min < max).
+    static func hasSpread(_ values: [Double]) -> Bool {
+        guard let first = values.first else { return false }
+        for v in values where v != first { return true }
+        return false
     }
 
     // MARK: Industry IC
 
-    private mutating func industryRow(_ h: Int, t: Int) {
+    private mutating func industryRow(_ h: Int) {
         let universe = evaluator.universe
+        let w = workspace
         var byIndustry: [Int: [Int]] = [:]
-        for (k, i) in sIdx.enumerated() {
-            if let g = universe.industry[Int(i)] { byIndustry[g, default: []].append(k) }
+        for k in 0..<w.count {
+            if let g = universe.industry[Int(w.index[k])] { byIndustry[g, default: []].append(k) }
         }
         for (g, ks) in byIndustry where ks.count >= evaluator.settings.minNames {
-            let fv = ks.map { fVals[$0] }, rv = ks.map { rVals[$0] }
-            guard fv.first! < fv.last!, rv.min()! < rv.max()! else { continue }
+            let fv = ks.map { w.factor[$0] }, rv = ks.map { w.returns[$0] }
+            guard fv.first! < fv.last!, Self.hasSpread(rv) else { continue }
             let ic = Correlation.pearson(fv, rv)
             let rankIC = Correlation.pearson(Ranking.averageRanks(fv), Ranking.averageRanks(rv))
             series[h].addIndustry(g, ic: ic, rankIC: rankIC)
@@ -207,22 +180,42 @@ struct FactorRun {
     private mutating func decayRow(t: Int) {
         let oneBar = evaluator.oneBar
         let settings = evaluator.settings
-        for k in 0...settings.decayLags {
-            let s = t + k
-            guard s < length else { break }
-            sIdx.removeAll(keepingCapacity: true)
-            fVals.removeAll(keepingCapacity: true)
-            rVals.removeAll(keepingCapacity: true)
-            for i32 in sortedF {
-                let r = oneBar.value(Int(i32), s)
-                if r.isFinite { sIdx.append(i32); fVals.append(f(Int(i32), t)); rVals.append(r) }
-            }
-            let n = sIdx.count
-            guard n >= settings.minNames, fVals[0] < fVals[n - 1], rVals.min()! < rVals.max()! else { continue }
-            let value = sampleRankIC(returns: oneBar, t: s)
-            if value.isFinite {
-                decaySum[k] += value
-                decayCount[k] += 1
+        // Lag 0 is exactly the h = 1 Rank IC of this row when h = 1 is evaluated (same sample, same returns).
+        let firstLag: Int
+        if let h1 = settings.horizons.firstIndex(of: 1) {
+            let value = series[h1].rankIC.last ?? .nan
+            if value.isFinite { decaySum[0] += value; decayCount[0] += 1 }
+            firstLag = 1
+        } else {
+            firstLag = 0
+        }
+        guard firstLag <= settings.decayLags else { return }
+        let w = workspace
+        let n = oneBar.instruments
+        let minNames = settings.minNames
+        factor.withUnsafeBufferPointer { fac in
+            sortedF.withUnsafeBufferPointer { sorted in
+                oneBar.byRow.withUnsafeBufferPointer { returns in
+                    let fRow = fac.baseAddress! + t * count
+                    for k in firstLag...settings.decayLags {
+                        let s = t + k
+                        guard s < length else { break }
+                        let rRow = returns.baseAddress! + s * n
+                        w.count = 0
+                        for i32 in sorted {
+                            let r = rRow[Int(i32)]
+                            if r.isFinite { w.append(i32, fRow[Int(i32)], r) }
+                        }
+                        guard w.count >= minNames, w.factorHasSpread, w.returnsHaveSpread else { continue }
+                        let value = oneBar.order(s).withUnsafeBufferPointer {
+                            w.rankInformationCoefficient(order: $0, rowReturns: rRow)
+                        }
+                        if value.isFinite {
+                            decaySum[k] += value
+                            decayCount[k] += 1
+                        }
+                    }
+                }
             }
         }
     }

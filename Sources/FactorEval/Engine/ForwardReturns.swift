@@ -8,6 +8,9 @@ public struct ForwardReturns: Sendable {
     /// `values[i * length + t] = c[i, t+d+h] / c[i, t+d] − 1`, NaN when either close is missing or past the data.
     public let values: [Double]
     public let length: Int
+    /// The same returns row-major (`byRow[t * instruments + i]`): a row's cross-section is contiguous.
+    let byRow: [Double]
+    let instruments: Int
     /// For rows `sortedRows`, the instruments with a finite return, ascending by return.
     let sorted: [[Int32]]
     let sortedRows: Range<Int>
@@ -32,6 +35,10 @@ public struct ForwardReturns: Sendable {
             }
         }
         self.values = values
+        instruments = n
+        var byRow = [Double](repeating: .nan, count: n * length)
+        for i in 0..<n { for t in 0..<length { byRow[t * n + i] = values[i * length + t] } }
+        self.byRow = byRow
         let clipped = max(0, rows.lowerBound)..<min(length, rows.upperBound)
         sortedRows = clipped
         var sorted: [[Int32]] = []
@@ -47,7 +54,7 @@ public struct ForwardReturns: Sendable {
     }
 
     @inline(__always)
-    public func value(_ i: Int, _ t: Int) -> Double { values[i * length + t] }
+    public func value(_ i: Int, _ t: Int) -> Double { byRow[t * instruments + i] }
 
     /// Instruments with a finite return on row t, ascending by return (empty outside the sorted rows).
     func order(_ t: Int) -> [Int32] {
