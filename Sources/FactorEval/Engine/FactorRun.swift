@@ -124,7 +124,9 @@ struct FactorRun {
                 reason = "return_constant"
             } else {
                 ic = w.informationCoefficient()
-                rankIC = returns.order(t).withUnsafeBufferPointer { w.rankInformationCoefficient(order: $0, rowReturns: rRow) }
+                rankIC = returns.order(t).withUnsafeBufferPointer {
+                    w.rankInformationCoefficient(order: $0, rowReturns: rRow, hasTies: returns.hasTies(t))
+                }
             }
         }
         let sampleSize = w.count
@@ -208,7 +210,7 @@ struct FactorRun {
                         }
                         guard w.count >= minNames, w.factorHasSpread, w.returnsHaveSpread else { continue }
                         let value = oneBar.order(s).withUnsafeBufferPointer {
-                            w.rankInformationCoefficient(order: $0, rowReturns: rRow)
+                            w.rankInformationCoefficient(order: $0, rowReturns: rRow, hasTies: oneBar.hasTies(s))
                         }
                         if value.isFinite {
                             decaySum[k] += value

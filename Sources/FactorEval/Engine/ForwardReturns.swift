@@ -13,6 +13,8 @@ public struct ForwardReturns: Sendable {
     let instruments: Int
     /// For rows `sortedRows`, the instruments with a finite return, ascending by return.
     let sorted: [[Int32]]
+    /// Whether a sorted row holds equal returns (most do not: their ranks need no tie handling).
+    let tied: [Bool]
     let sortedRows: Range<Int>
 
     /// Returns for `horizon` with `delay`, sorted on `rows`.
@@ -42,15 +44,23 @@ public struct ForwardReturns: Sendable {
         let clipped = max(0, rows.lowerBound)..<min(length, rows.upperBound)
         sortedRows = clipped
         var sorted: [[Int32]] = []
+        var tied: [Bool] = []
         sorted.reserveCapacity(clipped.count)
         for t in clipped {
             var order: [Int32] = []
             order.reserveCapacity(n)
             for i in 0..<n where values[i * length + t].isFinite { order.append(Int32(i)) }
             order.sort { values[Int($0) * length + t] < values[Int($1) * length + t] }
+            var hasTie = false
+            for k in order.indices.dropFirst() where values[Int(order[k]) * length + t] == values[Int(order[k - 1]) * length + t] {
+                hasTie = true
+                break
+            }
             sorted.append(order)
+            tied.append(hasTie)
         }
         self.sorted = sorted
+        self.tied = tied
     }
 
     @inline(__always)
@@ -59,5 +69,10 @@ public struct ForwardReturns: Sendable {
     /// Instruments with a finite return on row t, ascending by return (empty outside the sorted rows).
     func order(_ t: Int) -> [Int32] {
         sortedRows.contains(t) ? sorted[t - sortedRows.lowerBound] : []
+    }
+
+    /// Whether row t's order holds equal returns.
+    func hasTies(_ t: Int) -> Bool {
+        sortedRows.contains(t) ? tied[t - sortedRows.lowerBound] : false
     }
 }

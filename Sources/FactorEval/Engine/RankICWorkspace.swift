@@ -52,7 +52,8 @@ final class RankICWorkspace {
 
     /// Rank IC of the sample: average ranks of the factor values (already ascending) and of the returns, the
     /// latter read off `order` (every instrument with a return on this row, ascending) filtered to the sample.
-    func rankInformationCoefficient(order: UnsafeBufferPointer<Int32>, rowReturns: UnsafePointer<Double>) -> Double {
+    func rankInformationCoefficient(order: UnsafeBufferPointer<Int32>, rowReturns: UnsafePointer<Double>,
+                                    hasTies: Bool = true) -> Double {
         let n = count
         var k = 0
         while k < n {
@@ -66,6 +67,14 @@ final class RankICWorkspace {
         var position = 0
         k = 0
         let total = order.count
+        if !hasTies {
+            // No equal returns on this row: ranks are plain positions among the sample.
+            for m in 0..<total {
+                let i = Int(order[m])
+                if inSample[i] { position += 1; returnRank[i] = Double(position) }
+            }
+            k = total
+        }
         while k < total {
             let v = rowReturns[Int(order[k])]
             var j = k + 1
