@@ -41,6 +41,6 @@ struct CrossSectionOperatorTests {
         expectSeries(out[0], [0.1, 2.0 / 11, 0.25, 4.0 / 13])
         let beta = try evaluate("Cov($close, ChangeInstrument('SH000300', $close), 4)", d)
         expectSeries(beta[0], [nan, 0.5, 1, 5.0 / 3])
-        #expect(throws: EvaluationError.self) { try evaluate("ChangeInstrument('SH000905', $close)", d) }
+        #expect(throws: ExpressionEvaluationError.self) { try evaluate("ChangeInstrument('SH000905', $close)", d) }
     }
 }

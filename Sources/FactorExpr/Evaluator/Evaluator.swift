@@ -49,13 +49,13 @@ public struct Evaluator: Sendable {
     }
 
     /// The outputs of `plan` in order, each a panel over `data.instruments` × `data.calendar`.
-    public func evaluate(_ plan: Plan, on data: MarketData) throws(EvaluationError) -> [Panel] {
+    public func evaluate(_ plan: Plan, on data: MarketData) throws(ExpressionEvaluationError) -> [Panel] {
         var ignored: EvaluationProfile?
         return try evaluate(plan, on: data, profile: &ignored)
     }
 
     /// Evaluates and, when `profile` is non-nil, adds each operator's time to it.
-    public func evaluate(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?) throws(EvaluationError) -> [Panel] {
+    public func evaluate(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?) throws(ExpressionEvaluationError) -> [Panel] {
         let length = data.calendar.count, n = data.instruments.count
         var outputs = plan.outputs.map { _ in [Double](repeating: .nan, count: n * length) }
         do {
@@ -66,7 +66,7 @@ public struct Evaluator: Sendable {
                     }
                 }
             }
-        } catch let error as EvaluationError {
+        } catch let error as ExpressionEvaluationError {
             throw error
         } catch {
             throw .missingField("\(error)", available: [])  // unreachable: the body above does not throw
@@ -96,7 +96,7 @@ public struct Evaluator: Sendable {
             let slots = ChunkSlots(count: batch.count)
             DispatchQueue.concurrentPerform(iterations: batch.count) { b in
                 var chunkProfile: EvaluationProfile? = wantProfile ? EvaluationProfile() : nil
-                do throws(EvaluationError) {
+                do throws(ExpressionEvaluationError) {
                     let slice = data.selectingInstruments(batch[b])
                     let panels = try ChunkEvaluation.run(plan, data: slice, threads: 1, profile: &chunkProfile)
                     slots.set(b, .success((EvaluatedChunk(instruments: batch[b], panels: panels), chunkProfile)))
@@ -122,16 +122,16 @@ public struct Evaluator: Sendable {
 
 /// Results of the chunks of one parallel wave.
 private final class ChunkSlots: @unchecked Sendable {
-    private var slots: [Result<(EvaluatedChunk, EvaluationProfile?), EvaluationError>?]
+    private var slots: [Result<(EvaluatedChunk, EvaluationProfile?), ExpressionEvaluationError>?]
     private let lock = NSLock()
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    func set(_ i: Int, _ value: Result<(EvaluatedChunk, EvaluationProfile?), EvaluationError>) {
+    func set(_ i: Int, _ value: Result<(EvaluatedChunk, EvaluationProfile?), ExpressionEvaluationError>) {
         lock.lock(); slots[i] = value; lock.unlock()
     }
 
-    func get(_ i: Int) -> Result<(EvaluatedChunk, EvaluationProfile?), EvaluationError>? {
+    func get(_ i: Int) -> Result<(EvaluatedChunk, EvaluationProfile?), ExpressionEvaluationError>? {
         lock.lock(); defer { lock.unlock() }
         return slots[i]
     }
@@ -140,7 +140,7 @@ private final class ChunkSlots: @unchecked Sendable {
 /// Evaluation of a whole plan on one `MarketData` (all its instruments at once).
 enum ChunkEvaluation {
     static func run(_ plan: Plan, data: MarketData, threads: Int,
-                    profile: inout EvaluationProfile?) throws(EvaluationError) -> [Panel] {
+                    profile: inout EvaluationProfile?) throws(ExpressionEvaluationError) -> [Panel] {
         let clock = ContinuousClock()
         let context = Context(data: data, threads: threads,
                               memberMask: plan.usesCrossSection ? data.membership.denseMask() : nil)
@@ -202,7 +202,7 @@ enum ChunkEvaluation {
     }
 
     /// Evaluates the inner plan on one other instrument and lays its series on every instrument.
-    private static func otherInstrument(_ code: String, _ inner: Plan, _ context: Context) throws(EvaluationError) -> NodeValue {
+    private static func otherInstrument(_ code: String, _ inner: Plan, _ context: Context) throws(ExpressionEvaluationError) -> NodeValue {
         let data = context.data
         let length = data.calendar.count
         var fields: [String: Panel] = [:]

@@ -1,5 +1,5 @@
 /// A failure while running a plan on data.
-public enum EvaluationError: Error, CustomStringConvertible, Sendable {
+public enum ExpressionEvaluationError: Error, CustomStringConvertible, Sendable {
     case missingField(String, available: [String])
     case missingInstrument(String, available: [String])
 
