@@ -69,4 +69,22 @@ struct EvaluationPipelineTests {
         missing.settings.preprocessing.neutralizeIndustry = true
         #expect(throws: EvaluationError.self) { try EvaluationRun.run(missing, source: try Self.csi300()) }
     }
+
+    @Test("A custom label: Qlib's LABEL0 as --label equals the d = 1, h = 1 forward return")
+    func customLabel() throws {
+        let factors = FactorInput.expressions([NamedExpression(name: "ROC20", text: "Ref($close, 20)/$close")])
+        let base = EvaluationRequest(universe: .named("csi300"), start: TimeFormat.parse("2022-01-01"), end: TimeFormat.parse("2022-12-31"),
+                                     factors: factors, settings: EvaluationSettings(horizons: [1], delay: 1))
+        var labelled = base
+        labelled.label = "Ref($close, -2)/Ref($close, -1) - 1"
+        let a = try EvaluationRun.run(base, source: try Self.csi300()).report.factors[0].horizons[0]
+        let b = try EvaluationRun.run(labelled, source: try Self.csi300()).report.factors[0].horizons[0]
+        #expect(a.series.n == b.series.n)
+        #expect(a.series.ic == b.series.ic)
+        #expect(a.series.rankIC == b.series.rankIC)
+        #expect(a.summary.longShort == b.summary.longShort)
+        var twoHorizons = labelled
+        twoHorizons.settings.horizons = [1, 5]
+        #expect(throws: EvaluationError.self) { try EvaluationRun.run(twoHorizons, source: try Self.csi300()) }
+    }
 }

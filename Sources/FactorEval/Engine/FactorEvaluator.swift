@@ -10,7 +10,9 @@ public struct FactorEvaluator: Sendable {
     let returns: [ForwardReturns]
     let oneBar: ForwardReturns
 
-    public init(universe: EvaluationUniverse, settings: EvaluationSettings) throws(EvaluationError) {
+    /// With `label`, that panel (a custom label expression's values) replaces the forward return; `settings.horizons`
+    /// must then hold one value, the label's horizon (for the Newey-West lag). Decay still uses one-bar returns.
+    public init(universe: EvaluationUniverse, settings: EvaluationSettings, label: Panel? = nil) throws(EvaluationError) {
         guard !settings.horizons.isEmpty, settings.horizons.allSatisfy({ $0 >= 1 }) else {
             throw .badSettings("horizons must be integers ≥ 1, got \(settings.horizons)")
         }
@@ -21,8 +23,18 @@ public struct FactorEvaluator: Sendable {
         guard !universe.window.isEmpty else { throw .emptyWindow }
         self.universe = universe
         self.settings = settings
-        returns = settings.horizons.map {
-            ForwardReturns(universe: universe, horizon: $0, delay: settings.delay, sortedRows: universe.window)
+        if let label {
+            guard settings.horizons.count == 1 else {
+                throw .badSettings("a custom label is one series: give one horizon (its length in bars, for the Newey-West lag)")
+            }
+            guard label.instrumentCount == universe.instruments.count, label.length == universe.calendar.count else {
+                throw .badSettings("the label panel does not match the universe")
+            }
+            returns = [ForwardReturns(label: label, horizon: settings.horizons[0], sortedRows: universe.window)]
+        } else {
+            returns = settings.horizons.map {
+                ForwardReturns(universe: universe, horizon: $0, delay: settings.delay, sortedRows: universe.window)
+            }
         }
         oneBar = ForwardReturns(universe: universe, horizon: 1, delay: settings.delay,
                                 sortedRows: universe.window.lowerBound..<(universe.window.upperBound + settings.decayLags))

@@ -19,10 +19,7 @@ public struct ForwardReturns: Sendable {
 
     /// Returns for `horizon` with `delay`, sorted on `rows`.
     public init(universe: EvaluationUniverse, horizon: Int, delay: Int, sortedRows rows: Range<Int>) {
-        self.horizon = horizon
-        self.delay = delay
         let length = universe.calendar.count
-        self.length = length
         let n = universe.instruments.count
         var values = [Double](repeating: .nan, count: n * length)
         let close = universe.close
@@ -36,6 +33,20 @@ public struct ForwardReturns: Sendable {
                 t += 1
             }
         }
+        self.init(values: values, instruments: n, length: length, horizon: horizon, delay: delay, sortedRows: rows)
+    }
+
+    /// A custom label (an expression's values, instrument-major) used in place of the forward return;
+    /// `horizon` only sets the Newey-West lag (h − 1).
+    public init(label: Panel, horizon: Int, sortedRows rows: Range<Int>) {
+        self.init(values: label.values.map { $0.isFinite ? $0 : .nan }, instruments: label.instrumentCount,
+                  length: label.length, horizon: horizon, delay: 0, sortedRows: rows)
+    }
+
+    private init(values: [Double], instruments n: Int, length: Int, horizon: Int, delay: Int, sortedRows rows: Range<Int>) {
+        self.horizon = horizon
+        self.delay = delay
+        self.length = length
         self.values = values
         instruments = n
         var byRow = [Double](repeating: .nan, count: n * length)

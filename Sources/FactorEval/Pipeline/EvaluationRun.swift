@@ -24,10 +24,13 @@ public struct EvaluationRequest: Sendable {
     public var industryFile: String?
     public var threads: Int
     public var allowMissingFields: Bool
+    /// A custom label expression replacing the forward return (e.g. `Ref($close, -2)/Ref($close, -1) - 1`).
+    public var label: String?
 
     public init(universe: UniverseSpec = .all, start: Timestamp? = nil, end: Timestamp? = nil, frequency: Frequency? = nil,
                 factors: FactorInput, settings: EvaluationSettings = EvaluationSettings(), industryFile: String? = nil,
-                threads: Int = Parallel.defaultThreads, allowMissingFields: Bool = false) {
+                threads: Int = Parallel.defaultThreads, allowMissingFields: Bool = false, label: String? = nil) {
+        self.label = label
         self.universe = universe
         self.start = start
         self.end = end
@@ -61,12 +64,18 @@ public enum EvaluationRun {
         var reports: [FactorReport] = []
         switch request.factors {
         case .values(let path):
-            let loaded = try source.load(DataRequest(universe: request.universe, fields: ["close"], start: request.start,
-                                                     end: request.end, frequency: request.frequency, lookbackRows: 0,
-                                                     lookaheadRows: settings.lookaheadRows))
+            let available = try source.fieldNames()
+            let labelPlan = try request.label.map { try FeatureComputation.compile([NamedExpression(name: "label", text: $0)], fields: available) }
+            let loaded = try source.load(DataRequest(universe: request.universe,
+                                                     fields: Array(Set(["close"] + (labelPlan?.fields ?? []))).sorted(),
+                                                     start: request.start, end: request.end, frequency: request.frequency,
+                                                     lookbackRows: labelPlan?.lookback.rowsBefore ?? 0,
+                                                     lookaheadRows: max(settings.lookaheadRows, labelPlan?.lookback.rowsAfter ?? 0),
+                                                     auxiliary: labelPlan?.auxiliaryInstruments ?? []))
             warnings += loaded.warnings
             let universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
-            let evaluator = try FactorEvaluator(universe: universe, settings: settings)
+            let label = try labelPlan.map { try Evaluator(threads: request.threads).evaluate($0, on: loaded.data)[0] }
+            let evaluator = try FactorEvaluator(universe: universe, settings: settings, label: label)
             let values = try ValuesFile.read(path, instruments: loaded.data.instruments, calendar: loaded.data.calendar)
             if values.skipped > 0 {
                 warnings.append("\(values.skipped) rows of \(path) name instruments outside the universe and were skipped")
@@ -76,7 +85,8 @@ public enum EvaluationRun {
             return (report(settings, request, frequency, universe, reports), warnings)
         case .expressions(let expressions):
             let available = try source.fieldNames()
-            let plan = try FeatureComputation.compile(expressions, fields: request.allowMissingFields ? nil : available)
+            let labelExpression = request.label.map { [NamedExpression(name: "__label__", text: $0)] } ?? []
+            let plan = try FeatureComputation.compile(expressions + labelExpression, fields: request.allowMissingFields ? nil : available)
             guard available.contains("close") else { throw EvaluationError.missingClose(available: available) }
             let fields = Array(Set(plan.fields + ["close"]).filter { available.contains($0) }).sorted()
             var loaded = try source.load(DataRequest(universe: request.universe, fields: fields, start: request.start,
@@ -90,7 +100,9 @@ public enum EvaluationRun {
             }
             warnings += loaded.warnings
             let universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
-            let evaluator = try FactorEvaluator(universe: universe, settings: settings)
+            let label = try labelExpression.isEmpty ? nil
+                : Evaluator(threads: request.threads).evaluate(try FeatureComputation.compile(labelExpression, fields: nil), on: loaded.data)[0]
+            let evaluator = try FactorEvaluator(universe: universe, settings: settings, label: label)
             var start = 0
             while start < expressions.count {
                 let batch = Array(expressions[start..<min(expressions.count, start + batchSize)])

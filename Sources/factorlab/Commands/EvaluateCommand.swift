@@ -20,6 +20,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Evaluate values computed elsewhere: CSV instrument,datetime,<one column per factor> (may be .gz).")
     var values: String?
 
+    @Option(help: "A custom label expression replacing the forward return, e.g. 'Ref($close, -2)/Ref($close, -1) - 1'; give one --horizons value, the label's length in bars.")
+    var label: String?
+
     @Option(help: "Forward-return horizons in bars, comma-separated.")
     var horizons: String = "1,5,20"
 
@@ -79,6 +82,9 @@ struct EvaluateCommand: ParsableCommand {
             }
             return h
         }
+        if label != nil && horizonList.count != 1 {
+            throw ValidationError("with --label give one --horizons value: the label's length in bars (it sets the Newey-West lag)")
+        }
         var preprocessing = Preprocessing(zscore: zscore)
         if let winsorize {
             let parts = winsorize.split(separator: ":")
@@ -103,7 +109,8 @@ struct EvaluateCommand: ParsableCommand {
         let request = EvaluationRequest(universe: try dataOptions.universeSpec(), start: try dataOptions.startTime(),
                                         end: try dataOptions.endTime(), frequency: try dataOptions.frequency(),
                                         factors: factors, settings: settings, industryFile: industry,
-                                        threads: threads ?? Parallel.defaultThreads, allowMissingFields: allowMissingFields)
+                                        threads: threads ?? Parallel.defaultThreads, allowMissingFields: allowMissingFields,
+                                        label: label)
         let source = try dataOptions.openSource()
         let clock = ContinuousClock()
         let started = clock.now
