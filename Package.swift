@@ -10,19 +10,24 @@ let package = Package(
         .library(name: "FactorData", targets: ["FactorData"]),
         .library(name: "FactorExpr", targets: ["FactorExpr"]),
         .library(name: "FactorEval", targets: ["FactorEval"]),
+        .library(name: "FactorStore", targets: ["FactorStore"]),
+        .library(name: "FactorPlatform", targets: ["FactorPlatform"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "FactorCore"),
         .target(name: "FactorData", dependencies: ["FactorCore"]),
         .target(name: "FactorExpr", dependencies: ["FactorCore", "FactorData"]),
         .target(name: "FactorEval", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
+        .target(name: "FactorStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "FactorPlatform", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore"]),
         .executableTarget(
             name: "factorlab",
             dependencies: [
-                "FactorCore", "FactorData", "FactorExpr", "FactorEval",
+                "FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -30,6 +35,8 @@ let package = Package(
         .testTarget(name: "FactorDataTests", dependencies: ["FactorCore", "FactorData"]),
         .testTarget(name: "FactorExprTests", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
         .testTarget(name: "FactorEvalTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval"]),
+        .testTarget(name: "FactorStoreTests", dependencies: ["FactorStore"]),
+        .testTarget(name: "FactorPlatformTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform"]),
         .testTarget(name: "ConformanceTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,55 @@
+/// What the platform persists, independent of the database. Every mutating call is one transaction that also
+/// appends its audit entry; a call that fails changes nothing.
+public protocol FactorStore: Sendable {
+    // MARK: Factors
+
+    /// Inserts new factors with their first versions (all or none); fails with `duplicateCode` if a code exists.
+    func insertFactors(_ entries: [(factor: FactorRecord, version: FactorVersionRecord)], actor: String, action: String) throws
+
+    /// Appends a version (its number must be the factor's latest + 1) and makes it the latest; may reset the status.
+    func appendVersion(_ version: FactorVersionRecord, status: FactorStatus?, actor: String, action: String) throws -> FactorRecord
+
+    /// Moves a factor to `status` if its current status is one of `from`.
+    func updateStatus(code: String, from: Set<FactorStatus>, to status: FactorStatus, actor: String, action: String) throws -> FactorRecord
+
+    func factor(code: String) throws -> FactorRecord?
+    func factors(matching filter: FactorFilter) throws -> [FactorRecord]
+    func versions(code: String) throws -> [FactorVersionRecord]
+    /// Factors whose latest version has this canonical hash.
+    func factorsWithLatestHash(_ hash: String) throws -> [FactorRecord]
+    /// Newest first; `entity` restricts to one factor code or run id.
+    func audit(entity: String?, limit: Int) throws -> [AuditRecord]
+
+    // MARK: Results
+
+    /// Saves a run's results and their series; saving the same keys again replaces them (one copy each).
+    func saveResults(run: RunRecord, results: [(result: ResultRecord, series: [ResultSeriesRow])], actor: String) throws
+    func results(matching filter: ResultFilter) throws -> [ResultRecord]
+    func series(key: ResultKey) throws -> [ResultSeriesRow]
+    func leaderboard(_ query: LeaderboardQuery) throws -> [ResultRecord]
+    func runs() throws -> [RunRecord]
+}
+
+/// Store failures a user can act on.
+public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
+    case duplicateCode(String)
+    case unknownFactor(String)
+    case versionConflict(code: String, expected: Int, got: Int)
+    case invalidTransition(code: String, from: FactorStatus, to: FactorStatus)
+    case unknownMetric(String, available: [String])
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .duplicateCode(let code): return "a factor with code \(code) already exists"
+        case .unknownFactor(let code): return "no factor with code \(code)"
+        case .versionConflict(let code, let expected, let got):
+            return "factor \(code) changed meanwhile: expected to write version \(expected), the latest is \(got - 1); retry"
+        case .invalidTransition(let code, let from, let to):
+            return "factor \(code) is \(from.rawValue); it cannot become \(to.rawValue)"
+        case .unknownMetric(let metric, let available):
+            return "unknown metric '\(metric)'; use one of \(available.joined(separator: ", "))"
+        case .database(let message): return "database error: \(message)"
+        }
+    }
+}

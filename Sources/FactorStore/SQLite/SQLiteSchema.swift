@@ -1,0 +1,145 @@
+import GRDB
+
+/// The SQLite schema, as migrations (never edited once shipped: a change is a new migration).
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-registry-results-jobs") { db in
+            try db.execute(sql: """
+                CREATE TABLE factors (
+                    code TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    owner TEXT NOT NULL,
+                    tags TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    latest_version INTEGER NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL);
+                CREATE TABLE factor_versions (
+                    code TEXT NOT NULL REFERENCES factors(code),
+                    version INTEGER NOT NULL,
+                    expression TEXT NOT NULL,
+                    canonical TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    note TEXT NOT NULL,
+                    author TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    nan_ratio REAL,
+                    inf_ratio REAL,
+                    sample_cells INTEGER NOT NULL,
+                    PRIMARY KEY (code, version));
+                CREATE INDEX factor_versions_hash ON factor_versions(hash);
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    entity TEXT NOT NULL,
+                    before TEXT,
+                    after TEXT);
+                CREATE INDEX audit_log_entity ON audit_log(entity);
+                CREATE TABLE runs (
+                    run_id TEXT PRIMARY KEY NOT NULL,
+                    created_at TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    parameters TEXT NOT NULL);
+                CREATE TABLE results (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id TEXT NOT NULL REFERENCES runs(run_id),
+                    factor_code TEXT NOT NULL,
+                    factor_version INTEGER NOT NULL,
+                    universe TEXT NOT NULL,
+                    frequency TEXT NOT NULL,
+                    start TEXT NOT NULL,
+                    "end" TEXT NOT NULL,
+                    horizon INTEGER NOT NULL,
+                    settings_hash TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    delay INTEGER NOT NULL,
+                    quantiles INTEGER NOT NULL,
+                    n INTEGER NOT NULL,
+                    ic_mean REAL, ic_std REAL, icir REAL, ic_t REAL, ic_nw_t REAL, ic_positive REAL,
+                    rank_ic_mean REAL, rank_ic_std REAL, rank_icir REAL, rank_ic_t REAL, rank_ic_nw_t REAL, rank_ic_positive REAL,
+                    ls_mean REAL, ls_std REAL, ls_ann_return REAL, ls_ann_vol REAL, ls_sharpe REAL, ls_cum_return REAL,
+                    ls_max_drawdown REAL, turnover_top REAL, turnover_bottom REAL, autocorr REAL,
+                    group_means TEXT NOT NULL,
+                    rows INTEGER NOT NULL, rows_no_ic INTEGER NOT NULL,
+                    member_rows INTEGER NOT NULL, with_factor INTEGER NOT NULL, with_return INTEGER NOT NULL, in_sample INTEGER NOT NULL,
+                    error TEXT,
+                    UNIQUE (run_id, factor_code, factor_version, universe, frequency, start, "end", horizon, settings_hash));
+                CREATE INDEX results_factor ON results(factor_code, universe, frequency, horizon);
+                CREATE TABLE result_series (
+                    result_id INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+                    date TEXT NOT NULL,
+                    n INTEGER NOT NULL,
+                    ic REAL, rank_ic REAL, long_short REAL,
+                    groups TEXT NOT NULL,
+                    turnover_top REAL, turnover_bottom REAL, autocorr REAL,
+                    PRIMARY KEY (result_id, date));
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    run_id TEXT NOT NULL UNIQUE,
+                    idempotency_key TEXT UNIQUE,
+                    status TEXT NOT NULL,
+                    priority INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL DEFAULT 3,
+                    parameters TEXT NOT NULL,
+                    summary_path TEXT,
+                    error TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL);
+                CREATE TABLE tasks (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    job_id TEXT NOT NULL REFERENCES jobs(id),
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    lease_owner TEXT,
+                    lease_expires_at REAL,
+                    not_before REAL,
+                    payload TEXT NOT NULL,
+                    error TEXT,
+                    started_at TEXT,
+                    finished_at TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL);
+                CREATE INDEX tasks_queue ON tasks(status, not_before);
+                CREATE TABLE subscriptions (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    url TEXT NOT NULL,
+                    events TEXT NOT NULL,
+                    secret TEXT NOT NULL,
+                    active INTEGER NOT NULL DEFAULT 1,
+                    created_at TEXT NOT NULL);
+                CREATE TABLE deliveries (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    subscription_id TEXT NOT NULL REFERENCES subscriptions(id),
+                    event TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL,
+                    last_error TEXT,
+                    created_at TEXT NOT NULL,
+                    delivered_at TEXT);
+                CREATE TABLE alerts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    rule TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    job_id TEXT,
+                    created_at TEXT NOT NULL);
+                CREATE TABLE api_tokens (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL,
+                    revoked_at TEXT);
+                """)
+        }
+        return migrator
+    }
+}
