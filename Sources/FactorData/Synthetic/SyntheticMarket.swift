@@ -8,7 +8,7 @@ import Foundation
 /// one-factor random walk with suspensions, late listings, a delisting and a split-adjusted factor.
 public enum SyntheticMarket {
     public static let instrumentCount = 40
-    public static let benchmarkCode = "SYNIDX"
+    public static let benchmarkCode = "SH000300"
 
     /// Creates the data set in `directory` (which is created; existing files of the same names are replaced).
     public static func write(to directory: String, seed: UInt64 = 20_210_104) throws {
@@ -96,7 +96,8 @@ public enum SyntheticMarket {
         Not real market data: prices are a one-factor random walk. \(n) instruments SYN001…SYN\(String(format: "%03d", n)),
         \(length) weekdays of 2021–2022 (calendars/day.txt), suspensions as missing rows, late listings, one delisting,
         a bonus-issue adjustment factor. Universes: all, core20 (point-in-time, rebalanced every 125 days).
-        Benchmark: benchmarks/\(benchmarkCode)_daily.csv (equal-weighted index of the instruments).
+        Benchmark: benchmarks/\(benchmarkCode)_daily.csv — a SYNTHETIC stand-in named like the CSI 300 index so that
+        beta-style catalogue factors run (it is the equal-weighted index of the synthetic instruments, not CSI 300).
 
         """
         try readme.write(toFile: directory + "/README.txt", atomically: true, encoding: .utf8)

@@ -26,7 +26,7 @@ struct DemoCommand: ParsableCommand {
         let expressions = Alpha158.features.map { NamedExpression(name: $0.name, text: $0.expression) }
             + [NamedExpression(name: Alpha158.label.name, text: Alpha158.label.expression),
                NamedExpression(name: "CSMOM20", text: "CSRank(Ref($close, 20)/$close)"),
-               NamedExpression(name: "MKTBETA60", text: "Cov($close/Ref($close,1)-1, ChangeInstrument('SYNIDX', $close/Ref($close,1)-1), 60)/Var(ChangeInstrument('SYNIDX', $close/Ref($close,1)-1), 60)")]
+               NamedExpression(name: "MKTBETA60", text: "Cov($close/Ref($close,1)-1, ChangeInstrument('SH000300', $close/Ref($close,1)-1), 60)/Var(ChangeInstrument('SH000300', $close/Ref($close,1)-1), 60)")]
         let request = FeatureRequest(universe: try UniverseSpec(parsing: universe), expressions: expressions)
         let result = try FeatureComputation.run(request, source: source)
         let cells = result.outputCells().count

@@ -3,6 +3,8 @@ import FactorCore
 import FactorData
 import FactorEval
 import FactorExpr
+import FactorPlatform
+import FactorStore
 import Foundation
 
 struct EvaluateCommand: ParsableCommand {
@@ -19,6 +21,18 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Evaluate values computed elsewhere: CSV instrument,datetime,<one column per factor> (may be .gz).")
     var values: String?
+
+    @Option(help: "Evaluate registered factors (their current versions): CODE[,CODE…].")
+    var factor: String?
+
+    @Flag(help: "Store the results in the database under a new run id (leaderboard and show-factor see them).")
+    var save = false
+
+    @Option(help: "Run id to save under (default: a new UUID); saving the same run id again replaces its results.")
+    var runId: String?
+
+    @Option(help: "SQLite database for --factor and --save (default: $FACTOR_PLATFORM_DB, else factorlab.db).")
+    var db: String?
 
     @Option(help: "A custom label expression replacing the forward return, e.g. 'Ref($close, -2)/Ref($close, -1) - 1'; give one --horizons value, the label's length in bars.")
     var label: String?
@@ -70,11 +84,27 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let factors: FactorInput
-        switch (values, expressionOptions.isEmpty) {
-        case (let path?, true): factors = .values(path: path)
-        case (nil, false): factors = .expressions(try expressionOptions.named())
-        case (_?, false): throw ValidationError("give either --values or expressions (--expr / --expr-file), not both")
-        case (nil, true): throw ValidationError("give factors: --expr NAME=EXPRESSION, --expr-file FILE.tsv or --values FILE.csv")
+        var identities: [String: ResultRecorder.FactorIdentity] = [:]
+        let sources = [values != nil, !expressionOptions.isEmpty, factor != nil].filter { $0 }.count
+        guard sources == 1 else {
+            throw ValidationError(sources == 0 ? "give factors: --factor CODE, --expr NAME=EXPRESSION, --expr-file FILE.tsv or --values FILE.csv"
+                                               : "give one of --factor, --expr/--expr-file and --values")
+        }
+        if let values {
+            factors = .values(path: values)
+        } else if let factor {
+            let store = try SQLiteFactorStore(path: db ?? SQLiteFactorStore.defaultPath())
+            var named: [NamedExpression] = []
+            for code in factor.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !code.isEmpty {
+                guard let record = try store.factor(code: code), let current = try store.versions(code: code).last else {
+                    throw StoreError.unknownFactor(code)
+                }
+                named.append(NamedExpression(name: code, text: current.expression))
+                identities[code] = ResultRecorder.FactorIdentity(code: code, version: record.latestVersion)
+            }
+            factors = .expressions(named)
+        } else {
+            factors = .expressions(try expressionOptions.named())
         }
         let horizonList = try horizons.split(separator: ",").map { part -> Int in
             guard let h = Int(part.trimmingCharacters(in: .whitespaces)), h >= 1 else {
@@ -130,6 +160,13 @@ struct EvaluateCommand: ParsableCommand {
         if let series { try write(ReportTables.seriesCSV(report), to: series) }
         if let json { try writeData(try ReportTables.json(report), to: json) }
         if let html { try write(HTMLReport.render(report), to: html) }
+        if save {
+            let store = try SQLiteFactorStore(path: db ?? SQLiteFactorStore.defaultPath())
+            let id = runId ?? UUID().uuidString.lowercased()
+            let records = ResultRecorder.records(report, runId: id, identities: identities, label: label)
+            try store.saveResults(run: ResultRecorder.run(report, runId: id, kind: "evaluate"), results: records, actor: StoreOptions.actor)
+            Terminal.info("saved \(records.count) results under run \(id) in \(store.path)")
+        }
     }
 
     private func write(_ text: String, to path: String) throws {

@@ -1,0 +1,199 @@
+import FactorExpr
+import FactorStore
+import Foundation
+
+/// What a researcher gives to register a factor.
+public struct FactorDraft: Sendable, Codable {
+    public var code: String
+    public var expression: String
+    public var name: String?
+    public var category: String?
+    public var owner: String?
+    public var tags: [String]?
+    public var description: String?
+
+    public init(code: String, expression: String, name: String? = nil, category: String? = nil, owner: String? = nil,
+                tags: [String]? = nil, description: String? = nil) {
+        self.code = code
+        self.expression = expression
+        self.name = name
+        self.category = category
+        self.owner = owner
+        self.tags = tags
+        self.description = description
+    }
+}
+
+/// Registering, versioning, reviewing and retiring factors. Every change is validated first and audited by the
+/// store in the same transaction; a refused change leaves the database as it was.
+public struct FactorRegistry: Sendable {
+    public let store: any FactorStore
+    public let validator: ExpressionValidator
+
+    public init(store: any FactorStore, validator: ExpressionValidator) {
+        self.store = store
+        self.validator = validator
+    }
+
+    static func checkCode(_ code: String) throws(PlatformError) {
+        guard let first = code.first, first.isLetter, first.isASCII, code.count <= 64,
+              code.allSatisfy({ ($0.isLetter || $0.isNumber || "_.-".contains($0)) && $0.isASCII }) else {
+            throw .invalidCode(code)
+        }
+    }
+
+    /// Registers a new factor (version 1, draft) after validation and duplicate checks.
+    @discardableResult
+    public func register(_ draft: FactorDraft, actor: String) throws -> (FactorRecord, FactorVersionRecord) {
+        try Self.checkCode(draft.code)
+        if try store.factor(code: draft.code) != nil { throw PlatformError.store(.duplicateCode(draft.code)) }
+        let validation = try validator.validate(code: draft.code, expression: draft.expression)
+        try refuseDuplicate(code: draft.code, hash: validation.hash)
+        let entry = Self.records(draft, validation, author: actor)
+        do {
+            try store.insertFactors([entry], actor: actor, action: "register")
+        } catch let error as StoreError {
+            throw PlatformError.store(error)
+        }
+        return entry
+    }
+
+    /// A new version with a new expression; the old versions stay. An approved factor goes back to draft.
+    @discardableResult
+    public func update(code: String, expression: String, note: String, actor: String) throws -> FactorRecord {
+        guard let factor = try store.factor(code: code) else { throw PlatformError.store(.unknownFactor(code)) }
+        let validation = try validator.validate(code: code, expression: expression)
+        try refuseDuplicate(code: code, hash: validation.hash)
+        let version = FactorVersionRecord(code: code, version: factor.latestVersion + 1, expression: expression,
+                                          canonical: validation.canonical, hash: validation.hash, note: note, author: actor,
+                                          createdAt: Clock.now(), nanRatio: validation.nanRatio, infRatio: validation.infRatio,
+                                          sampleCells: validation.cells)
+        return try wrap { try store.appendVersion(version, status: factor.status == .approved ? .draft : nil, actor: actor, action: "update") }
+    }
+
+    /// A new version equal to version `target` (audited as a rollback).
+    @discardableResult
+    public func rollback(code: String, to target: Int, actor: String) throws -> FactorRecord {
+        guard let factor = try store.factor(code: code) else { throw PlatformError.store(.unknownFactor(code)) }
+        let versions = try store.versions(code: code)
+        guard let old = versions.first(where: { $0.version == target }) else {
+            throw PlatformError.unknownVersion(code: code, version: target, available: versions.map(\.version))
+        }
+        var version = old
+        version.version = factor.latestVersion + 1
+        version.note = "rollback to version \(target)"
+        version.author = actor
+        version.createdAt = Clock.now()
+        return try wrap { try store.appendVersion(version, status: factor.status == .approved ? .draft : nil, actor: actor, action: "rollback") }
+    }
+
+    public func submitForReview(code: String, actor: String) throws -> FactorRecord {
+        try wrap { try store.updateStatus(code: code, from: [.draft], to: .inReview, actor: actor, action: "submit-review") }
+    }
+
+    public func approve(code: String, actor: String) throws -> FactorRecord {
+        try wrap { try store.updateStatus(code: code, from: [.inReview], to: .approved, actor: actor, action: "approve") }
+    }
+
+    public func deprecate(code: String, actor: String) throws -> FactorRecord {
+        try wrap { try store.updateStatus(code: code, from: [.draft, .inReview, .approved], to: .deprecated, actor: actor, action: "deprecate") }
+    }
+
+    /// Outcome of seeding from a catalogue.
+    public struct SeedReport: Sendable {
+        public var inserted: [String] = []
+        public var alreadyPresent: [String] = []
+        /// Entries the data cannot evaluate (for example a field it lacks), with the reason.
+        public var skipped: [(code: String, reason: String)] = []
+    }
+
+    /// Seeds from catalogue entries: a malformed entry (missing field, bad code, duplicate code, invalid syntax) is
+    /// an error naming it and nothing is written; entries the sample data cannot evaluate are skipped and reported;
+    /// codes already registered are left alone (seeding is idempotent). The rest is inserted in one transaction.
+    public func seed(_ drafts: [FactorDraft], actor: String) throws -> SeedReport {
+        var seen = Set<String>()
+        for (k, d) in drafts.enumerated() {
+            do { try Self.checkCode(d.code) } catch { throw PlatformError.seedEntry(index: k, code: d.code, reason: "\(error)") }
+            guard seen.insert(d.code).inserted else { throw PlatformError.seedEntry(index: k, code: d.code, reason: "the code appears twice") }
+            do {
+                _ = try Parser.parse(d.expression)
+            } catch {
+                throw PlatformError.seedEntry(index: k, code: d.code, reason: "invalid expression: \(error.summary)")
+            }
+        }
+        var report = SeedReport()
+        var pending: [(Int, FactorDraft)] = []
+        for (k, d) in drafts.enumerated() {
+            if try store.factor(code: d.code) != nil { report.alreadyPresent.append(d.code) } else { pending.append((k, d)) }
+        }
+        let outcomes = try validator.validate(pending.map { ($0.1.code, $0.1.expression) })
+        var entries: [(factor: FactorRecord, version: FactorVersionRecord)] = []
+        var byHash: [String: String] = [:]
+        for ((k, d), outcome) in zip(pending, outcomes) {
+            switch outcome {
+            case .success(let v):
+                if let other = byHash[v.hash] {
+                    throw PlatformError.seedEntry(index: k, code: d.code, reason: "same expression (canonical form) as \(other) in the same file")
+                }
+                byHash[v.hash] = d.code
+                if let existing = try store.factorsWithLatestHash(v.hash).first {
+                    report.skipped.append((d.code, "same expression as the registered factor \(existing.code)"))
+                    continue
+                }
+                entries.append(Self.records(d, v, author: actor))
+            case .failure(.invalidExpression(_, let e)) where e.kind != .unknownField && e.kind != .unknownInstrument:
+                throw PlatformError.seedEntry(index: k, code: d.code, reason: "invalid expression: \(e.summary)")
+            case .failure(let error):
+                report.skipped.append((d.code, "\(error)"))
+            }
+        }
+        if !entries.isEmpty { try wrap { try store.insertFactors(entries, actor: actor, action: "seed") } }
+        report.inserted = entries.map(\.factor.code)
+        return report
+    }
+
+    /// Reads a catalogue file `[{"code","name","expression","category", …}]`.
+    public static func readCatalogue(_ path: String) throws -> [FactorDraft] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw PlatformError.seedFile("cannot read \(path)") }
+        guard let array = (try? JSONSerialization.jsonObject(with: data)) as? [Any] else {
+            throw PlatformError.seedFile("\(path) is not a JSON array of factors [{\"code\", \"name\", \"expression\", \"category\"}]")
+        }
+        return try array.enumerated().map { k, element in
+            guard let object = element as? [String: Any] else { throw PlatformError.seedEntry(index: k, code: nil, reason: "not a JSON object") }
+            let code = object["code"] as? String
+            for key in ["code", "expression"] where !(object[key] is String) || (object[key] as? String)?.isEmpty == true {
+                throw PlatformError.seedEntry(index: k, code: code, reason: "missing or empty \"\(key)\"")
+            }
+            for key in ["name", "category", "owner", "description"] where object[key] != nil && !(object[key] is String) {
+                throw PlatformError.seedEntry(index: k, code: code, reason: "\"\(key)\" must be a string")
+            }
+            if let tags = object["tags"], !(tags is [String]) {
+                throw PlatformError.seedEntry(index: k, code: code, reason: "\"tags\" must be an array of strings")
+            }
+            return FactorDraft(code: code ?? "", expression: object["expression"] as? String ?? "", name: object["name"] as? String,
+                               category: object["category"] as? String, owner: object["owner"] as? String,
+                               tags: object["tags"] as? [String], description: object["description"] as? String)
+        }
+    }
+
+    private func refuseDuplicate(code: String, hash: String) throws {
+        if let other = try store.factorsWithLatestHash(hash).first(where: { $0.code != code }) {
+            throw PlatformError.duplicateDefinition(code: code, existing: "\(other.code) (version \(other.latestVersion))")
+        }
+    }
+
+    private func wrap<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as StoreError { throw PlatformError.store(error) }
+    }
+
+    static func records(_ d: FactorDraft, _ v: ExpressionValidator.Validation, author: String) -> (factor: FactorRecord, version: FactorVersionRecord) {
+        let now = Clock.now()
+        let factor = FactorRecord(code: d.code, name: d.name ?? d.code, category: d.category ?? "uncategorized",
+                                  owner: d.owner ?? author, tags: d.tags ?? [], description: d.description ?? "",
+                                  status: .draft, latestVersion: 1, createdAt: now, updatedAt: now)
+        let version = FactorVersionRecord(code: d.code, version: 1, expression: d.expression, canonical: v.canonical, hash: v.hash,
+                                          note: "registered", author: author, createdAt: now, nanRatio: v.nanRatio,
+                                          infRatio: v.infRatio, sampleCells: v.cells)
+        return (factor, version)
+    }
+}

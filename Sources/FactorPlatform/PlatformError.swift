@@ -1,0 +1,41 @@
+import FactorExpr
+import FactorStore
+
+/// Failures of the platform's use cases, each naming what to fix.
+public enum PlatformError: Error, CustomStringConvertible, Sendable {
+    case invalidCode(String)
+    case invalidExpression(code: String, ExpressionError)
+    case warmupFailed(code: String, reason: String)
+    case emptyOnSample(code: String, cells: Int)
+    case duplicateDefinition(code: String, existing: String)
+    case unknownVersion(code: String, version: Int, available: [Int])
+    case seedFile(String)
+    case seedEntry(index: Int, code: String?, reason: String)
+    case notApproved([String])
+    case store(StoreError)
+
+    public var description: String {
+        switch self {
+        case .invalidCode(let code):
+            return "'\(code)' is not a valid factor code: use 1–64 letters, digits, '_', '.' or '-', starting with a letter"
+        case .invalidExpression(let code, let error):
+            return "factor \(code): the expression is invalid: \(error)"
+        case .warmupFailed(let code, let reason):
+            return "factor \(code): the warm-up run on sample data failed: \(reason)"
+        case .emptyOnSample(let code, let cells):
+            return "factor \(code): every value is NaN or infinite on the warm-up sample (\(cells) cells); it would score nothing"
+        case .duplicateDefinition(let code, let existing):
+            return "factor \(code): the same expression (same canonical form) is already registered as \(existing)"
+        case .unknownVersion(let code, let version, let available):
+            return "factor \(code) has no version \(version); its versions are \(available.map(String.init).joined(separator: ", "))"
+        case .seedFile(let message):
+            return "seed file: \(message)"
+        case .seedEntry(let index, let code, let reason):
+            return "seed file entry \(index + 1)\(code.map { " (\($0))" } ?? ""): \(reason)"
+        case .notApproved(let codes):
+            return "only approved factors can be evaluated here; not approved: \(codes.joined(separator: ", ")) (ask for drafts explicitly)"
+        case .store(let error):
+            return error.description
+        }
+    }
+}

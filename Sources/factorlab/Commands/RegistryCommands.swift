@@ -1,0 +1,144 @@
+import ArgumentParser
+import FactorPlatform
+import FactorStore
+import Foundation
+
+/// Builds the registry over the store and the configured data's warm-up sample.
+func makeRegistry(_ store: StoreOptions, data: String?) throws -> FactorRegistry {
+    FactorRegistry(store: try store.openStore(), validator: try ExpressionValidator.forConfiguredData(explicitPath: data))
+}
+
+func printFactor(_ f: FactorRecord, _ options: StoreOptions) throws {
+    if options.json { try options.printJSON(f); return }
+    print("\(f.code) v\(f.latestVersion) [\(f.status.rawValue)] \(f.name) · \(f.category) · owner \(f.owner)")
+}
+
+struct InitDBCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init-db", abstract: "Create or migrate the database; optionally seed a factor catalogue (idempotent).")
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Catalogue JSON [{code, name, expression, category}] (default: $FACTOR_CATALOG_PATH when set).")
+    var seed: String?
+    @Option(help: "Data for the warm-up run of seeded expressions (default: the configured data, else the synthetic demo set).")
+    var data: String?
+
+    func run() throws {
+        let db = try store.openStore()
+        guard let path = seed ?? ProcessInfo.processInfo.environment["FACTOR_CATALOG_PATH"] else {
+            if store.json { try store.printJSON(["database": db.path]) } else { print("database ready: \(db.path)") }
+            return
+        }
+        let drafts = try FactorRegistry.readCatalogue(path)
+        let registry = FactorRegistry(store: db, validator: try ExpressionValidator.forConfiguredData(explicitPath: data))
+        let report = try registry.seed(drafts, actor: StoreOptions.actor)
+        if store.json {
+            try store.printJSON(SeedOutput(database: db.path, inserted: report.inserted, alreadyPresent: report.alreadyPresent,
+                                           skipped: report.skipped.map { SeedOutput.Skip(code: $0.code, reason: $0.reason) }))
+            return
+        }
+        print("database \(db.path): seeded \(report.inserted.count) factors from \(path); \(report.alreadyPresent.count) already present; \(report.skipped.count) skipped")
+        for s in report.skipped { print("  skipped \(s.code): \(s.reason)") }
+    }
+
+    struct SeedOutput: Encodable {
+        struct Skip: Encodable { var code: String; var reason: String }
+        var database: String
+        var inserted: [String]
+        var alreadyPresent: [String]
+        var skipped: [Skip]
+    }
+}
+
+struct RegisterFactorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "register-factor", abstract: "Register a factor (validated by a warm-up run on sample data).")
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "Factor code, e.g. MOM20.") var code: String
+    @Argument(help: "Expression, e.g. '$close/Ref($close, 20) - 1'.") var expression: String
+    @Option var name: String?
+    @Option var category: String?
+    @Option var owner: String?
+    @Option(help: "Comma-separated tags.") var tags: String?
+    @Option var description: String?
+    @Option(help: "Data for the warm-up run (default: the configured data, else the synthetic demo set).") var data: String?
+
+    func run() throws {
+        let registry = try makeRegistry(store, data: data)
+        let tagList = tags?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let (factor, version) = try registry.register(FactorDraft(code: code, expression: expression, name: name, category: category,
+                                                                 owner: owner, tags: tagList, description: description),
+                                                      actor: StoreOptions.actor)
+        if store.json { try store.printJSON(["factor": AnyEncodable(factor), "version": AnyEncodable(version)]); return }
+        try printFactor(factor, store)
+        print(String(format: "  canonical %@; warm-up on %d cells: %.1f%% NaN, %.1f%% inf", version.canonical, version.sampleCells,
+                     version.nanRatio * 100, version.infRatio * 100))
+    }
+}
+
+struct UpdateFactorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "update-factor", abstract: "Give a factor a new expression (a new version; old versions stay).")
+
+    @OptionGroup var store: StoreOptions
+    @Argument var code: String
+    @Argument var expression: String
+    @Option var note: String = ""
+    @Option var data: String?
+
+    func run() throws {
+        try printFactor(try makeRegistry(store, data: data).update(code: code, expression: expression, note: note, actor: StoreOptions.actor), store)
+    }
+}
+
+struct RollbackFactorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rollback-factor", abstract: "Make an earlier version current again (as a new, audited version).")
+
+    @OptionGroup var store: StoreOptions
+    @Argument var code: String
+    @Option(name: .customLong("to-version")) var toVersion: Int
+    @Option var data: String?
+
+    func run() throws {
+        try printFactor(try makeRegistry(store, data: data).rollback(code: code, to: toVersion, actor: StoreOptions.actor), store)
+    }
+}
+
+struct SubmitReviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "submit-review", abstract: "Move a draft factor to review.")
+    @OptionGroup var store: StoreOptions
+    @Argument var code: String
+
+    func run() throws {
+        let registry = FactorRegistry(store: try store.openStore(), validator: try ExpressionValidator.forConfiguredData())
+        try printFactor(try registry.submitForReview(code: code, actor: StoreOptions.actor), store)
+    }
+}
+
+struct ApproveFactorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "approve-factor", abstract: "Approve a factor in review.")
+    @OptionGroup var store: StoreOptions
+    @Argument var code: String
+    @Option(help: "Reviewer name recorded in the audit log (default: $FACTOR_USER or $USER).") var by: String?
+
+    func run() throws {
+        let registry = FactorRegistry(store: try store.openStore(), validator: try ExpressionValidator.forConfiguredData())
+        try printFactor(try registry.approve(code: code, actor: by ?? StoreOptions.actor), store)
+    }
+}
+
+struct DeprecateFactorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "deprecate-factor", abstract: "Retire a factor.")
+    @OptionGroup var store: StoreOptions
+    @Argument var code: String
+
+    func run() throws {
+        let registry = FactorRegistry(store: try store.openStore(), validator: try ExpressionValidator.forConfiguredData())
+        try printFactor(try registry.deprecate(code: code, actor: StoreOptions.actor), store)
+    }
+}
+
+/// Type-erased Encodable for ad-hoc JSON objects.
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import FactorPlatform
+import FactorStore
+import Foundation
+
+/// `--db` and `--json`, shared by the registry and results commands.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "SQLite database file (default: $FACTOR_PLATFORM_DB, else factorlab.db in the working directory).")
+    var db: String?
+
+    @Flag(help: "Print JSON on stdout instead of a table.")
+    var json = false
+
+    func openStore() throws -> SQLiteFactorStore {
+        try SQLiteFactorStore(path: db ?? SQLiteFactorStore.defaultPath())
+    }
+
+    /// Who is acting: $FACTOR_USER, else $USER, else "cli".
+    static var actor: String {
+        let env = ProcessInfo.processInfo.environment
+        return env["FACTOR_USER"] ?? env["USER"] ?? "cli"
+    }
+
+    func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "NaN")
+        let data = try encoder.encode(value)
+        // NaN as null, as every --json output does.
+        print(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"NaN\"", with: "null")
+            .replacingOccurrences(of: "\"inf\"", with: "null").replacingOccurrences(of: "\"-inf\"", with: "null"))
+    }
+}
