@@ -1,4 +1,10 @@
 import ArgumentParser
+import FactorData
+import FactorEval
+import FactorExpr
+import FactorPlatform
+import FactorStore
+import Foundation
 
 @main
 struct FactorLabCommand: ParsableCommand {
@@ -10,4 +16,44 @@ struct FactorLabCommand: ParsableCommand {
                       SubmitReviewCommand.self, ApproveFactorCommand.self, DeprecateFactorCommand.self, ListFactorsCommand.self,
                       ShowFactorCommand.self, LeaderboardCommand.self, ExportResultsCommand.self, BenchCommand.self]
     )
+
+    /// Runs the command; our own errors print one line on stderr and exit with a code that says whether a retry
+    /// can help (see `ExitStatus`).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch {
+            if let status = ExitStatus.of(error) {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                Foundation.exit(status.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Exit codes: 0 success; 64 bad usage; 65 bad input (an invalid expression or factor, bad data, a refused
+/// change: do not retry); 75 a temporary failure (retry); 1 anything else.
+enum ExitStatus: Int32 {
+    case usage = 64
+    case dataError = 65
+    case temporary = 75
+
+    static func of(_ error: any Error) -> ExitStatus? {
+        switch error {
+        case is ValidationError: return .usage
+        case let e as StoreError:
+            if case .database = e { return .temporary }
+            return .dataError
+        case is PlatformError, is NamedExpressionError, is ExpressionError, is ExpressionEvaluationError,
+             is DataError, is CSVError, is EvaluationError, is ExpressionFile.ReadError, is ValuesFile.ReadError,
+             is IndustryFile.ReadError, is CLIError:
+            return .dataError
+        default:
+            return nil
+        }
+    }
 }
