@@ -19,12 +19,28 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
             if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
                 throw StoreError.database("the folder of \(path) does not exist")
             }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try SQLiteSchema.migrator.migrate(pool)
+            pool = try Self.openWithRetry(path: path, configuration: configuration, patience: busyTimeout)
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError.database("cannot open \(path): \(error)")
+        }
+    }
+
+    /// Opening switches the file to WAL mode and migrates it; SQLite does not wait on its busy handler for the
+    /// journal-mode switch, so when several processes open a new database at once the losers retry with backoff.
+    private static func openWithRetry(path: String, configuration: Configuration, patience: TimeInterval) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(patience)
+        var delay = 0.005
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try SQLiteSchema.migrate(pool)
+                return pool
+            } catch let error as DatabaseError where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && Date() < deadline {
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(0.2, delay * 2)
+            }
         }
     }
 

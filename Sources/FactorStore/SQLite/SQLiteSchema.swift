@@ -1,11 +1,26 @@
 import GRDB
 
 /// The SQLite schema, as migrations (never edited once shipped: a change is a new migration).
+///
+/// Migrations run in one IMMEDIATE transaction that also reads which are applied, so processes that open a new
+/// database at the same time apply each migration exactly once.
 enum SQLiteSchema {
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1-registry-results-jobs") { db in
-            try db.execute(sql: """
+    static func migrate(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS factorlab_migrations (id TEXT PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL)")
+                let applied = Set(try String.fetchAll(db, sql: "SELECT id FROM factorlab_migrations"))
+                for (id, sql) in migrations where !applied.contains(id) {
+                    try db.execute(sql: sql)
+                    try db.execute(sql: "INSERT INTO factorlab_migrations (id, applied_at) VALUES (?, ?)", arguments: [id, Clock.now()])
+                }
+                return .commit
+            }
+        }
+    }
+
+    static let migrations: [(id: String, sql: String)] = [
+        ("v1-registry-results-jobs", """
                 CREATE TABLE factors (
                     code TEXT PRIMARY KEY NOT NULL,
                     name TEXT NOT NULL,
@@ -138,8 +153,6 @@ enum SQLiteSchema {
                     token_hash TEXT NOT NULL UNIQUE,
                     created_at TEXT NOT NULL,
                     revoked_at TEXT);
-                """)
-        }
-        return migrator
-    }
+                """),
+    ]
 }
