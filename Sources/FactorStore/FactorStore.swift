@@ -37,6 +37,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case versionConflict(code: String, expected: Int, got: Int)
     case invalidTransition(code: String, from: FactorStatus, to: FactorStatus)
     case unknownMetric(String, available: [String])
+    case unknownJob(String)
+    case schemaTooNew(unknown: [String])
     case database(String)
 
     public var description: String {
@@ -49,6 +51,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "factor \(code) is \(from.rawValue); it cannot become \(to.rawValue)"
         case .unknownMetric(let metric, let available):
             return "unknown metric '\(metric)'; use one of \(available.joined(separator: ", "))"
+        case .unknownJob(let id): return "no job with id \(id)"
+        case .schemaTooNew(let unknown):
+            return "the database was migrated by a newer FactorLab (migrations \(unknown.joined(separator: ", ")) are unknown to this version); upgrade factorlab or use another database"
         case .database(let message): return "database error: \(message)"
         }
     }

@@ -37,6 +37,8 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
                 let pool = try DatabasePool(path: path, configuration: configuration)
                 try SQLiteSchema.migrate(pool)
                 return pool
+            } catch let error as StoreError {
+                throw error
             } catch let error as DatabaseError where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && Date() < deadline {
                 Thread.sleep(forTimeInterval: delay)
                 delay = min(0.2, delay * 2)
@@ -53,7 +55,7 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
 
     /// Runs `body` in one IMMEDIATE transaction (the write lock is taken up front, so concurrent writers queue
     /// on the busy timeout rather than fail on upgrade); database errors become `StoreError.database`.
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.writeWithoutTransaction { db in
                 var result: T?
@@ -71,7 +73,7 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.read(body)
         } catch let error as StoreError {
@@ -81,7 +83,7 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
         }
     }
 
-    private func appendAudit(_ db: Database, actor: String, action: String, entity: String, before: String?, after: String?) throws {
+    func appendAuditRow(_ db: Database, actor: String, action: String, entity: String, before: String?, after: String?) throws {
         try db.execute(sql: "INSERT INTO audit_log (at, actor, action, entity, before, after) VALUES (?, ?, ?, ?, ?, ?)",
                        arguments: [Clock.now(), actor, action, entity, before, after])
     }
@@ -96,7 +98,7 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
                 }
                 try insertFactorRow(db, factor)
                 try insertVersionRow(db, version)
-                try appendAudit(db, actor: actor, action: action, entity: factor.code, before: nil,
+                try appendAuditRow(db, actor: actor, action: action, entity: factor.code, before: nil,
                                 after: JSON.encode(FactorSnapshot(factor: factor, version: version)))
             }
         }
@@ -116,7 +118,7 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
             factor.updatedAt = version.createdAt
             try db.execute(sql: "UPDATE factors SET latest_version = ?, status = ?, updated_at = ? WHERE code = ?",
                            arguments: [factor.latestVersion, factor.status.rawValue, factor.updatedAt, factor.code])
-            try appendAudit(db, actor: actor, action: action, entity: factor.code, before: before,
+            try appendAuditRow(db, actor: actor, action: action, entity: factor.code, before: before,
                             after: JSON.encode(FactorSnapshot(factor: factor, version: version)))
             return factor
         }
@@ -131,7 +133,7 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
             factor.updatedAt = Clock.now()
             try db.execute(sql: "UPDATE factors SET status = ?, updated_at = ? WHERE code = ?",
                            arguments: [status.rawValue, factor.updatedAt, code])
-            try appendAudit(db, actor: actor, action: action, entity: code, before: before, after: JSON.encode(factor))
+            try appendAuditRow(db, actor: actor, action: action, entity: code, before: before, after: JSON.encode(factor))
             return factor
         }
     }
@@ -220,6 +222,14 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
 
     public func saveResults(run: RunRecord, results: [(result: ResultRecord, series: [ResultSeriesRow])], actor: String) throws {
         try write { db in
+            try saveResultRows(db, run: run, results: results)
+            try appendAuditRow(db, actor: actor, action: "save-results", entity: run.runId, before: nil,
+                               after: "{\"results\":\(results.count),\"factors\":\(Set(results.map(\.result.key.factorCode)).count)}")
+        }
+    }
+
+    /// Upserts a run's results and replaces their series (inside the caller's transaction).
+    func saveResultRows(_ db: Database, run: RunRecord, results: [(result: ResultRecord, series: [ResultSeriesRow])]) throws {
             try db.execute(sql: "INSERT INTO runs (run_id, created_at, kind, parameters) VALUES (?, ?, ?, ?) ON CONFLICT(run_id) DO NOTHING",
                            arguments: [run.runId, run.createdAt, run.kind, run.parameters])
             for (r, series) in results {
@@ -255,9 +265,6 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
                                                       Self.finite(s.turnoverBottom), Self.finite(s.autocorr)])
                 }
             }
-            try appendAudit(db, actor: actor, action: "save-results", entity: run.runId, before: nil,
-                            after: "{\"results\":\(results.count),\"factors\":\(Set(results.map(\.result.key.factorCode)).count)}")
-        }
     }
 
     public func results(matching filter: ResultFilter) throws -> [ResultRecord] {

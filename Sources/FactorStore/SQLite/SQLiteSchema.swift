@@ -10,6 +10,8 @@ enum SQLiteSchema {
             try db.inTransaction(.immediate) {
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS factorlab_migrations (id TEXT PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL)")
                 let applied = Set(try String.fetchAll(db, sql: "SELECT id FROM factorlab_migrations"))
+                let unknown = applied.subtracting(migrations.map(\.id))
+                if !unknown.isEmpty { throw StoreError.schemaTooNew(unknown: unknown.sorted()) }
                 for (id, sql) in migrations where !applied.contains(id) {
                     try db.execute(sql: sql)
                     try db.execute(sql: "INSERT INTO factorlab_migrations (id, applied_at) VALUES (?, ?)", arguments: [id, Clock.now()])

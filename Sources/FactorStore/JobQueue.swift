@@ -1,0 +1,31 @@
+/// The persistent work queue: jobs, their tasks, and leases on tasks. Every method is one transaction.
+public protocol JobQueue: Sendable {
+    /// Writes a job and its tasks; with an idempotency key already seen, writes nothing and returns that job.
+    func createJob(_ job: JobRecord, tasks: [TaskRecord], actor: String) throws -> (job: JobRecord, created: Bool)
+    /// Leases the next runnable task (pending and past its backoff, or running with an expired lease), highest job
+    /// priority first: marks it running for `owner` until `now + seconds` and counts the attempt.
+    func leaseTask(owner: String, seconds: Double, now: Double) throws -> Lease?
+    /// Leases one given task (for `run-task`), if it is runnable.
+    func leaseTask(id: String, owner: String, seconds: Double, now: Double) throws -> Lease?
+    /// Extends a lease; false when the task is no longer leased by `owner` (it expired and moved on).
+    func renewLease(taskId: String, owner: String, seconds: Double, now: Double) throws -> Bool
+    /// Saves the task's results and marks it done, if `owner` still holds it; returns whether it did.
+    func completeTask(taskId: String, owner: String, run: RunRecord,
+                      results: [(result: ResultRecord, series: [ResultSeriesRow])], now: Double) throws -> Bool
+    /// Records a failure: back to pending with a backoff while attempts remain (and `retryable`), else failed.
+    func failTask(taskId: String, owner: String, error: String, retryable: Bool, backoff: Double, now: Double) throws
+    /// Gives a lease back without counting the attempt (a worker stopping cleanly).
+    func releaseTask(taskId: String, owner: String) throws
+    /// Cancels what has not started; running tasks finish.
+    func cancelJob(id: String, actor: String) throws -> JobRecord
+    /// Puts failed tasks back in the queue with fresh attempts.
+    func retryJob(id: String, actor: String) throws -> JobRecord
+    /// Sets a job's status (and summary path / error) once its tasks are all terminal; returns the job when this
+    /// call finished it (so exactly one caller builds the summary).
+    func finishJobIfDone(id: String) throws -> JobRecord?
+    func setJobSummary(id: String, path: String) throws
+    func job(id: String) throws -> JobRecord?
+    func jobs(status: WorkStatus?) throws -> [JobRecord]
+    func tasks(jobId: String) throws -> [TaskRecord]
+    func task(id: String) throws -> TaskRecord?
+}

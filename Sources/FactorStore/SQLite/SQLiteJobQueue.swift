@@ -1,0 +1,201 @@
+import Foundation
+import GRDB
+
+extension SQLiteFactorStore: JobQueue {
+    public func createJob(_ job: JobRecord, tasks: [TaskRecord], actor: String) throws -> (job: JobRecord, created: Bool) {
+        try write { db in
+            if let key = job.idempotencyKey,
+               let existing = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE idempotency_key = ?", arguments: [key]) {
+                return (Self.jobFrom(existing), false)
+            }
+            try db.execute(sql: """
+                INSERT INTO jobs (id, run_id, idempotency_key, status, priority, max_attempts, parameters, summary_path, error, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [job.id, job.runId, job.idempotencyKey, job.status.rawValue, job.priority, job.maxAttempts,
+                                 job.parameters, job.summaryPath, job.error, job.createdAt, job.updatedAt])
+            let statement = try db.makeStatement(sql: """
+                INSERT INTO tasks (id, job_id, status, attempts, payload, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?)
+                """)
+            for t in tasks {
+                try statement.execute(arguments: [t.id, t.jobId, t.status.rawValue, t.payload, t.createdAt, t.updatedAt])
+            }
+            try appendAuditRow(db, actor: actor, action: "submit-job", entity: job.id, before: nil,
+                               after: "{\"run_id\":\"\(job.runId)\",\"tasks\":\(tasks.count)}")
+            return (job, true)
+        }
+    }
+
+    public func leaseTask(owner: String, seconds: Double, now: Double) throws -> Lease? {
+        try write { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT t.* FROM tasks t JOIN jobs j ON j.id = t.job_id
+                WHERE (t.status = 'PENDING' AND (t.not_before IS NULL OR t.not_before <= ?))
+                   OR (t.status = 'RUNNING' AND t.lease_expires_at < ?)
+                ORDER BY j.priority DESC, j.created_at, t.created_at, t.id LIMIT 1
+                """, arguments: [now, now])
+            guard let row else { return nil }
+            return try takeLease(db, Self.taskFrom(row), owner: owner, seconds: seconds, now: now)
+        }
+    }
+
+    public func leaseTask(id: String, owner: String, seconds: Double, now: Double) throws -> Lease? {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]) else { return nil }
+            let task = Self.taskFrom(row)
+            let runnable = task.status == .pending || (task.status == .running && (task.leaseExpiresAt ?? 0) < now)
+            return runnable ? try takeLease(db, task, owner: owner, seconds: seconds, now: now) : nil
+        }
+    }
+
+    private func takeLease(_ db: Database, _ task: TaskRecord, owner: String, seconds: Double, now: Double) throws -> Lease {
+        var t = task
+        t.status = .running
+        t.leaseOwner = owner
+        t.leaseExpiresAt = now + seconds
+        t.attempts += 1
+        t.startedAt = Clock.now()
+        t.updatedAt = t.startedAt!
+        try db.execute(sql: """
+            UPDATE tasks SET status = 'RUNNING', lease_owner = ?, lease_expires_at = ?, attempts = ?, started_at = ?, updated_at = ?
+            WHERE id = ?
+            """, arguments: [owner, t.leaseExpiresAt, t.attempts, t.startedAt, t.updatedAt, t.id])
+        try db.execute(sql: "UPDATE jobs SET status = 'RUNNING', updated_at = ? WHERE id = ? AND status = 'PENDING'",
+                       arguments: [t.updatedAt, t.jobId])
+        guard let job = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [t.jobId]).map(Self.jobFrom) else {
+            throw StoreError.database("task \(t.id) has no job")
+        }
+        return Lease(task: t, job: job)
+    }
+
+    public func renewLease(taskId: String, owner: String, seconds: Double, now: Double) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status = 'RUNNING'",
+                           arguments: [now + seconds, taskId, owner])
+            return db.changesCount == 1
+        }
+    }
+
+    public func completeTask(taskId: String, owner: String, run: RunRecord,
+                             results: [(result: ResultRecord, series: [ResultSeriesRow])], now: Double) throws -> Bool {
+        try write { db in
+            // Results are keyed by run id: a task that ran twice (a retry after a crash) replaces, never duplicates.
+            try db.execute(sql: "UPDATE tasks SET status = 'SUCCESS', error = NULL, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'RUNNING'",
+                           arguments: [Clock.now(), Clock.now(), taskId, owner])
+            guard db.changesCount == 1 else { return false }
+            try saveResultRows(db, run: run, results: results)
+            return true
+        }
+    }
+
+    public func failTask(taskId: String, owner: String, error: String, retryable: Bool, backoff: Double, now: Double) throws {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT t.attempts, j.max_attempts FROM tasks t JOIN jobs j ON j.id = t.job_id
+                WHERE t.id = ? AND t.lease_owner = ? AND t.status = 'RUNNING'
+                """, arguments: [taskId, owner]) else { return }
+            let attempts: Int = row["attempts"], maxAttempts: Int = row["max_attempts"]
+            if retryable && attempts < maxAttempts {
+                try db.execute(sql: "UPDATE tasks SET status = 'PENDING', error = ?, lease_owner = NULL, lease_expires_at = NULL, not_before = ?, updated_at = ? WHERE id = ?",
+                               arguments: [error, now + backoff, Clock.now(), taskId])
+            } else {
+                try db.execute(sql: "UPDATE tasks SET status = 'FAILED', error = ?, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?, updated_at = ? WHERE id = ?",
+                               arguments: [error, Clock.now(), Clock.now(), taskId])
+            }
+        }
+    }
+
+    public func releaseTask(taskId: String, owner: String) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE tasks SET status = 'PENDING', attempts = MAX(0, attempts - 1), lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'RUNNING'",
+                           arguments: [Clock.now(), taskId, owner])
+        }
+    }
+
+    public func cancelJob(id: String, actor: String) throws -> JobRecord {
+        try write { db in
+            guard let job = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.jobFrom) else {
+                throw StoreError.unknownJob(id)
+            }
+            try db.execute(sql: "UPDATE tasks SET status = 'CANCELLED', finished_at = ?, updated_at = ? WHERE job_id = ? AND status = 'PENDING'",
+                           arguments: [Clock.now(), Clock.now(), id])
+            if !job.status.isTerminal {
+                let running = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE job_id = ? AND status = 'RUNNING'", arguments: [id]) ?? 0
+                if running == 0 {
+                    try db.execute(sql: "UPDATE jobs SET status = 'CANCELLED', updated_at = ? WHERE id = ?", arguments: [Clock.now(), id])
+                }
+            }
+            try appendAuditRow(db, actor: actor, action: "cancel-job", entity: id, before: job.status.rawValue, after: nil)
+            return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.jobFrom) ?? job
+        }
+    }
+
+    public func retryJob(id: String, actor: String) throws -> JobRecord {
+        try write { db in
+            guard try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]) != nil else { throw StoreError.unknownJob(id) }
+            try db.execute(sql: "UPDATE tasks SET status = 'PENDING', attempts = 0, error = NULL, not_before = NULL, finished_at = NULL, updated_at = ? WHERE job_id = ? AND status = 'FAILED'",
+                           arguments: [Clock.now(), id])
+            if db.changesCount > 0 {
+                try db.execute(sql: "UPDATE jobs SET status = 'PENDING', error = NULL, updated_at = ? WHERE id = ?", arguments: [Clock.now(), id])
+            }
+            try appendAuditRow(db, actor: actor, action: "retry-job", entity: id, before: nil, after: nil)
+            return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.jobFrom)!
+        }
+    }
+
+    public func finishJobIfDone(id: String) throws -> JobRecord? {
+        try write { db in
+            guard var job = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.jobFrom),
+                  !job.status.isTerminal || job.status == .cancelled else { return nil }
+            let counts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM tasks WHERE job_id = ? GROUP BY status",
+                                                                            arguments: [id]).map { (($0["status"] as String), ($0["n"] as Int)) })
+            let open = (counts["PENDING"] ?? 0) + (counts["RUNNING"] ?? 0)
+            guard open == 0 else { return nil }
+            let failed = counts["FAILED"] ?? 0, cancelled = counts["CANCELLED"] ?? 0
+            let status: WorkStatus = cancelled > 0 && job.status == .cancelled ? .cancelled : (cancelled > 0 ? .cancelled : (failed > 0 ? .failed : .success))
+            if job.status == status && job.summaryPath != nil { return nil }
+            job.status = status
+            job.error = failed > 0 ? "\(failed) of \(counts.values.reduce(0, +)) tasks failed" : nil
+            job.updatedAt = Clock.now()
+            try db.execute(sql: "UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+                           arguments: [status.rawValue, job.error, job.updatedAt, id])
+            return job
+        }
+    }
+
+    public func setJobSummary(id: String, path: String) throws {
+        try write { db in try db.execute(sql: "UPDATE jobs SET summary_path = ? WHERE id = ?", arguments: [path, id]) }
+    }
+
+    public func job(id: String) throws -> JobRecord? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.jobFrom) }
+    }
+
+    public func jobs(status: WorkStatus?) throws -> [JobRecord] {
+        try read { db in
+            try (status.map { try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE status = ? ORDER BY created_at", arguments: [$0.rawValue]) }
+                ?? Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY created_at")).map(Self.jobFrom)
+        }
+    }
+
+    public func tasks(jobId: String) throws -> [TaskRecord] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM tasks WHERE job_id = ? ORDER BY created_at, id", arguments: [jobId]).map(Self.taskFrom) }
+    }
+
+    public func task(id: String) throws -> TaskRecord? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]).map(Self.taskFrom) }
+    }
+
+    static func jobFrom(_ row: Row) -> JobRecord {
+        JobRecord(id: row["id"], runId: row["run_id"], idempotencyKey: row["idempotency_key"],
+                  status: WorkStatus(rawValue: row["status"]) ?? .pending, priority: row["priority"], maxAttempts: row["max_attempts"],
+                  parameters: row["parameters"], summaryPath: row["summary_path"], error: row["error"],
+                  createdAt: row["created_at"], updatedAt: row["updated_at"])
+    }
+
+    static func taskFrom(_ row: Row) -> TaskRecord {
+        TaskRecord(id: row["id"], jobId: row["job_id"], status: WorkStatus(rawValue: row["status"]) ?? .pending,
+                   attempts: row["attempts"], leaseOwner: row["lease_owner"], leaseExpiresAt: row["lease_expires_at"],
+                   notBefore: row["not_before"], payload: row["payload"], error: row["error"], startedAt: row["started_at"],
+                   finishedAt: row["finished_at"], createdAt: row["created_at"], updatedAt: row["updated_at"])
+    }
+}
