@@ -12,6 +12,8 @@ public enum PlatformError: Error, CustomStringConvertible, Sendable {
     case seedFile(String)
     case seedEntry(index: Int, code: String?, reason: String)
     case notApproved([String])
+    case noFactors
+    case badTask(String)
     case store(StoreError)
 
     public var description: String {
@@ -34,6 +36,10 @@ public enum PlatformError: Error, CustomStringConvertible, Sendable {
             return "seed file entry \(index + 1)\(code.map { " (\($0))" } ?? ""): \(reason)"
         case .notApproved(let codes):
             return "only approved factors can be evaluated here; not approved: \(codes.joined(separator: ", ")) (ask for drafts explicitly)"
+        case .noFactors:
+            return "the job selects no factors (register and approve some, or ask for drafts with --include-drafts)"
+        case .badTask(let message):
+            return "task: \(message)"
         case .store(let error):
             return error.description
         }

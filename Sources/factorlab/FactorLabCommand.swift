@@ -11,10 +11,12 @@ struct FactorLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "factorlab",
         abstract: "FactorLab: compute and evaluate alpha factors written in Qlib's expression language.",
-        subcommands: [DemoCommand.self, FeaturesCommand.self, EvaluateCommand.self, CheckCommand.self, OperatorsCommand.self,
+        subcommands: [QuickstartCommand.self, DemoCommand.self, FeaturesCommand.self, EvaluateCommand.self, CheckCommand.self, OperatorsCommand.self,
                       InitDBCommand.self, RegisterFactorCommand.self, UpdateFactorCommand.self, RollbackFactorCommand.self,
                       SubmitReviewCommand.self, ApproveFactorCommand.self, DeprecateFactorCommand.self, ListFactorsCommand.self,
-                      ShowFactorCommand.self, LeaderboardCommand.self, ExportResultsCommand.self, BenchCommand.self]
+                      ShowFactorCommand.self, LeaderboardCommand.self, ExportResultsCommand.self,
+                      SubmitJobCommand.self, ListJobsCommand.self, ShowJobCommand.self, CancelJobCommand.self, RetryJobCommand.self,
+                      WorkerCommand.self, RunTaskCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; our own errors print one line on stderr and exit with a code that says whether a retry

@@ -1,0 +1,107 @@
+import FactorCore
+import FactorData
+import FactorEval
+import FactorExpr
+import FactorStore
+import Foundation
+
+/// Why a task failed, and whether trying again can help.
+public struct TaskFailure: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var retryable: Bool
+    public var description: String { message }
+}
+
+/// Runs one task: loads its universe, window and frequency once, evaluates the batch in one plan, and turns the
+/// report into results keyed by the job's run id. A factor whose expression fails gets an error result; the
+/// others are still evaluated.
+public final class TaskRunner: @unchecked Sendable {
+    private var sources: [String: any MarketDataSource] = [:]
+    private let lock = NSLock()
+    public let threads: Int
+
+    public init(threads: Int = Parallel.defaultThreads) {
+        self.threads = threads
+    }
+
+    private func source(_ payload: TaskPayload) throws -> any MarketDataSource {
+        lock.lock(); defer { lock.unlock() }
+        let key = payload.sourceKind + ":" + payload.dataDirectory
+        if let s = sources[key] { return s }
+        let s = try DataSources.open(directory: payload.dataDirectory, kind: SourceKind(rawValue: payload.sourceKind))
+        sources[key] = s
+        return s
+    }
+
+    public func run(_ payload: TaskPayload, runId: String) throws(TaskFailure) -> [(result: ResultRecord, series: [ResultSeriesRow])] {
+        do {
+            guard let frequency = Frequency(payload.frequency) else {
+                throw TaskFailure(message: "unknown frequency '\(payload.frequency)'", retryable: false)
+            }
+            guard let start = TimeFormat.parse(payload.start), let end = TimeFormat.parse(payload.end) else {
+                throw TaskFailure(message: "bad window \(payload.start)…\(payload.end)", retryable: false)
+            }
+            let source = try self.source(payload)
+            let fields = Set(try source.fieldNames())
+            let settings = EvaluationSettings(horizons: payload.horizons, delay: payload.delay, quantiles: payload.quantiles)
+            let checker = Checker(fields: fields)
+            var good: [NamedExpression] = []
+            var identities: [String: ResultRecorder.FactorIdentity] = [:]
+            var failed: [(TaskPayload.Factor, String)] = []
+            for f in payload.factors {
+                do {
+                    _ = try checker.check(f.expression)
+                    good.append(NamedExpression(name: f.code, text: f.expression))
+                    identities[f.code] = .init(code: f.code, version: f.version)
+                } catch {
+                    failed.append((f, "\(error.summary)"))
+                }
+            }
+            var records: [(result: ResultRecord, series: [ResultSeriesRow])] = []
+            var universeName = payload.universe, frequencyName = frequency.description
+            var windowStart = payload.start, windowEnd = payload.end
+            func evaluate(_ batch: [NamedExpression]) throws -> EvaluationReport {
+                let request = EvaluationRequest(universe: try UniverseSpec(parsing: payload.universe), start: start, end: end,
+                                                frequency: frequency, factors: .expressions(batch), settings: settings, threads: threads)
+                return try EvaluationRun.run(request, source: source).report
+            }
+            var reports: [EvaluationReport] = []
+            if !good.isEmpty {
+                do {
+                    reports = [try evaluate(good)]
+                } catch {
+                    // One factor can sink a batch (e.g. a benchmark the data lacks): evaluate them one by one, and
+                    // fail the task only when none succeeds (then the problem is the data, not a factor).
+                    for g in good {
+                        do { reports.append(try evaluate([g])) } catch let single {
+                            if let f = payload.factors.first(where: { $0.code == g.name }) { failed.append((f, "\(single)")) }
+                        }
+                    }
+                    if reports.isEmpty { throw error }
+                }
+            }
+            for report in reports {
+                records += ResultRecorder.records(report, runId: runId, identities: identities)
+                universeName = report.universe; frequencyName = report.frequency
+                windowStart = report.start; windowEnd = report.end
+            }
+            let hash = ResultRecorder.settingsHash(settings, label: nil)
+            for (f, message) in failed {
+                for h in payload.horizons {
+                    let key = ResultKey(runId: runId, factorCode: f.code, factorVersion: f.version, universe: universeName,
+                                        frequency: frequencyName, start: windowStart, end: windowEnd, horizon: h, settingsHash: hash)
+                    records.append((ResultRecord(key: key, createdAt: Clock.now(), delay: payload.delay, quantiles: payload.quantiles,
+                                                 error: message), []))
+                }
+            }
+            return records
+        } catch let failure as TaskFailure {
+            throw failure
+        } catch let error as StoreError {
+            throw TaskFailure(message: "\(error)", retryable: true)
+        } catch {
+            // Data and evaluation errors do not go away by retrying.
+            throw TaskFailure(message: "\(error)", retryable: false)
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Dispatch
+import FactorStore
+import Foundation
+
+/// Runs queued tasks: lease → load → evaluate → store, renewing the lease while it works; builds a job's summary
+/// when its last task ends. Several worker processes (and threads) can share one database.
+public final class Worker: @unchecked Sendable {
+    public enum Mode: Sendable { case forever, once, untilEmpty }
+
+    public struct Options: Sendable {
+        public var name: String
+        public var concurrency: Int
+        public var mode: Mode
+        /// How long a lease lasts without a heartbeat (renewed every third of it).
+        public var leaseSeconds: Double
+        /// How long an idle worker sleeps before polling again.
+        public var pollSeconds: Double
+        /// Base of the exponential backoff between attempts of a failing task.
+        public var backoffSeconds: Double
+
+        public init(name: String, concurrency: Int = 1, mode: Mode = .forever, leaseSeconds: Double = 60,
+                    pollSeconds: Double = 1, backoffSeconds: Double = 2) {
+            self.name = name
+            self.concurrency = max(1, concurrency)
+            self.mode = mode
+            self.leaseSeconds = leaseSeconds
+            self.pollSeconds = pollSeconds
+            self.backoffSeconds = backoffSeconds
+        }
+    }
+
+    /// What one task run ended as.
+    public struct Outcome: Sendable, Codable {
+        public var taskId: String
+        public var jobId: String
+        public var status: String
+        public var attempt: Int
+        public var results: Int
+        public var seconds: Double
+        public var error: String?
+        public var retryable: Bool?
+
+        public init(taskId: String, jobId: String, status: String, attempt: Int, results: Int, seconds: Double,
+                    error: String?, retryable: Bool?) {
+            self.taskId = taskId
+            self.jobId = jobId
+            self.status = status
+            self.attempt = attempt
+            self.results = results
+            self.seconds = seconds
+            self.error = error
+            self.retryable = retryable
+        }
+    }
+
+    public let store: SQLiteFactorStore
+    public let options: Options
+    private let runner: TaskRunner
+    private let log: @Sendable (String) -> Void
+    private let lock = NSLock()
+    private var held: [String: String] = [:]  // task id → lease owner
+    private var stopping = false
+    private var outcomes: [Outcome] = []
+
+    public init(store: SQLiteFactorStore, options: Options, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.store = store
+        self.options = options
+        runner = TaskRunner(threads: max(1, ProcessInfo.processInfo.activeProcessorCount / options.concurrency))
+        self.log = log
+    }
+
+    static func now() -> Double { Date().timeIntervalSince1970 }
+
+    /// Runs until the mode says stop; returns every task outcome.
+    public func run() -> [Outcome] {
+        DispatchQueue.concurrentPerform(iterations: options.concurrency) { slot in
+            let owner = options.concurrency == 1 ? options.name : "\(options.name)#\(slot + 1)"
+            loop(owner: owner)
+        }
+        lock.lock(); defer { lock.unlock() }
+        return outcomes
+    }
+
+    private func loop(owner: String) {
+        while !isStopping {
+            let lease: Lease?
+            do {
+                lease = try store.leaseTask(owner: owner, seconds: options.leaseSeconds, now: Self.now())
+            } catch {
+                log("\(owner): cannot lease: \(error)")
+                Thread.sleep(forTimeInterval: options.pollSeconds)
+                continue
+            }
+            guard let lease else {
+                if options.mode != .forever { return }
+                Thread.sleep(forTimeInterval: options.pollSeconds)
+                continue
+            }
+            process(lease, owner: owner)
+            if options.mode == .once { return }
+        }
+    }
+
+    /// Runs one leased task to its end (also used by `run-task`).
+    @discardableResult
+    public func process(_ lease: Lease, owner: String) -> Outcome {
+        let task = lease.task
+        setHeld(task.id, owner)
+        let heartbeat = startHeartbeat(taskId: task.id, owner: owner)
+        let started = Date()
+        var outcome = Outcome(taskId: task.id, jobId: task.jobId, status: "RUNNING", attempt: task.attempts, results: 0,
+                              seconds: 0, error: nil, retryable: nil)
+        do {
+            guard let payload = try? JSONDecoder().decode(TaskPayload.self, from: Data(task.payload.utf8)) else {
+                throw TaskFailure(message: "the task payload is not readable", retryable: false)
+            }
+            let results = try runner.run(payload, runId: lease.job.runId)
+            let run = RunRecord(runId: lease.job.runId, createdAt: Clock.now(), kind: "job", parameters: lease.job.parameters)
+            if try store.completeTask(taskId: task.id, owner: owner, run: run, results: results, now: Self.now()) {
+                outcome.status = "SUCCESS"
+                outcome.results = results.count
+            } else {
+                outcome.status = "LOST_LEASE"
+                outcome.error = "the lease expired before the task finished; another worker owns it now"
+            }
+        } catch {
+            let failure = (error as? TaskFailure) ?? TaskFailure(message: "\(error)", retryable: true)
+            let backoff = options.backoffSeconds * pow(2, Double(max(0, task.attempts - 1)))
+            try? store.failTask(taskId: task.id, owner: owner, error: failure.message, retryable: failure.retryable,
+                                backoff: backoff, now: Self.now())
+            let after = try? store.task(id: task.id)
+            outcome.status = after?.status.rawValue ?? "FAILED"
+            outcome.error = failure.message
+            outcome.retryable = failure.retryable
+        }
+        heartbeat.cancel()
+        setHeld(task.id, nil)
+        outcome.seconds = Date().timeIntervalSince(started)
+        log("\(owner): task \(task.id) (attempt \(task.attempts)) \(outcome.status) in \(String(format: "%.2f", outcome.seconds)) s\(outcome.error.map { ": " + $0 } ?? "")")
+        finishJob(task.jobId)
+        lock.lock(); outcomes.append(outcome); lock.unlock()
+        return outcome
+    }
+
+    /// Builds the job's summary if this task was its last.
+    private func finishJob(_ jobId: String) {
+        do {
+            if let job = try store.finishJobIfDone(id: jobId) {
+                let path = try JobSummary.build(job: job, store: store)
+                log("job \(job.id) \(job.status.rawValue): summary \(path)")
+            }
+        } catch {
+            log("job \(jobId): summary failed: \(error)")
+        }
+    }
+
+    private func startHeartbeat(taskId: String, owner: String) -> DispatchSourceTimer {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
+        let interval = max(0.05, options.leaseSeconds / 3)
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        let store = self.store, seconds = options.leaseSeconds
+        timer.setEventHandler {
+            _ = try? store.renewLease(taskId: taskId, owner: owner, seconds: seconds, now: Worker.now())
+        }
+        timer.resume()
+        return timer
+    }
+
+    private func setHeld(_ taskId: String, _ owner: String?) {
+        lock.lock(); held[taskId] = owner; lock.unlock()
+    }
+
+    private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+
+    /// Stops taking tasks and gives back every lease held (SIGTERM): the tasks return to the queue at once.
+    public func releaseAll() {
+        lock.lock()
+        stopping = true
+        let leases = held
+        lock.unlock()
+        for (task, owner) in leases { try? store.releaseTask(taskId: task, owner: owner) }
+    }
+}

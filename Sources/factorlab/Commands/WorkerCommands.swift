@@ -1,0 +1,101 @@
+import ArgumentParser
+import Dispatch
+import FactorPlatform
+import FactorStore
+import Foundation
+
+/// On SIGTERM (and SIGINT): give every held lease back, then exit cleanly.
+func releaseLeasesOnTermination(_ worker: Worker) -> [any DispatchSourceSignal] {
+    [SIGTERM, SIGINT].map { signalNumber in
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: DispatchQueue.global())
+        source.setEventHandler {
+            worker.releaseAll()
+            Terminal.info("\(worker.options.name): stopped by signal \(signalNumber); leases released")
+            Foundation.exit(0)
+        }
+        source.resume()
+        return source
+    }
+}
+
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run queued tasks (several workers may share one database).")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Tasks run at once in this process.") var concurrency: Int = 1
+    @Flag(help: "Run one task and exit.") var once = false
+    @Flag(help: "Exit when no task is left.") var untilEmpty = false
+    @Option(help: "Worker name in leases and logs (default: host-pid).") var name: String?
+    @Option(help: "Lease length in seconds (default: $FACTOR_LEASE_SECONDS, else 60); renewed every third of it.") var leaseSeconds: Double?
+    @Option(help: "Idle poll interval in seconds.") var poll: Double = 1
+
+    func run() throws {
+        let db = try store.openStore()
+        let mode: Worker.Mode = once ? .once : (untilEmpty ? .untilEmpty : .forever)
+        let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let worker = Worker(store: db, options: Worker.Options(name: workerName, concurrency: concurrency, mode: mode,
+                                                               leaseSeconds: FactorLab.leaseSeconds(leaseSeconds), pollSeconds: poll),
+                            log: { Terminal.info($0) })
+        let signals = releaseLeasesOnTermination(worker)
+        let outcomes = worker.run()
+        _ = signals
+        if store.json { try store.printJSON(outcomes); return }
+        let failed = outcomes.filter { $0.status == "FAILED" }.count
+        Terminal.info("\(workerName): \(outcomes.count) tasks run, \(failed) failed")
+    }
+}
+
+struct RunTaskCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-task",
+        abstract: "Run one task in the foreground under a lease (for orchestrators: one Airflow task per FactorLab task).",
+        discussion: "Exit 0: the task succeeded (or already had). 65: it failed permanently. 75: try again later (leased elsewhere, or a retryable failure).")
+    @OptionGroup var store: StoreOptions
+    @Argument var id: String
+    @Option(help: "The orchestrator's attempt number (recorded in the log; the queue counts attempts itself).") var attempt: Int?
+    @Option var leaseSeconds: Double?
+
+    func run() throws {
+        let db = try store.openStore()
+        guard let task = try db.task(id: id) else { throw StoreError.unknownJob("task \(id)") }
+        let owner = "run-task-\(ProcessInfo.processInfo.processIdentifier)"
+        if task.status == .success {
+            try report(Worker.Outcome(taskId: id, jobId: task.jobId, status: "SUCCESS", attempt: task.attempts, results: 0, seconds: 0,
+                                      error: nil, retryable: nil))
+            return
+        }
+        if task.status == .failed || task.status == .cancelled {
+            try report(Worker.Outcome(taskId: id, jobId: task.jobId, status: task.status.rawValue, attempt: task.attempts, results: 0,
+                                      seconds: 0, error: task.error, retryable: false))
+            throw ExitCode(65)
+        }
+        guard let lease = try db.leaseTask(id: id, owner: owner, seconds: FactorLab.leaseSeconds(leaseSeconds), now: Date().timeIntervalSince1970) else {
+            try report(Worker.Outcome(taskId: id, jobId: task.jobId, status: "LEASED_ELSEWHERE", attempt: task.attempts, results: 0,
+                                      seconds: 0, error: "another worker holds the task's lease", retryable: true))
+            throw ExitCode(75)
+        }
+        let worker = Worker(store: db, options: Worker.Options(name: owner, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds)),
+                            log: { Terminal.info($0 + (attempt.map { " [orchestrator attempt \($0)]" } ?? "")) })
+        let signals = releaseLeasesOnTermination(worker)
+        let outcome = worker.process(lease, owner: owner)
+        _ = signals
+        try report(outcome)
+        switch outcome.status {
+        case "SUCCESS": return
+        case "FAILED": throw ExitCode(65)
+        default: throw ExitCode(75)
+        }
+    }
+
+    private func report(_ outcome: Worker.Outcome) throws {
+        if store.json { try store.printJSON(outcome) } else { print("task \(outcome.taskId): \(outcome.status)\(outcome.error.map { " — " + $0 } ?? "")") }
+    }
+}
+
+/// Helpers shared by the worker commands.
+enum FactorLab {
+    /// Lease length: --lease-seconds, else $FACTOR_LEASE_SECONDS, else 60.
+    static func leaseSeconds(_ flag: Double?) -> Double {
+        flag ?? ProcessInfo.processInfo.environment["FACTOR_LEASE_SECONDS"].flatMap(Double.init) ?? 60
+    }
+}
