@@ -221,3 +221,29 @@ struct CSVSourceTests {
         #expect(data.spans.reduce(0) { $0 + $1.count } == 905)
     }
 }
+
+@Suite("A broken file only fails the requests that need it")
+struct UnreadableFileTests {
+    @Test func otherInstrumentsStillLoad() throws {
+        let dir = NSTemporaryDirectory() + "factorlab-broken-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "date,close\n2020-01-02,1\n2020-01-03,2\n".write(toFile: dir + "/SH600000.csv", atomically: true, encoding: .utf8)
+        try "date,close\n2020-01-02,5\n2020-01-03,6\n".write(toFile: dir + "/SH600001.csv", atomically: true, encoding: .utf8)
+        try "date,close\n2020-01-02,5\n2020-01-03,oops\n".write(toFile: dir + "/SH600002.csv", atomically: true, encoding: .utf8)
+        let source = try CSVDirectorySource(directory: dir, cacheDirectory: dir + "/cache")
+        let good = try source.load(DataRequest(universe: .codes(["SH600000", "SH600001"])))
+        #expect(good.data.instruments == ["SH600000", "SH600001"])
+        for spec in [UniverseSpec.all, .codes(["SH600002"])] {
+            do {
+                _ = try source.load(DataRequest(universe: spec))
+                Issue.record("loaded \(spec) with a broken file")
+            } catch {
+                #expect("\(error)".contains("SH600002.csv:3"), "\(error)")
+            }
+        }
+        // Nothing was cached from a directory with a broken file.
+        let cached = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/cache")) ?? []
+        #expect(cached.filter { $0.hasSuffix(".fcols") }.isEmpty, "\(cached)")
+    }
+}

@@ -49,8 +49,8 @@ public struct CSVDirectorySource: MarketDataSource {
             return (cached, layout, .columnCache)
         }
         let table = try CSVTableBuilder.build(layout)
-        // Only cache what was read from unchanged files.
-        if layout.manifest() == manifest {
+        // Only cache what was read from unchanged files, and only a table without unreadable files.
+        if layout.manifest() == manifest && table.unreadable.isEmpty {
             cache.store(table, dataDirectory: directory, manifest: manifest)
         }
         memo.withLock { $0 = Memo(manifest: manifest, table: table) }

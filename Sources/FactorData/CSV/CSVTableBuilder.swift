@@ -7,12 +7,26 @@ import FactorCore
 /// calendar rows inside that span without a row in the file are NaN.
 enum CSVTableBuilder {
     /// The table of every instrument file of `layout`.
+    ///
+    /// A file that cannot be read or parsed does not sink the others: it is left out and recorded in
+    /// `unreadable`, and any request that needs its instrument fails with the file's error (never a silent skip).
+    /// When every file fails, the first error is thrown.
     static func build(_ layout: CSVDirectoryLayout) throws -> ColumnTable {
-        let parsed = try parseAll(layout.instruments.map(\.path))
+        let paths = layout.instruments.map(\.path)
+        let results = Parallel.map(paths.count) { i in Result { try CSVFileParser.parse(path: paths[i]) } }
+        var unreadable: [String: String] = [:]
+        var parsed: [(CSVDirectoryLayout.Entry, ParsedCSVFile)] = []
+        for (entry, result) in zip(layout.instruments, results) {
+            switch result {
+            case .success(let file): parsed.append((entry, file))
+            case .failure(let error): unreadable[entry.code] = "\(error)"
+            }
+        }
+        if parsed.isEmpty, let first = results.first, case .failure(let error) = first { throw error }
         var warnings: [String] = []
         var codes: [String] = []
         var files: [ParsedCSVFile] = []
-        for (entry, file) in zip(layout.instruments, parsed) {
+        for (entry, file) in parsed {
             if file.rowCount == 0 {
                 warnings.append("\(entry.path) has no data rows; instrument \(entry.code) skipped")
             } else {
@@ -26,8 +40,10 @@ enum CSVTableBuilder {
         } else {
             calendar = union(files.map(\.times))
         }
-        return try lay(files, codes: codes, on: calendar, calendarName: layout.calendarPath ?? "",
-                       frequency: layout.frequency, clipOutside: false, warnings: warnings)
+        var table = try lay(files, codes: codes, on: calendar, calendarName: layout.calendarPath ?? "",
+                            frequency: layout.frequency, clipOutside: false, warnings: warnings)
+        table.unreadable = unreadable
+        return table
     }
 
     /// Benchmark files laid on an existing calendar; rows before its first or after its last bar are dropped.

@@ -15,6 +15,8 @@ struct ColumnTable: Sendable, BarStore {
     var columns: [[Double]]
     /// Notes gathered while building (files without rows, …).
     var warnings: [String]
+    /// Instruments whose files could not be read, with the error (never cached: such a table is rebuilt).
+    var unreadable: [String: String] = [:]
     private var index: [String: Int]
     private var fieldIndex: [String: Int]
 

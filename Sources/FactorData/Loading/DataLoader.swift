@@ -33,6 +33,20 @@ enum DataLoader {
     }
 
     /// Sorted, merged, non-empty ranges.
+    /// Fails when the request needs an instrument whose file could not be read, naming the file's error.
+    static func checkReadable(_ spec: UniverseSpec, _ context: Context) throws {
+        guard let table = context.store as? ColumnTable, !table.unreadable.isEmpty else { return }
+        let needed: [String]
+        switch spec {
+        case .all: needed = Array(table.unreadable.keys)
+        case .codes(let codes): needed = codes.map { $0.uppercased() }
+        case .named(let name):
+            needed = ((try? context.catalog.members(of: name.lowercased())) ?? nil)?.map(\.code) ?? [name.uppercased()]
+        }
+        let broken = needed.filter { table.unreadable[$0] != nil }.sorted()
+        if !broken.isEmpty { throw DataError.unreadableFiles(broken.map { table.unreadable[$0]! }) }
+    }
+
     static func normalize(_ ranges: [Range<Int>]) -> [Range<Int>] {
         var out: [Range<Int>] = []
         for r in ranges.filter({ !$0.isEmpty }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
@@ -75,6 +89,7 @@ enum DataLoader {
 
         // Fields and universe.
         let fields = try resolveFields(request.fields, available: store.fieldNames)
+        try checkReadable(request.universe, context)
         let universe = try ResolvedUniverse.resolve(request.universe, catalog: context.catalog, store: store,
                                                     benchmarks: context.benchmarks)
         let baseSpans = try store.spans(of: universe.members.map(\.code))

@@ -38,6 +38,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case unknownAuxiliary(unknown: [String], benchmarks: [String])
     /// No instrument of the universe is a member between start and end.
     case noMembers(universe: String, start: String, end: String)
+    /// Files the request needs could not be read (each message names its file and line).
+    case unreadableFiles([String])
     /// `start` is after `end`.
     case startAfterEnd(start: String, end: String)
     /// No calendar row lies in [start, end].
@@ -99,6 +101,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
                 + " (any instrument code with data may be used too)"
         case .noMembers(let u, let s, let e):
             return "universe \(u) has no member with data between \(s) and \(e)"
+        case .unreadableFiles(let messages):
+            return "the request needs \(messages.count) file\(messages.count == 1 ? "" : "s") that cannot be read: "
+                + messages.prefix(5).joined(separator: "; ") + (messages.count > 5 ? "; …" : "")
         case .startAfterEnd(let s, let e):
             return "start \(s) is after end \(e)"
         case .noRowsInRange(let s, let e, let first, let last):
