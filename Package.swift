@@ -36,7 +36,8 @@ let package = Package(
         .testTarget(name: "FactorExprTests", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
         .testTarget(name: "FactorEvalTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval"]),
         .testTarget(name: "FactorStoreTests", dependencies: ["FactorStore"]),
-        .testTarget(name: "FactorPlatformTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform"]),
+        .testTarget(name: "FactorPlatformTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
+                                                              .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ConformanceTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval"]),
     ],
     swiftLanguageModes: [.v6]

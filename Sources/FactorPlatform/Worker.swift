@@ -92,7 +92,9 @@ public final class Worker: @unchecked Sendable {
                 continue
             }
             guard let lease else {
-                if options.mode != .forever { return }
+                // Until-empty waits while tasks run elsewhere: one of them may come back when its lease lapses.
+                if options.mode == .once { return }
+                if options.mode == .untilEmpty && ((try? store.openTaskCount()) ?? 0) == 0 { return }
                 Thread.sleep(forTimeInterval: options.pollSeconds)
                 continue
             }

@@ -28,4 +28,6 @@ public protocol JobQueue: Sendable {
     func jobs(status: WorkStatus?) throws -> [JobRecord]
     func tasks(jobId: String) throws -> [TaskRecord]
     func task(id: String) throws -> TaskRecord?
+    /// Tasks still pending or running, in any job.
+    func openTaskCount() throws -> Int
 }

@@ -185,6 +185,10 @@ extension SQLiteFactorStore: JobQueue {
         try read { db in try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]).map(Self.taskFrom) }
     }
 
+    public func openTaskCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status IN ('PENDING', 'RUNNING')") ?? 0 }
+    }
+
     static func jobFrom(_ row: Row) -> JobRecord {
         JobRecord(id: row["id"], runId: row["run_id"], idempotencyKey: row["idempotency_key"],
                   status: WorkStatus(rawValue: row["status"]) ?? .pending, priority: row["priority"], maxAttempts: row["max_attempts"],

@@ -24,7 +24,7 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Tasks run at once in this process.") var concurrency: Int = 1
     @Flag(help: "Run one task and exit.") var once = false
-    @Flag(help: "Exit when no task is left.") var untilEmpty = false
+    @Flag(help: "Exit when no task is pending or running (waits for tasks running elsewhere, which may come back).") var untilEmpty = false
     @Option(help: "Worker name in leases and logs (default: host-pid).") var name: String?
     @Option(help: "Lease length in seconds (default: $FACTOR_LEASE_SECONDS, else 60); renewed every third of it.") var leaseSeconds: Double?
     @Option(help: "Idle poll interval in seconds.") var poll: Double = 1
