@@ -1,4 +1,5 @@
 import Dispatch
+import FactorExpr
 import FactorStore
 import Foundation
 
@@ -39,6 +40,8 @@ public final class Worker: @unchecked Sendable {
         public var seconds: Double
         public var error: String?
         public var retryable: Bool?
+        /// Seconds spent loading and evaluating (the rest of `seconds` is queue and storage work).
+        public var evaluateSeconds: Double = 0
 
         public init(taskId: String, jobId: String, status: String, attempt: Int, results: Int, seconds: Double,
                     error: String?, retryable: Bool?) {
@@ -65,7 +68,7 @@ public final class Worker: @unchecked Sendable {
     public init(store: SQLiteFactorStore, options: Options, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.store = store
         self.options = options
-        runner = TaskRunner(threads: max(1, ProcessInfo.processInfo.activeProcessorCount / options.concurrency))
+        runner = TaskRunner(threads: max(1, Parallel.defaultThreads / options.concurrency))
         self.log = log
     }
 
@@ -116,7 +119,9 @@ public final class Worker: @unchecked Sendable {
             guard let payload = try? JSONDecoder().decode(TaskPayload.self, from: Data(task.payload.utf8)) else {
                 throw TaskFailure(message: "the task payload is not readable", retryable: false)
             }
+            let evaluationStarted = Date()
             let results = try runner.run(payload, runId: lease.job.runId)
+            outcome.evaluateSeconds = Date().timeIntervalSince(evaluationStarted)
             let run = RunRecord(runId: lease.job.runId, createdAt: Clock.now(), kind: "job", parameters: lease.job.parameters)
             if try store.completeTask(taskId: task.id, owner: owner, run: run, results: results, now: Self.now()) {
                 outcome.status = "SUCCESS"
