@@ -88,3 +88,52 @@ struct WorkerFaultTests {
         #expect(outcome.stderr.contains("migrated by a newer FactorLab") && outcome.stderr.contains("v99-from-the-future"), "\(outcome.stderr)")
     }
 }
+
+@Suite("Clean stops and run-task", .serialized)
+struct CleanStopTests {
+    @Test func sigtermReleasesTheLeaseAndExitsCleanly() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let codes = try registered(f, count: 30)
+        var request = jobRequest(codes, universes: ["all"], batch: 30)
+        request.windows = [.init(start: "2021-01-04", end: "2022-12-30")]
+        let planned = try JobPlanner.plan(request, store: f.store)
+        _ = try f.store.createJob(planned.job, tasks: planned.tasks, actor: "t")
+        let env = ["FACTOR_PLATFORM_DB": f.store.path, "FACTOR_CACHE_DIR": f.directory + "/cache"]
+        let (worker, pipe) = try ConcurrentProcessTests.launch(["worker", "--name", "stopper"], environment: env)
+        let taskId = planned.tasks[0].id
+        #expect(try WorkerFaultTests.waitFor(20) { try f.store.task(id: taskId)?.leaseOwner == "stopper" })
+        kill(worker.processIdentifier, SIGTERM)
+        let outcome = ConcurrentProcessTests.wait([(worker, pipe)])[0]
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let task = try #require(try f.store.task(id: taskId))
+        #expect(task.status == .pending && task.leaseOwner == nil && task.attempts == 0)
+    }
+
+    @Test func runTaskRunsOneTaskAndIsIdempotent() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let codes = try registered(f, count: 2)
+        let planned = try JobPlanner.plan(jobRequest(codes), store: f.store)
+        _ = try f.store.createJob(planned.job, tasks: planned.tasks, actor: "t")
+        let env = ["FACTOR_PLATFORM_DB": f.store.path, "FACTOR_CACHE_DIR": f.directory + "/cache"]
+        let id = planned.tasks[0].id
+        for round in 0..<2 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(ConcurrentProcessTests.executable))
+            process.arguments = ["run-task", id, "--attempt", "1", "--json"]
+            process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "stdout is JSON only")
+            #expect(json["status"] as? String == "SUCCESS", "round \(round)")
+        }
+        #expect(try f.store.task(id: id)?.status == .success)
+        #expect(try f.store.results(matching: ResultFilter(runId: planned.job.runId)).count == 2 * 2)
+    }
+}
