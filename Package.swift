@@ -12,10 +12,12 @@ let package = Package(
         .library(name: "FactorEval", targets: ["FactorEval"]),
         .library(name: "FactorStore", targets: ["FactorStore"]),
         .library(name: "FactorPlatform", targets: ["FactorPlatform"]),
+        .library(name: "FactorServer", targets: ["FactorServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .target(name: "FactorCore"),
@@ -24,10 +26,12 @@ let package = Package(
         .target(name: "FactorEval", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
         .target(name: "FactorStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "FactorPlatform", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore"]),
+        .target(name: "FactorServer", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
+                                                     .product(name: "Hummingbird", package: "hummingbird")]),
         .executableTarget(
             name: "factorlab",
             dependencies: [
-                "FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
+                "FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform", "FactorServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,6 +42,9 @@ let package = Package(
         .testTarget(name: "FactorStoreTests", dependencies: ["FactorStore"]),
         .testTarget(name: "FactorPlatformTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
                                                               .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "FactorServerTests", dependencies: ["FactorStore", "FactorPlatform", "FactorServer",
+                                                            .product(name: "Hummingbird", package: "hummingbird"),
+                                                            .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "ConformanceTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval"]),
     ],
     swiftLanguageModes: [.v6]

@@ -38,6 +38,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalidTransition(code: String, from: FactorStatus, to: FactorStatus)
     case unknownMetric(String, available: [String])
     case unknownJob(String)
+    case duplicateToken(String)
+    case unknownToken(String)
     case schemaTooNew(unknown: [String])
     case database(String)
 
@@ -52,6 +54,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unknownMetric(let metric, let available):
             return "unknown metric '\(metric)'; use one of \(available.joined(separator: ", "))"
         case .unknownJob(let id): return "no job with id \(id)"
+        case .duplicateToken(let name): return "a token named \(name) already exists"
+        case .unknownToken(let name): return "no live token named \(name)"
         case .schemaTooNew(let unknown):
             return "the database was migrated by a newer FactorLab (migrations \(unknown.joined(separator: ", ")) are unknown to this version); upgrade factorlab or use another database"
         case .database(let message): return "database error: \(message)"

@@ -3,11 +3,12 @@ import FactorData
 import FactorEval
 import FactorExpr
 import FactorPlatform
+import FactorServer
 import FactorStore
 import Foundation
 
 @main
-struct FactorLabCommand: ParsableCommand {
+struct FactorLabCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "factorlab",
         abstract: "FactorLab: compute and evaluate alpha factors written in Qlib's expression language.",
@@ -16,15 +17,20 @@ struct FactorLabCommand: ParsableCommand {
                       SubmitReviewCommand.self, ApproveFactorCommand.self, DeprecateFactorCommand.self, ListFactorsCommand.self,
                       ShowFactorCommand.self, LeaderboardCommand.self, ExportResultsCommand.self,
                       SubmitJobCommand.self, ListJobsCommand.self, ShowJobCommand.self, CancelJobCommand.self, RetryJobCommand.self,
-                      WorkerCommand.self, RunTaskCommand.self, BenchCommand.self]
+                      WorkerCommand.self, RunTaskCommand.self, ServeCommand.self, CreateTokenCommand.self, RevokeTokenCommand.self,
+                      ListTokensCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; our own errors print one line on stderr and exit with a code that says whether a retry
     /// can help (see `ExitStatus`).
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch let error as ExitCode {
             exit(withError: error)
         } catch {

@@ -1,0 +1,130 @@
+import FactorExpr
+import FactorPlatform
+import FactorStore
+import Foundation
+import Hummingbird
+
+/// Factors: catalogue, registration, versions, lifecycle, expression validation.
+struct FactorRoutes {
+    let services: Services
+
+    struct NewFactor: Decodable {
+        var code: String
+        var expression: String
+        var name: String?
+        var category: String?
+        var owner: String?
+        var tags: [String]?
+        var description: String?
+    }
+
+    struct Edit: Decodable {
+        var expression: String
+        var note: String?
+    }
+
+    struct RollbackBody: Decodable { var version: Int }
+    struct ExpressionBody: Decodable { var expression: String }
+
+    struct FactorDetail: Encodable {
+        var factor: FactorRecord
+        var versions: [FactorVersionRecord]
+    }
+
+    struct Validation: Encodable {
+        var valid: Bool
+        var canonical: String
+        var hash: String
+        var fields: [String]
+        var operators: [String]
+        var lookbackRows: Int?
+        var lookaheadRows: Int
+    }
+
+    func register(on router: Router<APIContext>) {
+        let store = services.store
+        router.get("/factors") { request, context in
+            try context.require([.researcher, .reviewer], to: "read factors")
+            let q = request.uri.queryParameters
+            var filter = FactorFilter(category: q["category"].map(String.init), owner: q["owner"].map(String.init), tag: q["tag"].map(String.init))
+            if let s = q["status"] {
+                guard let status = FactorStatus(rawValue: String(s)) else {
+                    throw APIError(.badRequest, "status must be one of \(FactorStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                filter.status = status
+            }
+            return try JSONIO.response(try store.factors(matching: filter))
+        }
+        router.post("/factors") { request, context in
+            let caller = try context.require([.researcher, .reviewer], to: "register factors")
+            let body = try await JSONIO.decode(NewFactor.self, from: request, context: context,
+                                               allowed: ["code", "expression", "name", "category", "owner", "tags", "description"])
+            if let owner = body.owner, owner != caller.name, caller.role != .admin {
+                throw APIError(.forbidden, "a \(caller.role.rawValue) registers factors in their own name (\(caller.name))")
+            }
+            let (factor, version) = try services.registry.register(
+                FactorDraft(code: body.code, expression: body.expression, name: body.name, category: body.category,
+                            owner: body.owner ?? caller.name, tags: body.tags, description: body.description), actor: caller.name)
+            return try JSONIO.response(FactorDetail(factor: factor, versions: [version]), status: .created)
+        }
+        router.get("/factors/:code") { _, context in
+            try context.require([.researcher, .reviewer], to: "read factors")
+            let code = try context.parameters.require("code")
+            guard let factor = try store.factor(code: code) else { throw StoreError.unknownFactor(code) }
+            return try JSONIO.response(FactorDetail(factor: factor, versions: try store.versions(code: code)))
+        }
+        router.get("/factors/:code/versions") { _, context in
+            try context.require([.researcher, .reviewer], to: "read factors")
+            let code = try context.parameters.require("code")
+            guard try store.factor(code: code) != nil else { throw StoreError.unknownFactor(code) }
+            return try JSONIO.response(try store.versions(code: code))
+        }
+        router.patch("/factors/:code") { request, context in
+            let code = try context.parameters.require("code")
+            let caller = try owner(of: code, context, to: "edit factors")
+            let body = try await JSONIO.decode(Edit.self, from: request, context: context, allowed: ["expression", "note"])
+            return try JSONIO.response(try services.registry.update(code: code, expression: body.expression, note: body.note ?? "", actor: caller.name))
+        }
+        router.post("/factors/:code/rollback") { request, context in
+            let code = try context.parameters.require("code")
+            let caller = try owner(of: code, context, to: "roll back factors")
+            let body = try await JSONIO.decode(RollbackBody.self, from: request, context: context, allowed: ["version"])
+            return try JSONIO.response(try services.registry.rollback(code: code, to: body.version, actor: caller.name))
+        }
+        router.post("/factors/:code/submit-review") { _, context in
+            let code = try context.parameters.require("code")
+            let caller = try owner(of: code, context, to: "submit factors for review")
+            return try JSONIO.response(try services.registry.submitForReview(code: code, actor: caller.name))
+        }
+        router.post("/factors/:code/approve") { _, context in
+            let caller = try context.require([.reviewer], to: "approve factors")
+            let code = try context.parameters.require("code")
+            return try JSONIO.response(try services.registry.approve(code: code, actor: caller.name))
+        }
+        router.post("/factors/:code/deprecate") { _, context in
+            let code = try context.parameters.require("code")
+            let caller = try context.caller()
+            if caller.role != .reviewer { try owner(of: code, context, to: "deprecate factors") }
+            return try JSONIO.response(try services.registry.deprecate(code: code, actor: caller.name))
+        }
+        router.post("/expressions/validate") { request, context in
+            try context.require([.researcher, .reviewer], to: "validate expressions")
+            let body = try await JSONIO.decode(ExpressionBody.self, from: request, context: context, allowed: ["expression"])
+            let info = try ExpressionInfo(body.expression, checker: Checker(fields: services.fields))
+            return try JSONIO.response(Validation(valid: true, canonical: info.canonical, hash: info.hash, fields: info.fields,
+                                                  operators: info.operators, lookbackRows: info.lookback.rowsBefore,
+                                                  lookaheadRows: info.lookback.rowsAfter))
+        }
+
+        /// Researchers act on their own factors; reviewers and admins on any.
+        @Sendable @discardableResult
+        func owner(of code: String, _ context: APIContext, to action: String) throws -> TokenRecord {
+            let caller = try context.require([.researcher, .reviewer], to: action)
+            guard let factor = try store.factor(code: code) else { throw StoreError.unknownFactor(code) }
+            if caller.role == .researcher && factor.owner != caller.name {
+                throw APIError(.forbidden, "factor \(code) belongs to \(factor.owner); a researcher can \(action) only their own")
+            }
+            return caller
+        }
+    }
+}

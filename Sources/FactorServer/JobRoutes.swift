@@ -1,0 +1,158 @@
+import FactorPlatform
+import FactorStore
+import Foundation
+import Hummingbird
+
+/// Jobs, and the worker protocol for remote workers.
+struct JobRoutes {
+    let services: Services
+
+    struct NewJob: Decodable {
+        var factors: [String]?
+        var category: String?
+        var allApproved: Bool?
+        var includeDrafts: Bool?
+        var start: String?
+        var end: String?
+        var windows: [JobRequest.Window]?
+        var frequencies: [String]?
+        var universes: [String]?
+        var horizons: [Int]?
+        var quantiles: Int?
+        var delay: Int?
+        var batchSize: Int?
+        var priority: Int?
+        var maxAttempts: Int?
+        var idempotencyKey: String?
+    }
+
+    struct Submitted: Encodable { var job: JobRecord; var tasks: Int; var created: Bool }
+    struct JobDetail: Encodable { var job: JobRecord; var tasks: [TaskRecord]; var top: [ResultRecord] }
+    struct LeaseBody: Decodable { var worker: String; var leaseSeconds: Double? }
+    struct LeaseReply: Encodable { var task: TaskRecord; var job: JobRecord; var payload: TaskPayload; var leaseSeconds: Double }
+    struct HeartbeatBody: Decodable { var worker: String; var leaseSeconds: Double? }
+    struct Completion: Decodable {
+        var worker: String
+        var results: [StoredResult]?
+        var error: String?
+        var retryable: Bool?
+    }
+    struct StoredResult: Codable { var result: ResultRecord; var series: [ResultSeriesRow] }
+
+    func register(on router: Router<APIContext>) {
+        let store = services.store
+        router.post("/jobs") { request, context in
+            let caller = try context.require([.researcher, .reviewer], to: "submit jobs")
+            let b = try await JSONIO.decode(NewJob.self, from: request, context: context,
+                                            allowed: ["factors", "category", "allApproved", "includeDrafts", "start", "end", "windows",
+                                                      "frequencies", "universes", "horizons", "quantiles", "delay", "batchSize",
+                                                      "priority", "maxAttempts", "idempotencyKey"])
+            let selection: JobRequest.Selection
+            switch (b.factors, b.category, b.allApproved ?? false) {
+            case (let codes?, nil, false): selection = .codes(codes)
+            case (nil, let c?, false): selection = .category(c)
+            case (nil, nil, true): selection = .allApproved
+            default: throw APIError(.badRequest, "select factors with exactly one of: factors, category, allApproved")
+            }
+            var windows = b.windows ?? []
+            if windows.isEmpty {
+                guard let start = b.start, let end = b.end else { throw APIError(.badRequest, "give start and end, or windows") }
+                windows = [.init(start: start, end: end)]
+            }
+            let request = JobRequest(selection: selection, includeDrafts: b.includeDrafts ?? false, windows: windows,
+                                     frequencies: b.frequencies ?? ["day"], universes: b.universes ?? ["csi300"],
+                                     horizons: b.horizons ?? [1, 5, 20], delay: b.delay ?? 1, quantiles: b.quantiles ?? 5,
+                                     batchSize: b.batchSize ?? 8, priority: b.priority ?? 0, maxAttempts: b.maxAttempts ?? 3,
+                                     idempotencyKey: b.idempotencyKey, dataDirectory: services.dataDirectory, sourceKind: services.sourceKind)
+            try JobValidation.check(request)
+            let planned = try JobPlanner.plan(request, store: store)
+            let (job, created) = try store.createJob(planned.job, tasks: planned.tasks, actor: caller.name)
+            return try JSONIO.response(Submitted(job: job, tasks: try store.tasks(jobId: job.id).count, created: created),
+                                       status: created ? .created : .ok)
+        }
+        router.get("/jobs") { request, context in
+            try context.require([.researcher, .reviewer], to: "read jobs")
+            var status: WorkStatus?
+            if let s = request.uri.queryParameters["status"] {
+                guard let parsed = WorkStatus(rawValue: String(s).uppercased()) else {
+                    throw APIError(.badRequest, "status must be one of \(WorkStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                status = parsed
+            }
+            return try JSONIO.response(try store.jobs(status: status))
+        }
+        router.get("/jobs/:id") { _, context in
+            try context.require([.researcher, .reviewer], to: "read jobs")
+            let id = try context.parameters.require("id")
+            guard let job = try store.job(id: id) else { throw StoreError.unknownJob(id) }
+            return try JSONIO.response(JobDetail(job: job, tasks: try store.tasks(jobId: id), top: try JobSummary.top(10, job: job, store: store)))
+        }
+        router.post("/jobs/:id/cancel") { _, context in
+            let caller = try context.require([.researcher, .reviewer], to: "cancel jobs")
+            return try JSONIO.response(try store.cancelJob(id: try context.parameters.require("id"), actor: caller.name))
+        }
+        router.post("/jobs/:id/retry") { _, context in
+            let caller = try context.require([.researcher, .reviewer], to: "retry jobs")
+            return try JSONIO.response(try store.retryJob(id: try context.parameters.require("id"), actor: caller.name))
+        }
+        // Worker protocol.
+        router.post("/jobs/dequeue") { request, context in
+            let caller = try context.require([.worker], to: "lease tasks")
+            let body = try await JSONIO.decode(LeaseBody.self, from: request, context: context, allowed: ["worker", "leaseSeconds"])
+            let seconds = min(3600, max(1, body.leaseSeconds ?? 60))
+            guard let lease = try store.leaseTask(owner: "\(caller.name):\(body.worker)", seconds: seconds, now: Date().timeIntervalSince1970) else {
+                return Response(status: .noContent)
+            }
+            let payload = try JSONDecoder().decode(TaskPayload.self, from: Data(lease.task.payload.utf8))
+            return try JSONIO.response(LeaseReply(task: lease.task, job: lease.job, payload: payload, leaseSeconds: seconds))
+        }
+        router.post("/tasks/:id/heartbeat") { request, context in
+            let caller = try context.require([.worker], to: "renew leases")
+            let body = try await JSONIO.decode(HeartbeatBody.self, from: request, context: context, allowed: ["worker", "leaseSeconds"])
+            let id = try context.parameters.require("id")
+            let renewed = try store.renewLease(taskId: id, owner: "\(caller.name):\(body.worker)", seconds: min(3600, max(1, body.leaseSeconds ?? 60)),
+                                               now: Date().timeIntervalSince1970)
+            guard renewed else { throw APIError(.conflict, "task \(id) is not leased by \(body.worker) any more") }
+            return try JSONIO.response(["renewed": true])
+        }
+        router.post("/tasks/:id/complete") { request, context in
+            let caller = try context.require([.worker], to: "complete tasks")
+            let body = try await JSONIO.decode(Completion.self, from: request, context: context, allowed: ["worker", "results", "error", "retryable"])
+            let id = try context.parameters.require("id")
+            guard let task = try store.task(id: id), let job = try store.job(id: task.jobId) else { throw StoreError.unknownJob("task \(id)") }
+            let owner = "\(caller.name):\(body.worker)"
+            if let error = body.error {
+                try store.failTask(taskId: id, owner: owner, error: error, retryable: body.retryable ?? true, backoff: 2,
+                                   now: Date().timeIntervalSince1970)
+            } else {
+                let results = body.results ?? []
+                guard results.allSatisfy({ $0.result.key.runId == job.runId }) else {
+                    throw APIError(.badRequest, "every result must carry the job's run id \(job.runId)")
+                }
+                let run = RunRecord(runId: job.runId, createdAt: Clock.now(), kind: "job", parameters: job.parameters)
+                guard try store.completeTask(taskId: id, owner: owner, run: run, results: results.map { ($0.result, $0.series) },
+                                             now: Date().timeIntervalSince1970) else {
+                    throw APIError(.conflict, "task \(id) is not leased by \(body.worker) any more; its results were not stored")
+                }
+            }
+            if let finished = try store.finishJobIfDone(id: job.id) { _ = try? JobSummary.build(job: finished, store: store) }
+            return try JSONIO.response(try store.task(id: id))
+        }
+    }
+}
+
+/// Checks a job request's values before planning.
+enum JobValidation {
+    static func check(_ r: JobRequest) throws {
+        guard !r.horizons.isEmpty, r.horizons.allSatisfy({ $0 >= 1 && $0 <= 1000 }) else { throw APIError(.badRequest, "horizons must be integers 1…1000") }
+        guard r.batchSize >= 1 && r.batchSize <= 1000 else { throw APIError(.badRequest, "batchSize must be 1…1000") }
+        guard r.maxAttempts >= 1 && r.maxAttempts <= 100 else { throw APIError(.badRequest, "maxAttempts must be 1…100") }
+        guard (1...100).contains(r.quantiles) else { throw APIError(.badRequest, "quantiles must be 1…100") }
+        guard !r.universes.isEmpty, !r.frequencies.isEmpty else { throw APIError(.badRequest, "universes and frequencies must not be empty") }
+        for w in r.windows {
+            guard TimeCheck.valid(w.start), TimeCheck.valid(w.end), w.start <= w.end else {
+                throw APIError(.badRequest, "window \(w.start)…\(w.end) is not a pair of dates YYYY-MM-DD in order")
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+import FactorPlatform
+import FactorStore
+
+/// What the routes call: the store (registry, queue, results, tokens) and the registry with its validator.
+public struct Services: Sendable {
+    public let store: SQLiteFactorStore
+    public let registry: FactorRegistry
+    public let tokens: TokenService
+    /// Fields of the configured data, for expression validation.
+    public let fields: Set<String>?
+    /// The data directory jobs read by default.
+    public let dataDirectory: String
+    public let sourceKind: String
+
+    public init(store: SQLiteFactorStore, validator: ExpressionValidator, fields: Set<String>?, dataDirectory: String, sourceKind: String) {
+        self.store = store
+        registry = FactorRegistry(store: store, validator: validator)
+        tokens = TokenService(store: store)
+        self.fields = fields
+        self.dataDirectory = dataDirectory
+        self.sourceKind = sourceKind
+    }
+}
