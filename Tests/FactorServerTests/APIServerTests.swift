@@ -1,0 +1,232 @@
+import FactorData
+import FactorPlatform
+import FactorServer
+import FactorStore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// A live server over a fresh database and the synthetic demo market, with one token per role.
+struct ServerFixture {
+    static let dataDirectory: String = {
+        let dir = NSTemporaryDirectory() + "factorlab-server-tests-data"
+        if !FileManager.default.fileExists(atPath: dir + "/calendars/day.txt") { try? SyntheticMarket.write(to: dir) }
+        return dir
+    }()
+
+    let directory: String
+    let store: SQLiteFactorStore
+    let services: Services
+    var tokens: [Role: String] = [:]
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "factorlab-server-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        store = try SQLiteFactorStore(path: directory + "/api.db")
+        let source = try DataSources.open(directory: Self.dataDirectory, kind: .csv, cacheDirectory: directory + "/cache")
+        services = Services(store: store, validator: try ExpressionValidator(source: source), fields: Set(try source.fieldNames()),
+                            dataDirectory: Self.dataDirectory, sourceKind: "csv")
+        let issuer = TokenService(store: store)
+        for role in Role.allCases { tokens[role] = try issuer.create(name: role.rawValue, role: role, actor: "test").secret }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func app() -> some ApplicationProtocol { APIServer.application(services, host: "127.0.0.1", port: 0) }
+}
+
+extension TestClientProtocol {
+    /// Sends JSON text as `role` (nil: no token) and returns status and parsed body.
+    func call(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, as role: Role?, tokens: [Role: String]) async throws
+        -> (status: Int, json: Any?) {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let role, let token = tokens[role] { headers[.authorization] = "Bearer " + token }
+        let response = try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        let data = Data(buffer: response.body)
+        return (Int(response.status.code), data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data))
+    }
+}
+
+@Suite("HTTP API on a live loopback server", .serialized)
+struct APIServerTests {
+    @Test func healthIsOpenEverythingElseNeedsAToken() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            #expect(try await client.call(.get, "/healthz", as: nil, tokens: f.tokens).status == 200)
+            #expect(try await client.call(.get, "/readyz", as: nil, tokens: f.tokens).status == 200)
+            for uri in ["/factors", "/jobs", "/results", "/leaderboard"] {
+                let (status, json) = try await client.call(.get, uri, as: nil, tokens: f.tokens)
+                #expect(status == 401)
+                #expect(((json as? [String: Any])?["error"] as? [String: Any])?["message"] != nil)
+            }
+            var headers: HTTPFields = [:]
+            headers[.authorization] = "Bearer flk_not-a-token"
+            #expect(try await client.execute(uri: "/factors", method: .get, headers: headers).status == .unauthorized)
+        }
+    }
+
+    @Test func roleBoundaries() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            let t = f.tokens
+            #expect(try await client.call(.post, "/factors", #"{"code":"MOM5","expression":"$close/Ref($close,5)-1"}"#, as: .researcher, tokens: t).status == 201)
+            #expect(try await client.call(.post, "/factors", #"{"code":"W1","expression":"$open"}"#, as: .worker, tokens: t).status == 403)
+            #expect(try await client.call(.get, "/factors", as: .worker, tokens: t).status == 403)
+            #expect(try await client.call(.post, "/factors/MOM5/submit-review", as: .researcher, tokens: t).status == 200)
+            #expect(try await client.call(.post, "/factors/MOM5/approve", as: .researcher, tokens: t).status == 403)
+            #expect(try await client.call(.post, "/factors/MOM5/approve", as: .reviewer, tokens: t).status == 200)
+            // The reviewer's own factor cannot be edited by a researcher.
+            #expect(try await client.call(.post, "/factors", #"{"code":"REV1","expression":"Std($close,5)"}"#, as: .reviewer, tokens: t).status == 201)
+            #expect(try await client.call(.patch, "/factors/REV1", #"{"expression":"Std($close,6)"}"#, as: .researcher, tokens: t).status == 403)
+            #expect(try await client.call(.patch, "/factors/MOM5", #"{"expression":"$close/Ref($close,6)-1","note":"six"}"#, as: .researcher, tokens: t).status == 200)
+            #expect(try await client.call(.post, "/jobs/dequeue", #"{"worker":"x"}"#, as: .researcher, tokens: t).status == 403)
+            #expect(try await client.call(.post, "/jobs/dequeue", #"{"worker":"x"}"#, as: .worker, tokens: t).status == 204)
+            #expect(try await client.call(.post, "/jobs/dequeue", #"{"worker":"x"}"#, as: .admin, tokens: t).status == 204)
+            // Every change is audited under the token's name.
+            let audit = try f.store.audit(entity: "MOM5", limit: 10)
+            #expect(audit.map(\.actor) == ["researcher", "reviewer", "researcher", "researcher"])
+        }
+    }
+
+    @Test func badInputIsAnswered4xxWithAJSONError() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            let t = f.tokens
+            _ = try await client.call(.post, "/factors", #"{"code":"MOM5","expression":"$close/Ref($close,5)-1"}"#, as: .researcher, tokens: t)
+            let big = "{\"code\":\"BIG\",\"expression\":\"" + String(repeating: "a", count: 1_100_000) + "\"}"
+            let cases: [(HTTPRequest.Method, String, String?, Int)] = [
+                (.post, "/factors", "{not json", 400),
+                (.post, "/factors", "[1,2]", 400),
+                (.post, "/factors", #"{"code":5,"expression":"$close"}"#, 400),
+                (.post, "/factors", #"{"code":"A","expresion":"$close"}"#, 400),
+                (.post, "/factors", #"{"code":"A"}"#, 400),
+                (.post, "/factors", #"{"code":"A","expression":"Mean($clsoe, 5)"}"#, 422),
+                (.post, "/factors", #"{"code":"A","expression":"Mean($close, 5"}"#, 422),
+                (.post, "/factors", #"{"code":"MOM5","expression":"$open"}"#, 409),
+                (.post, "/factors", #"{"code":"B","expression":"$close / Ref($close, 5) - 1"}"#, 409),
+                (.post, "/factors", big, 413),
+                (.get, "/factors/NOPE", nil, 404),
+                (.get, "/factors?status=bogus", nil, 400),
+                (.post, "/factors/MOM5/rollback", #"{"version":9}"#, 404),
+                (.post, "/factors/MOM5/approve", nil, 403),  // a researcher never approves
+                (.post, "/expressions/validate", #"{"expression":"Foo($close)"}"#, 422),
+                (.post, "/jobs", #"{"factors":["MOM5"],"start":"2021-01-01"}"#, 400),
+                (.post, "/jobs", #"{"factors":["MOM5"],"start":"2021-01-01","end":"2021-02-01","horizons":[0]}"#, 400),
+                (.post, "/jobs", #"{"factors":["NOPE"],"start":"2021-01-01","end":"2021-02-01"}"#, 404),
+                (.post, "/jobs", #"{"factors":["MOM5"],"start":"2021-01-01","end":"2021-02-01"}"#, 422),  // a draft, not approved
+                (.get, "/jobs/NOPE", nil, 404),
+                (.get, "/jobs?status=nope", nil, 400),
+                (.post, "/jobs/NOPE/cancel", nil, 404),
+                (.get, "/leaderboard?by=nonsense", nil, 400),
+                (.get, "/leaderboard?top=0", nil, 400),
+                (.get, "/results?horizon=x", nil, 400),
+                (.get, "/results/series?run=r", nil, 400),
+                (.get, "/no/such/route", nil, 404),
+            ]
+            for (method, uri, body, expected) in cases {
+                let (status, json) = try await client.call(method, uri, body, as: .researcher, tokens: t)
+                #expect(status == expected, "\(method) \(uri) \(body?.prefix(60) ?? ""): \(status)")
+                if expected != 404 || uri != "/no/such/route" {
+                    #expect(((json as? [String: Any])?["error"] as? [String: Any])?["message"] is String, "\(method) \(uri): no JSON error body")
+                }
+            }
+            #expect(try await client.call(.post, "/factors/MOM5/approve", as: .reviewer, tokens: t).status == 409)  // still a draft
+            let (_, validation) = try await client.call(.post, "/expressions/validate", #"{"expression":"Mean($clsoe, 5)"}"#, as: .researcher, tokens: t)
+            let error = (validation as? [String: Any])?["error"] as? [String: Any]
+            #expect(error?["position"] as? Int == 6 && error?["suggestion"] as? String == "$close")
+        }
+    }
+
+    @Test func fuzzedBodiesNeverProduceA500() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            let t = f.tokens
+            _ = try await client.call(.post, "/factors", #"{"code":"MOM5","expression":"$close/Ref($close,5)-1"}"#, as: .admin, tokens: t)
+            let routes: [(HTTPRequest.Method, String)] = [
+                (.post, "/factors"), (.patch, "/factors/MOM5"), (.post, "/factors/MOM5/rollback"), (.post, "/expressions/validate"),
+                (.post, "/jobs"), (.post, "/jobs/dequeue"), (.post, "/tasks/x/heartbeat"), (.post, "/tasks/x/complete"),
+                (.post, "/factors/MOM5/submit-review"), (.get, "/results"), (.get, "/leaderboard"),
+            ]
+            let values = ["null", "0", "-1", "1e308", "\"\"", "\"$close\"", "\"Mean(\"", "[]", "{}", "true", "\"2021-13-45\"",
+                          "[\"MOM5\"]", "\"\\u0000\"", "99999999999999999999", "\"" + String(repeating: "x", count: 300) + "\""]
+            let keys = ["code", "expression", "version", "note", "factors", "start", "end", "horizons", "worker", "results", "error",
+                        "batchSize", "category", "allApproved", "tags", "windows", "leaseSeconds"]
+            var generator = SystemRandomNumberGenerator()
+            var statuses: [Int: Int] = [:]
+            for k in 0..<250 {
+                let (method, uri) = routes[k % routes.count]
+                let fields = (0..<Int.random(in: 0...4, using: &generator)).map { _ in
+                    "\"\(keys.randomElement(using: &generator)!)\":\(values.randomElement(using: &generator)!)"
+                }
+                let body = k % 17 == 0 ? String(repeating: "{", count: k % 50 + 1) : "{" + fields.joined(separator: ",") + "}"
+                let role = Role.allCases[k % Role.allCases.count]
+                let (status, _) = try await client.call(method, uri, body, as: role, tokens: t)
+                statuses[status, default: 0] += 1
+                #expect(status < 500, "\(method) \(uri) as \(role): \(body.prefix(120)) → \(status)")
+            }
+            #expect(statuses.keys.contains { $0 >= 400 })
+        }
+    }
+
+    @Test func aRemoteWorkerCompletesAJobThroughTheAPI() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            let t = f.tokens
+            for (code, expression) in [("MOM5", "$close/Ref($close,5)-1"), ("VOL10", "Std($close/Ref($close,1)-1, 10)")] {
+                #expect(try await client.call(.post, "/factors", "{\"code\":\"\(code)\",\"expression\":\"\(expression)\"}", as: .researcher, tokens: t).status == 201)
+                #expect(try await client.call(.post, "/factors/\(code)/submit-review", as: .researcher, tokens: t).status == 200)
+                #expect(try await client.call(.post, "/factors/\(code)/approve", as: .reviewer, tokens: t).status == 200)
+            }
+            let (status, submitted) = try await client.call(.post, "/jobs",
+                #"{"allApproved":true,"universes":["core20"],"start":"2021-06-01","end":"2022-06-30","horizons":[1,5],"batchSize":1}"#,
+                as: .researcher, tokens: t)
+            #expect(status == 201)
+            let job = try #require((submitted as? [String: Any])?["job"] as? [String: Any])
+            let jobId = try #require(job["id"] as? String), runId = try #require(job["runId"] as? String)
+            let runner = TaskRunner(threads: 1)
+            var completed = 0
+            while true {
+                let (leaseStatus, lease) = try await client.call(.post, "/jobs/dequeue", #"{"worker":"remote-1","leaseSeconds":30}"#, as: .worker, tokens: t)
+                if leaseStatus == 204 { break }
+                #expect(leaseStatus == 200)
+                let leaseObject = try #require(lease as? [String: Any])
+                let task = try #require(leaseObject["task"] as? [String: Any])
+                let taskId = try #require(task["id"] as? String)
+                let payloadData = try JSONSerialization.data(withJSONObject: try #require(leaseObject["payload"]))
+                let payload = try JSONDecoder().decode(TaskPayload.self, from: payloadData)
+                #expect(try await client.call(.post, "/tasks/\(taskId)/heartbeat", #"{"worker":"remote-1"}"#, as: .worker, tokens: t).status == 200)
+                let results = try runner.run(payload, runId: runId)
+                struct Body: Encodable { var worker: String; var results: [Item] }
+                struct Item: Encodable { var result: ResultRecord; var series: [ResultSeriesRow] }
+                // NaN travels as JSON null; the server reads null as NaN.
+                let json = String(decoding: try JSONEncoder.nullNaN(Body(worker: "remote-1", results: results.map { Item(result: $0.result, series: $0.series) })), as: UTF8.self)
+                let (done, _) = try await client.call(.post, "/tasks/\(taskId)/complete", json, as: .worker, tokens: t)
+                #expect(done == 200)
+                completed += 1
+            }
+            #expect(completed == 2)
+            let (_, detail) = try await client.call(.get, "/jobs/\(jobId)", as: .researcher, tokens: t)
+            #expect(((detail as? [String: Any])?["job"] as? [String: Any])?["status"] as? String == "SUCCESS")
+            let (_, stored) = try await client.call(.get, "/results?run=\(runId)", as: .researcher, tokens: t)
+            #expect((stored as? [Any])?.count == 2 * 2)
+            let (_, board) = try await client.call(.get, "/leaderboard?horizon=1", as: .reviewer, tokens: t)
+            #expect((board as? [Any])?.count == 2)
+        }
+    }
+}
+
+extension JSONEncoder {
+    /// JSON with NaN and infinities as null.
+    static func nullNaN<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "__x__", negativeInfinity: "__x__", nan: "__x__")
+        let text = String(decoding: try encoder.encode(value), as: UTF8.self).replacingOccurrences(of: "\"__x__\"", with: "null")
+        return Data(text.utf8)
+    }
+}
