@@ -221,6 +221,48 @@ struct APIServerTests {
     }
 }
 
+@Suite("factorlab worker --server", .serialized)
+struct RemoteWorkerProcessTests {
+    static var executable: String? {
+        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("factorlab").path,
+                          URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                              .deletingLastPathComponent().appendingPathComponent(".build/debug/factorlab").path]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @Test func aWorkerProcessRunsAJobThroughTheAPI() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            let t = f.tokens
+            for code in ["MOM3", "MOM7"] {
+                let n = code.dropFirst(3)
+                _ = try await client.call(.post, "/factors", "{\"code\":\"\(code)\",\"expression\":\"$close/Ref($close,\(n))-1\"}", as: .researcher, tokens: t)
+            }
+            let (status, submitted) = try await client.call(.post, "/jobs",
+                #"{"factors":["MOM3","MOM7"],"includeDrafts":true,"universes":["core20"],"start":"2021-06-01","end":"2022-06-30","horizons":[1],"batchSize":1}"#,
+                as: .researcher, tokens: t)
+            #expect(status == 201)
+            let job = try #require((submitted as? [String: Any])?["job"] as? [String: Any])
+            let port = try #require(client.port)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(Self.executable, "factorlab is not built"))
+            process.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--token", try #require(t[.worker]), "--until-empty",
+                                 "--name", "remote"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["FACTOR_CACHE_DIR": f.directory + "/cache"]) { $1 }
+            let err = Pipe()
+            process.standardError = err
+            try process.run()
+            let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(log)")
+            let (_, detail) = try await client.call(.get, "/jobs/\(job["id"] as? String ?? "")", as: .researcher, tokens: t)
+            #expect(((detail as? [String: Any])?["job"] as? [String: Any])?["status"] as? String == "SUCCESS", "\(log)")
+            #expect(try f.store.results(matching: ResultFilter(runId: job["runId"] as? String)).count == 2)
+        }
+    }
+}
+
 extension JSONEncoder {
     /// JSON with NaN and infinities as null.
     static func nullNaN<T: Encodable>(_ value: T) throws -> Data {

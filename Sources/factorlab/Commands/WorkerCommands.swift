@@ -19,7 +19,7 @@ func releaseLeasesOnTermination(_ worker: Worker) -> [any DispatchSourceSignal] 
     }
 }
 
-struct WorkerCommand: ParsableCommand {
+struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run queued tasks (several workers may share one database).")
     @OptionGroup var store: StoreOptions
     @Option(help: "Tasks run at once in this process.") var concurrency: Int = 1
@@ -28,8 +28,25 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Worker name in leases and logs (default: host-pid).") var name: String?
     @Option(help: "Lease length in seconds (default: $FACTOR_LEASE_SECONDS, else 60); renewed every third of it.") var leaseSeconds: Double?
     @Option(help: "Idle poll interval in seconds.") var poll: Double = 1
+    @Option(help: "Work for a FactorLab server through its API instead of a database, e.g. http://host:8080.") var server: String?
+    @Option(help: "API token with the worker role (with --server).") var token: String?
+    @Option(help: "With --server: read data from this directory instead of the path the server planned with.") var data: String?
 
-    func run() throws {
+    func run() async throws {
+        if let server {
+            guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
+                throw ValidationError("--server must be a URL such as http://127.0.0.1:8080")
+            }
+            guard let token = token ?? ProcessInfo.processInfo.environment["FACTOR_TOKEN"] else {
+                throw ValidationError("--server needs --token (a worker token; or $FACTOR_TOKEN)")
+            }
+            let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+            let remote = RemoteWorker(server: url, token: token, name: workerName, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds),
+                                      untilEmpty: untilEmpty || once, dataOverride: data)
+            let count = try await remote.run()
+            Terminal.info("\(workerName): \(count) tasks run through \(server)")
+            return
+        }
         let db = try store.openStore()
         let mode: Worker.Mode = once ? .once : (untilEmpty ? .untilEmpty : .forever)
         let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
