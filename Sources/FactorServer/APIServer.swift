@@ -6,11 +6,21 @@ import Hummingbird
 public enum APIServer {
     /// The router with every route and middleware (errors → JSON, then authentication).
     public static func router(_ services: Services) -> Router<APIContext> {
+        build(services).router
+    }
+
+    /// The documented routes, in registration order (method, Hummingbird path).
+    public static func documentedRoutes(_ services: Services) -> [(method: String, path: String)] {
+        build(services).routes.map { ($0.method, $0.path) }
+    }
+
+    static func build(_ services: Services) -> APIRouter {
         let router = Router(context: APIContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(tokens: services.tokens))
-        router.get("/healthz") { _, _ in try JSONIO.response(["status": "ok"]) }
-        router.get("/readyz") { _, _ in
+        let api = APIRouter(router: router)
+        api.get("/healthz", "Liveness", roles: "none") { _, _ in try JSONIO.response(["status": "ok"]) }
+        api.get("/readyz", "Readiness: the database answers", roles: "none") { _, _ in
             do {
                 _ = try services.store.openTaskCount()
                 return try JSONIO.response(["status": "ready"])
@@ -18,10 +28,14 @@ public enum APIServer {
                 throw APIError(.serviceUnavailable, "the database is not reachable: \(error)")
             }
         }
-        FactorRoutes(services: services).register(on: router)
-        JobRoutes(services: services).register(on: router)
-        ResultRoutes(services: services).register(on: router)
-        return router
+        FactorRoutes(services: services).register(on: api)
+        JobRoutes(services: services).register(on: api)
+        ResultRoutes(services: services).register(on: api)
+        let document = OpenAPIDocument.json(routes: api.routes + [.init(method: "get", path: "/openapi.json", summary: "This document", roles: "none")])
+        api.get("/openapi.json", "This document", roles: "none") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document)))
+        }
+        return api
     }
 
     /// An application listening on `host:port`.

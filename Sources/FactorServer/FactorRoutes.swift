@@ -41,9 +41,9 @@ struct FactorRoutes {
         var lookaheadRows: Int
     }
 
-    func register(on router: Router<APIContext>) {
+    func register(on router: APIRouter) {
         let store = services.store
-        router.get("/factors") { request, context in
+        router.get("/factors", "List factors (filters: category, status, owner, tag)") { request, context in
             try context.require([.researcher, .reviewer], to: "read factors")
             let q = request.uri.queryParameters
             var filter = FactorFilter(category: q["category"].map(String.init), owner: q["owner"].map(String.init), tag: q["tag"].map(String.init))
@@ -55,7 +55,7 @@ struct FactorRoutes {
             }
             return try JSONIO.response(try store.factors(matching: filter))
         }
-        router.post("/factors") { request, context in
+        router.post("/factors", "Register a factor (validated by a warm-up run)") { request, context in
             let caller = try context.require([.researcher, .reviewer], to: "register factors")
             let body = try await JSONIO.decode(NewFactor.self, from: request, context: context,
                                                allowed: ["code", "expression", "name", "category", "owner", "tags", "description"])
@@ -67,47 +67,47 @@ struct FactorRoutes {
                             owner: body.owner ?? caller.name, tags: body.tags, description: body.description), actor: caller.name)
             return try JSONIO.response(FactorDetail(factor: factor, versions: [version]), status: .created)
         }
-        router.get("/factors/:code") { _, context in
+        router.get("/factors/:code", "A factor and its versions") { _, context in
             try context.require([.researcher, .reviewer], to: "read factors")
             let code = try context.parameters.require("code")
             guard let factor = try store.factor(code: code) else { throw StoreError.unknownFactor(code) }
             return try JSONIO.response(FactorDetail(factor: factor, versions: try store.versions(code: code)))
         }
-        router.get("/factors/:code/versions") { _, context in
+        router.get("/factors/:code/versions", "A factor's versions") { _, context in
             try context.require([.researcher, .reviewer], to: "read factors")
             let code = try context.parameters.require("code")
             guard try store.factor(code: code) != nil else { throw StoreError.unknownFactor(code) }
             return try JSONIO.response(try store.versions(code: code))
         }
-        router.patch("/factors/:code") { request, context in
+        router.patch("/factors/:code", "New version with a new expression") { request, context in
             let code = try context.parameters.require("code")
             let caller = try owner(of: code, context, to: "edit factors")
             let body = try await JSONIO.decode(Edit.self, from: request, context: context, allowed: ["expression", "note"])
             return try JSONIO.response(try services.registry.update(code: code, expression: body.expression, note: body.note ?? "", actor: caller.name))
         }
-        router.post("/factors/:code/rollback") { request, context in
+        router.post("/factors/:code/rollback", "New version equal to an earlier one") { request, context in
             let code = try context.parameters.require("code")
             let caller = try owner(of: code, context, to: "roll back factors")
             let body = try await JSONIO.decode(RollbackBody.self, from: request, context: context, allowed: ["version"])
             return try JSONIO.response(try services.registry.rollback(code: code, to: body.version, actor: caller.name))
         }
-        router.post("/factors/:code/submit-review") { _, context in
+        router.post("/factors/:code/submit-review", "Draft → in review") { _, context in
             let code = try context.parameters.require("code")
             let caller = try owner(of: code, context, to: "submit factors for review")
             return try JSONIO.response(try services.registry.submitForReview(code: code, actor: caller.name))
         }
-        router.post("/factors/:code/approve") { _, context in
+        router.post("/factors/:code/approve", "In review → approved (reviewer)", roles: "reviewer") { _, context in
             let caller = try context.require([.reviewer], to: "approve factors")
             let code = try context.parameters.require("code")
             return try JSONIO.response(try services.registry.approve(code: code, actor: caller.name))
         }
-        router.post("/factors/:code/deprecate") { _, context in
+        router.post("/factors/:code/deprecate", "Retire a factor") { _, context in
             let code = try context.parameters.require("code")
             let caller = try context.caller()
             if caller.role != .reviewer { try owner(of: code, context, to: "deprecate factors") }
             return try JSONIO.response(try services.registry.deprecate(code: code, actor: caller.name))
         }
-        router.post("/expressions/validate") { request, context in
+        router.post("/expressions/validate", "Canonical form, fields, operators and look-back of an expression, or the error with its position") { request, context in
             try context.require([.researcher, .reviewer], to: "validate expressions")
             let body = try await JSONIO.decode(ExpressionBody.self, from: request, context: context, allowed: ["expression"])
             let info = try ExpressionInfo(body.expression, checker: Checker(fields: services.fields))

@@ -39,9 +39,9 @@ struct JobRoutes {
     }
     struct StoredResult: Codable { var result: ResultRecord; var series: [ResultSeriesRow] }
 
-    func register(on router: Router<APIContext>) {
+    func register(on router: APIRouter) {
         let store = services.store
-        router.post("/jobs") { request, context in
+        router.post("/jobs", "Submit a job (idempotent with idempotencyKey)") { request, context in
             let caller = try context.require([.researcher, .reviewer], to: "submit jobs")
             let b = try await JSONIO.decode(NewJob.self, from: request, context: context,
                                             allowed: ["factors", "category", "allApproved", "includeDrafts", "start", "end", "windows",
@@ -70,7 +70,7 @@ struct JobRoutes {
             return try JSONIO.response(Submitted(job: job, tasks: try store.tasks(jobId: job.id).count, created: created),
                                        status: created ? .created : .ok)
         }
-        router.get("/jobs") { request, context in
+        router.get("/jobs", "List jobs (filter: status)") { request, context in
             try context.require([.researcher, .reviewer], to: "read jobs")
             var status: WorkStatus?
             if let s = request.uri.queryParameters["status"] {
@@ -81,22 +81,22 @@ struct JobRoutes {
             }
             return try JSONIO.response(try store.jobs(status: status))
         }
-        router.get("/jobs/:id") { _, context in
+        router.get("/jobs/:id", "A job with its tasks and Top-10") { _, context in
             try context.require([.researcher, .reviewer], to: "read jobs")
             let id = try context.parameters.require("id")
             guard let job = try store.job(id: id) else { throw StoreError.unknownJob(id) }
             return try JSONIO.response(JobDetail(job: job, tasks: try store.tasks(jobId: id), top: try JobSummary.top(10, job: job, store: store)))
         }
-        router.post("/jobs/:id/cancel") { _, context in
+        router.post("/jobs/:id/cancel", "Cancel what has not started") { _, context in
             let caller = try context.require([.researcher, .reviewer], to: "cancel jobs")
             return try JSONIO.response(try store.cancelJob(id: try context.parameters.require("id"), actor: caller.name))
         }
-        router.post("/jobs/:id/retry") { _, context in
+        router.post("/jobs/:id/retry", "Queue the failed tasks again") { _, context in
             let caller = try context.require([.researcher, .reviewer], to: "retry jobs")
             return try JSONIO.response(try store.retryJob(id: try context.parameters.require("id"), actor: caller.name))
         }
         // Worker protocol.
-        router.post("/jobs/dequeue") { request, context in
+        router.post("/jobs/dequeue", "Lease the next task (worker)", roles: "worker") { request, context in
             let caller = try context.require([.worker], to: "lease tasks")
             let body = try await JSONIO.decode(LeaseBody.self, from: request, context: context, allowed: ["worker", "leaseSeconds"])
             let seconds = min(3600, max(1, body.leaseSeconds ?? 60))
@@ -106,7 +106,7 @@ struct JobRoutes {
             let payload = try JSONDecoder().decode(TaskPayload.self, from: Data(lease.task.payload.utf8))
             return try JSONIO.response(LeaseReply(task: lease.task, job: lease.job, payload: payload, leaseSeconds: seconds))
         }
-        router.post("/tasks/:id/heartbeat") { request, context in
+        router.post("/tasks/:id/heartbeat", "Renew a lease (worker)", roles: "worker") { request, context in
             let caller = try context.require([.worker], to: "renew leases")
             let body = try await JSONIO.decode(HeartbeatBody.self, from: request, context: context, allowed: ["worker", "leaseSeconds"])
             let id = try context.parameters.require("id")
@@ -115,7 +115,7 @@ struct JobRoutes {
             guard renewed else { throw APIError(.conflict, "task \(id) is not leased by \(body.worker) any more") }
             return try JSONIO.response(["renewed": true])
         }
-        router.post("/tasks/:id/complete") { request, context in
+        router.post("/tasks/:id/complete", "Complete a task with results or an error (worker)", roles: "worker") { request, context in
             let caller = try context.require([.worker], to: "complete tasks")
             let body = try await JSONIO.decode(Completion.self, from: request, context: context, allowed: ["worker", "results", "error", "retryable"])
             let id = try context.parameters.require("id")

@@ -7,9 +7,9 @@ import Hummingbird
 struct ResultRoutes {
     let services: Services
 
-    func register(on router: Router<APIContext>) {
+    func register(on router: APIRouter) {
         let store = services.store
-        router.get("/results") { request, context in
+        router.get("/results", "Stored results (filters: factor, run, universe, freq, horizon, from, to)") { request, context in
             try context.require([.researcher, .reviewer], to: "read results")
             let q = request.uri.queryParameters
             let filter = ResultFilter(factorCode: q["factor"].map(String.init), runId: q["run"].map(String.init),
@@ -18,7 +18,7 @@ struct ResultRoutes {
                                       from: q["from"].map(String.init), to: q["to"].map(String.init))
             return try JSONIO.response(try store.results(matching: filter))
         }
-        router.get("/results/series") { request, context in
+        router.get("/results/series", "The per-date series of one result") { request, context in
             try context.require([.researcher, .reviewer], to: "read results")
             let q = request.uri.queryParameters
             func need(_ k: String) throws -> String {
@@ -30,7 +30,7 @@ struct ResultRoutes {
                                 horizon: try Self.integer(try need("horizon"), "horizon"), settingsHash: try need("settings"))
             return try JSONIO.response(try store.series(key: key))
         }
-        router.get("/leaderboard") { request, context in
+        router.get("/leaderboard", "Each factor's latest result, best first (top, by, universe, freq, horizon)") { request, context in
             try context.require([.researcher, .reviewer], to: "read results")
             let q = request.uri.queryParameters
             let query = LeaderboardQuery(top: try q["top"].map { try Self.integer(String($0), "top") } ?? 10,

@@ -221,6 +221,44 @@ struct APIServerTests {
     }
 }
 
+@Suite("OpenAPI document", .serialized)
+struct OpenAPITests {
+    @Test func everyServedRouteIsDocumentedAndEveryDocumentedRouteIsServed() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        let served = APIServer.documentedRoutes(f.services)
+        #expect(served.count >= 22)
+        try await f.app().test(.live) { client in
+            let (status, document) = try await client.call(.get, "/openapi.json", as: nil, tokens: f.tokens)
+            #expect(status == 200)
+            let doc = try #require(document as? [String: Any])
+            #expect(doc["openapi"] as? String == "3.1.0")
+            let paths = try #require(doc["paths"] as? [String: [String: Any]])
+            var documented = Set<String>()
+            for (path, operations) in paths { for method in operations.keys { documented.insert("\(method) \(path)") } }
+            let expected = Set(served.map { "\($0.method) " + $0.path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/").prefixingSlash })
+            #expect(documented == expected.union(["get /openapi.json"]))
+            // Each documented route answers from a handler (JSON, or 204), never the router's bare 404.
+            for entry in documented.sorted() {
+                let parts = entry.split(separator: " ")
+                let method = HTTPRequest.Method(rawValue: parts[0].uppercased())!
+                let uri = parts[1].replacingOccurrences(of: "{code}", with: "NOPE").replacingOccurrences(of: "{id}", with: "NOPE")
+                var headers: HTTPFields = [.contentType: "application/json"]
+                headers[.authorization] = "Bearer " + f.tokens[.admin]!
+                let response = try await client.execute(uri: uri, method: method, headers: headers,
+                                                        body: method == .get ? nil : ByteBuffer(string: "{}"))
+                let json = try? JSONSerialization.jsonObject(with: Data(buffer: response.body))
+                #expect(response.status == .noContent || json != nil, "\(entry): \(response.status) without a JSON body")
+                #expect(response.status.code < 500, "\(entry): \(response.status)")
+            }
+        }
+    }
+}
+
+extension String {
+    var prefixingSlash: String { hasPrefix("/") ? self : "/" + self }
+}
+
 @Suite("factorlab worker --server", .serialized)
 struct RemoteWorkerProcessTests {
     static var executable: String? {
