@@ -31,6 +31,7 @@ public enum APIServer {
         FactorRoutes(services: services).register(on: api)
         JobRoutes(services: services).register(on: api)
         ResultRoutes(services: services).register(on: api)
+        WebhookRoutes(services: services).register(on: api)
         let document = OpenAPIDocument.json(routes: api.routes + [.init(method: "get", path: "/openapi.json", summary: "This document", roles: "none")])
         api.get("/openapi.json", "This document", roles: "none") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document)))

@@ -1,4 +1,5 @@
 import FactorCore
+import Foundation
 import Testing
 
 @Suite("Time labels, calendars, hashing and ranking")
@@ -58,5 +59,20 @@ struct FactorCoreTests {
         #expect(m.denseMask() == [true, true, false, false, true, false, false, false, false, false])
         #expect(m.slicingRows(1..<5).rows[0] == [0..<1, 3..<4])
         #expect(m.memberCount == 1)
+    }
+}
+
+@Suite("HMAC-SHA256")
+struct HMACTests {
+    @Test func rfc4231Vectors() {
+        // RFC 4231 test cases 1 and 2.
+        let key1 = [UInt8](repeating: 0x0b, count: 20)
+        let mac1 = HMACSHA256.mac(key: key1, message: Array("Hi There".utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(mac1 == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+        #expect(HMACSHA256.hex(key: "Jefe", message: "what do ya want for nothing?") == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        // A key longer than the block is hashed first (test case 6).
+        let key6 = [UInt8](repeating: 0xaa, count: 131)
+        let mac6 = HMACSHA256.mac(key: key6, message: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))
+        #expect(mac6.map { String(format: "%02x", $0) }.joined() == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
     }
 }

@@ -134,6 +134,9 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
             try db.execute(sql: "UPDATE factors SET status = ?, updated_at = ? WHERE code = ?",
                            arguments: [status.rawValue, factor.updatedAt, code])
             try appendAuditRow(db, actor: actor, action: action, entity: code, before: before, after: JSON.encode(factor))
+            if status == .approved {
+                try enqueueEvent(db, .factorApproved, payload: "{\"code\":\(JSON.encode(code)),\"version\":\(factor.latestVersion),\"by\":\(JSON.encode(actor))}")
+            }
             return factor
         }
     }

@@ -158,6 +158,9 @@ extension SQLiteFactorStore: JobQueue {
             job.updatedAt = Clock.now()
             try db.execute(sql: "UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?",
                            arguments: [status.rawValue, job.error, job.updatedAt, id])
+            if status == .success || status == .failed {
+                try enqueueEvent(db, status == .success ? .jobSucceeded : .jobFailed, payload: JSON.encode(job))
+            }
             return job
         }
     }

@@ -23,6 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
         let services = Services(store: db, validator: validator, fields: Set(try source.fieldNames()),
                                 dataDirectory: (directory as NSString).standardizingPath, sourceKind: source.kind.rawValue)
         Terminal.info("factorlab API on http://\(host):\(port) · database \(db.path) · data \(directory)")
+        // Webhooks leave from the outbox in the background; nothing is lost while a receiver is down.
+        let deliveries = WebhookDeliverer(store: db).start()
+        defer { deliveries.cancel() }
         try await APIServer.application(services, host: host, port: port).runService()
     }
 }

@@ -1,0 +1,85 @@
+import FactorCore
+import FactorStore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Sends queued webhook deliveries: POSTs the event JSON with HMAC-SHA256 signature headers, marks it delivered on
+/// a 2xx answer, otherwise retries with exponential backoff (1 s, 2 s, 4 s … capped at an hour) and gives up after
+/// `maxAttempts`. A receiver that is down loses nothing: the delivery waits in the outbox.
+///
+/// Headers: `X-FactorLab-Event`, `X-FactorLab-Delivery` (the delivery id: receivers can drop repeats),
+/// `X-FactorLab-Timestamp` (seconds since 1970), `X-FactorLab-Signature: sha256=<hex HMAC of "timestamp.body">`.
+public final class WebhookDeliverer: @unchecked Sendable {
+    public let store: any WebhookStore
+    public let maxAttempts: Int
+    public let baseBackoff: Double
+    private let session: URLSession
+
+    public init(store: any WebhookStore, maxAttempts: Int = 12, baseBackoff: Double = 1, timeout: Double = 10) {
+        self.store = store
+        self.maxAttempts = maxAttempts
+        self.baseBackoff = baseBackoff
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        session = URLSession(configuration: configuration)
+    }
+
+    /// The signature a receiver recomputes to check a delivery.
+    public static func signature(secret: String, timestamp: String, body: String) -> String {
+        "sha256=" + HMACSHA256.hex(key: secret, message: timestamp + "." + body)
+    }
+
+    /// Attempts every due delivery once; returns how many were delivered.
+    @discardableResult
+    public func deliverDue(now: Double = Date().timeIntervalSince1970, limit: Int = 100) async -> Int {
+        guard let due = try? store.dueDeliveries(now: now, limit: limit) else { return 0 }
+        var delivered = 0
+        for (delivery, subscription) in due {
+            guard let url = URL(string: subscription.url) else {
+                try? store.markAttemptFailed(id: delivery.id, error: "invalid URL \(subscription.url)", nextAttemptAt: now, giveUp: true)
+                continue
+            }
+            let timestamp = String(Int(now))
+            var request = URLRequest(url: url)
+            request.httpMethod = "POST"
+            request.httpBody = Data(delivery.payload.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue(delivery.event.rawValue, forHTTPHeaderField: "X-FactorLab-Event")
+            request.setValue(String(delivery.id), forHTTPHeaderField: "X-FactorLab-Delivery")
+            request.setValue(timestamp, forHTTPHeaderField: "X-FactorLab-Timestamp")
+            request.setValue(Self.signature(secret: subscription.secret, timestamp: timestamp, body: delivery.payload),
+                             forHTTPHeaderField: "X-FactorLab-Signature")
+            do {
+                let (_, response) = try await session.data(for: request)
+                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                if (200..<300).contains(status) {
+                    try? store.markDelivered(id: delivery.id)
+                    delivered += 1
+                } else {
+                    fail(delivery, "HTTP \(status)", now: now)
+                }
+            } catch {
+                fail(delivery, "\(error.localizedDescription)", now: now)
+            }
+        }
+        return delivered
+    }
+
+    private func fail(_ delivery: DeliveryRecord, _ error: String, now: Double) {
+        let attempt = delivery.attempts + 1
+        let backoff = min(3600, baseBackoff * pow(2, Double(attempt - 1)))
+        try? store.markAttemptFailed(id: delivery.id, error: error, nextAttemptAt: now + backoff, giveUp: attempt >= maxAttempts)
+    }
+
+    /// Delivers in the background every `interval` seconds until the task is cancelled.
+    public func start(interval: Double = 1) -> Task<Void, Never> {
+        Task.detached { [self] in
+            while !Task.isCancelled {
+                await deliverDue()
+                try? await Task.sleep(for: .seconds(interval))
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import FactorPlatform
+import FactorStore
+import Foundation
+import Hummingbird
+
+/// Webhook subscriptions, their deliveries, and alerts.
+struct WebhookRoutes {
+    let services: Services
+
+    struct NewSubscription: Decodable {
+        var url: String
+        var events: [String]
+        var secret: String?
+    }
+
+    /// A subscription as shown back: the secret only at creation.
+    struct Shown: Encodable {
+        var id: String
+        var url: String
+        var events: [WebhookEvent]
+        var active: Bool
+        var createdAt: String
+        var secret: String?
+    }
+
+    func register(on router: APIRouter) {
+        let store = services.store
+        router.post("/subscriptions", "Subscribe a URL to events (job.succeeded, job.failed, factor.approved, alert.raised)", roles: "researcher, reviewer, admin") { request, context in
+            let caller = try context.require([.researcher, .reviewer], to: "manage subscriptions")
+            let body = try await JSONIO.decode(NewSubscription.self, from: request, context: context, allowed: ["url", "events", "secret"])
+            guard let url = URL(string: body.url), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw APIError(.badRequest, "url must be an http(s) URL, got '\(body.url)'")
+            }
+            var events: [WebhookEvent] = []
+            for e in body.events {
+                guard let event = WebhookEvent(rawValue: e) else {
+                    throw APIError(.badRequest, "unknown event '\(e)'; events: \(WebhookEvent.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                events.append(event)
+            }
+            guard !events.isEmpty else { throw APIError(.badRequest, "events must name at least one event") }
+            let secret = body.secret ?? UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            guard secret.count >= 16 else { throw APIError(.badRequest, "secret must have at least 16 characters") }
+            let s = SubscriptionRecord(id: UUID().uuidString.lowercased(), url: body.url, events: events, secret: secret, createdAt: Clock.now())
+            try store.insertSubscription(s, actor: caller.name)
+            return try JSONIO.response(Shown(id: s.id, url: s.url, events: s.events, active: s.active, createdAt: s.createdAt, secret: secret),
+                                       status: .created)
+        }
+        router.get("/subscriptions", "Subscriptions (without their secrets)") { _, context in
+            try context.require([.researcher, .reviewer], to: "read subscriptions")
+            return try JSONIO.response(try store.subscriptions().map {
+                Shown(id: $0.id, url: $0.url, events: $0.events, active: $0.active, createdAt: $0.createdAt, secret: nil)
+            })
+        }
+        router.get("/subscriptions/:id/deliveries", "A subscription's deliveries: status, attempts, last error") { _, context in
+            try context.require([.researcher, .reviewer], to: "read deliveries")
+            let id = try context.parameters.require("id")
+            guard try store.subscription(id: id) != nil else { throw APIError(.notFound, "no subscription with id \(id)") }
+            return try JSONIO.response(try store.deliveries(subscriptionId: id))
+        }
+        router.get("/alerts", "Alerts raised when jobs end (newest first; limit)") { request, context in
+            try context.require([.researcher, .reviewer], to: "read alerts")
+            let limit = try request.uri.queryParameters["limit"].map { try ResultRoutes.integer(String($0), "limit") } ?? 100
+            return try JSONIO.response(try store.alerts(limit: min(1000, max(1, limit))))
+        }
+    }
+}
