@@ -155,6 +155,9 @@ public final class Worker: @unchecked Sendable {
             if let job = try store.finishJobIfDone(id: jobId) {
                 let path = try JobSummary.build(job: job, store: store)
                 log("job \(job.id) \(job.status.rawValue): summary \(path)")
+                for alert in try JobMonitor(store: store).evaluate(job) {
+                    log("alert \(alert.rule) [\(alert.severity)] \(alert.subject): \(alert.message)")
+                }
             }
         } catch {
             log("job \(jobId): summary failed: \(error)")

@@ -135,7 +135,10 @@ struct JobRoutes {
                     throw APIError(.conflict, "task \(id) is not leased by \(body.worker) any more; its results were not stored")
                 }
             }
-            if let finished = try store.finishJobIfDone(id: job.id) { _ = try? JobSummary.build(job: finished, store: store) }
+            if let finished = try store.finishJobIfDone(id: job.id) {
+                _ = try? JobSummary.build(job: finished, store: store)
+                _ = try? JobMonitor(store: store).evaluate(finished)
+            }
             return try JSONIO.response(try store.task(id: id))
         }
     }

@@ -30,4 +30,6 @@ public protocol JobQueue: Sendable {
     func task(id: String) throws -> TaskRecord?
     /// Tasks still pending or running, in any job.
     func openTaskCount() throws -> Int
+    /// The most recently finished successful tasks of every job (for duration baselines).
+    func recentFinishedTasks(limit: Int) throws -> [TaskRecord]
 }

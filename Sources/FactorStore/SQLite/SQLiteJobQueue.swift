@@ -188,6 +188,13 @@ extension SQLiteFactorStore: JobQueue {
         try read { db in try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]).map(Self.taskFrom) }
     }
 
+    public func recentFinishedTasks(limit: Int) throws -> [TaskRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tasks WHERE status = 'SUCCESS' AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+                             arguments: [limit]).map(Self.taskFrom)
+        }
+    }
+
     public func openTaskCount() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status IN ('PENDING', 'RUNNING')") ?? 0 }
     }
