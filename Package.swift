@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "FactorCore"),
@@ -27,7 +29,9 @@ let package = Package(
         .target(name: "FactorStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "FactorPlatform", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore"]),
         .target(name: "FactorServer", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
-                                                     .product(name: "Hummingbird", package: "hummingbird")]),
+                                                     .product(name: "Hummingbird", package: "hummingbird"),
+                                                     .product(name: "Metrics", package: "swift-metrics"),
+                                                     .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
             name: "factorlab",
             dependencies: [

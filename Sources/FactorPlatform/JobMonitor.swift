@@ -69,7 +69,7 @@ public struct JobMonitor: Sendable {
         return "\(p.universe)/\(p.frequency)/\(p.factors.count)"
     }
 
-    static func duration(_ task: TaskRecord) -> Double? {
+    public static func duration(_ task: TaskRecord) -> Double? {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         guard let s = task.startedAt.flatMap(f.date(from:)), let e = task.finishedAt.flatMap(f.date(from:)) else { return nil }

@@ -16,6 +16,8 @@ public enum APIServer {
 
     static func build(_ services: Services) -> APIRouter {
         let router = Router(context: APIContext.self)
+        let monitoring = Monitoring.shared
+        router.add(middleware: HTTPMetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(tokens: services.tokens))
         let api = APIRouter(router: router)
@@ -32,6 +34,12 @@ public enum APIServer {
         JobRoutes(services: services).register(on: api)
         ResultRoutes(services: services).register(on: api)
         WebhookRoutes(services: services).register(on: api)
+        api.get("/metrics", "Prometheus metrics: task durations, queue depth, running, retries, failures, evaluations per second, HTTP requests and latencies",
+                roles: "any") { _, context in
+            _ = try context.caller()
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: try monitoring.scrape(services.store))))
+        }
         let document = OpenAPIDocument.json(routes: api.routes + [.init(method: "get", path: "/openapi.json", summary: "This document", roles: "none")])
         api.get("/openapi.json", "This document", roles: "none") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document)))

@@ -30,6 +30,15 @@ public protocol JobQueue: Sendable {
     func task(id: String) throws -> TaskRecord?
     /// Tasks still pending or running, in any job.
     func openTaskCount() throws -> Int
+    /// Task counts by status, attempts beyond the first (retries), and results stored since `since` (ISO time).
+    func queueStatistics(resultsSince since: String) throws -> QueueStatistics
     /// The most recently finished successful tasks of every job (for duration baselines).
     func recentFinishedTasks(limit: Int) throws -> [TaskRecord]
+}
+
+/// Counts for monitoring.
+public struct QueueStatistics: Sendable, Equatable {
+    public var byStatus: [WorkStatus: Int]
+    public var retries: Int
+    public var recentResults: Int
 }

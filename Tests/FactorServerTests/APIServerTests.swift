@@ -221,6 +221,35 @@ struct APIServerTests {
     }
 }
 
+@Suite("Prometheus metrics", .serialized)
+struct MetricsTests {
+    @Test func metricsCoverTheQueueTasksAndHTTP() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            let t = f.tokens
+            _ = try await client.call(.post, "/factors", #"{"code":"MOM5","expression":"$close/Ref($close,5)-1"}"#, as: .researcher, tokens: t)
+            _ = try await client.call(.post, "/jobs", #"{"factors":["MOM5"],"includeDrafts":true,"universes":["core20"],"start":"2021-06-01","end":"2021-12-31","horizons":[1]}"#,
+                                      as: .researcher, tokens: t)
+            #expect(try await client.call(.get, "/metrics", as: nil, tokens: t).status == 401)
+            var headers: HTTPFields = [:]
+            headers[.authorization] = "Bearer " + t[.worker]!
+            var text = String(buffer: try await client.execute(uri: "/metrics", method: .get, headers: headers).body)
+            #expect(text.contains("factorlab_queue_depth 1"))
+            #expect(text.contains("factorlab_tasks_running 0"))
+            _ = Worker(store: f.store, options: .init(name: "w", mode: .untilEmpty, pollSeconds: 0.05)).run()
+            text = String(buffer: try await client.execute(uri: "/metrics", method: .get, headers: headers).body)
+            #expect(text.contains("factorlab_queue_depth 0"))
+            #expect(text.contains("factorlab_task_duration_seconds_count"))
+            #expect(text.contains("factorlab_task_failures 0"))
+            #expect(text.contains("factorlab_evaluations_per_second"))
+            #expect(text.contains("factorlab_http_requests_total{"))
+            #expect(text.contains("route=\"/factors\""))
+            #expect(text.contains("factorlab_http_request_duration_seconds"))
+        }
+    }
+}
+
 @Suite("OpenAPI document", .serialized)
 struct OpenAPITests {
     @Test func everyServedRouteIsDocumentedAndEveryDocumentedRouteIsServed() async throws {
@@ -248,7 +277,8 @@ struct OpenAPITests {
                 let response = try await client.execute(uri: uri, method: method, headers: headers,
                                                         body: method == .get ? nil : ByteBuffer(string: "{}"))
                 let json = try? JSONSerialization.jsonObject(with: Data(buffer: response.body))
-                #expect(response.status == .noContent || json != nil, "\(entry): \(response.status) without a JSON body")
+                let isText = response.headers[.contentType]?.hasPrefix("text/plain") == true  // /metrics
+                #expect(response.status == .noContent || json != nil || isText, "\(entry): \(response.status) without a JSON body")
                 #expect(response.status.code < 500, "\(entry): \(response.status)")
             }
         }

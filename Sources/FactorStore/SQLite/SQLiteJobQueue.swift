@@ -188,6 +188,18 @@ extension SQLiteFactorStore: JobQueue {
         try read { db in try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]).map(Self.taskFrom) }
     }
 
+    public func queueStatistics(resultsSince since: String) throws -> QueueStatistics {
+        try read { db in
+            var byStatus: [WorkStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM tasks GROUP BY status") {
+                if let s = WorkStatus(rawValue: row["status"]) { byStatus[s] = row["n"] }
+            }
+            let retries = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(attempts - 1), 0) FROM tasks WHERE attempts > 1") ?? 0
+            let recent = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM results WHERE created_at >= ?", arguments: [since]) ?? 0
+            return QueueStatistics(byStatus: byStatus, retries: retries, recentResults: recent)
+        }
+    }
+
     public func recentFinishedTasks(limit: Int) throws -> [TaskRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM tasks WHERE status = 'SUCCESS' AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
