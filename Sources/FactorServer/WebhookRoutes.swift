@@ -58,6 +58,26 @@ struct WebhookRoutes {
             guard try store.subscription(id: id) != nil else { throw APIError(.notFound, "no subscription with id \(id)") }
             return try JSONIO.response(try store.deliveries(subscriptionId: id))
         }
+        router.post("/tokens", "Create an API token (admin); the secret is in this answer only", roles: "admin") { request, context in
+            let caller = try context.require([], to: "manage tokens")
+            struct NewToken: Decodable { var name: String; var role: String }
+            let body = try await JSONIO.decode(NewToken.self, from: request, context: context, allowed: ["name", "role"])
+            guard let role = Role(rawValue: body.role) else {
+                throw APIError(.badRequest, "role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let (token, secret) = try services.tokens.create(name: body.name, role: role, actor: caller.name)
+            struct Created: Encodable { var token: TokenRecord; var secret: String }
+            return try JSONIO.response(Created(token: token, secret: secret), status: .created)
+        }
+        router.get("/tokens", "API tokens (admin; names and roles only)", roles: "admin") { _, context in
+            try context.require([], to: "manage tokens")
+            return try JSONIO.response(try store.tokens())
+        }
+        router.post("/tokens/:name/revoke", "Revoke a token (admin)", roles: "admin") { _, context in
+            let caller = try context.require([], to: "manage tokens")
+            try store.revokeToken(name: try context.parameters.require("name"), actor: caller.name)
+            return try JSONIO.response(["revoked": true])
+        }
         router.get("/alerts", "Alerts raised when jobs end (newest first; limit)") { request, context in
             try context.require([.researcher, .reviewer], to: "read alerts")
             let limit = try request.uri.queryParameters["limit"].map { try ResultRoutes.integer(String($0), "limit") } ?? 100

@@ -85,6 +85,16 @@ struct APIServerTests {
             #expect(try await client.call(.post, "/jobs/dequeue", #"{"worker":"x"}"#, as: .researcher, tokens: t).status == 403)
             #expect(try await client.call(.post, "/jobs/dequeue", #"{"worker":"x"}"#, as: .worker, tokens: t).status == 204)
             #expect(try await client.call(.post, "/jobs/dequeue", #"{"worker":"x"}"#, as: .admin, tokens: t).status == 204)
+            // Only admins manage tokens; a new token works at once, a revoked one never again.
+            #expect(try await client.call(.post, "/tokens", #"{"name":"eve","role":"researcher"}"#, as: .reviewer, tokens: t).status == 403)
+            let (created, body) = try await client.call(.post, "/tokens", #"{"name":"eve","role":"researcher"}"#, as: .admin, tokens: t)
+            #expect(created == 201)
+            var eve = t
+            eve[.researcher] = try #require((body as? [String: Any])?["secret"] as? String)
+            #expect(try await client.call(.get, "/factors", as: .researcher, tokens: eve).status == 200)
+            #expect(try await client.call(.post, "/tokens/eve/revoke", as: .admin, tokens: t).status == 200)
+            #expect(try await client.call(.get, "/factors", as: .researcher, tokens: eve).status == 401)
+            #expect(try await client.call(.get, "/tokens", as: .researcher, tokens: t).status == 403)
             // Every change is audited under the token's name.
             let audit = try f.store.audit(entity: "MOM5", limit: 10)
             #expect(audit.map(\.actor) == ["researcher", "reviewer", "researcher", "researcher"])
@@ -272,6 +282,7 @@ struct OpenAPITests {
                 let parts = entry.split(separator: " ")
                 let method = HTTPRequest.Method(rawValue: parts[0].uppercased())!
                 let uri = parts[1].replacingOccurrences(of: "{code}", with: "NOPE").replacingOccurrences(of: "{id}", with: "NOPE")
+                    .replacingOccurrences(of: "{name}", with: "NOPE")
                 var headers: HTTPFields = [.contentType: "application/json"]
                 headers[.authorization] = "Bearer " + f.tokens[.admin]!
                 let response = try await client.execute(uri: uri, method: method, headers: headers,
