@@ -47,8 +47,10 @@ public enum APIServer {
         return api
     }
 
-    /// An application listening on `host:port`.
-    public static func application(_ services: Services, host: String, port: Int) -> some ApplicationProtocol {
-        Application(router: router(services), configuration: .init(address: .hostname(host, port: port), serverName: "factorlab"))
+    /// An application listening on `host:port`; `onRunning` receives the bound port (useful with port 0).
+    public static func application(_ services: Services, host: String, port: Int,
+                                   onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(router: router(services), configuration: .init(address: .hostname(host, port: port), serverName: "factorlab"),
+                    onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
     }
 }
