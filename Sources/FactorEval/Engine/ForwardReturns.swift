@@ -5,10 +5,9 @@ import FactorCore
 public struct ForwardReturns: Sendable {
     public let horizon: Int
     public let delay: Int
-    /// `values[i * length + t] = c[i, t+d+h] / c[i, t+d] − 1`, NaN when either close is missing or past the data.
-    public let values: [Double]
     public let length: Int
-    /// The same returns row-major (`byRow[t * instruments + i]`): a row's cross-section is contiguous.
+    /// `byRow[t * instruments + i] = c[i, t+d+h] / c[i, t+d] − 1` (NaN when either close is missing or past the
+    /// data), row-major so that a row's cross-section — what every per-row figure reads — is contiguous.
     let byRow: [Double]
     let instruments: Int
     /// For rows `sortedRows`, the instruments with a finite return, ascending by return.
@@ -47,7 +46,6 @@ public struct ForwardReturns: Sendable {
         self.horizon = horizon
         self.delay = delay
         self.length = length
-        self.values = values
         instruments = n
         var byRow = [Double](repeating: .nan, count: n * length)
         for i in 0..<n { for t in 0..<length { byRow[t * n + i] = values[i * length + t] } }
