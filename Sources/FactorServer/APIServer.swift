@@ -40,6 +40,13 @@ public enum APIServer {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: try monitoring.scrape(services.store))))
         }
+        @Sendable func asset(_ text: String, _ type: String) -> Response {
+            Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/console"]) }
+        router.get("/console") { _, _ in asset(ConsoleAssets.html, "text/html; charset=utf-8") }
+        router.get("/console/console.css") { _, _ in asset(ConsoleAssets.css, "text/css; charset=utf-8") }
+        router.get("/console/console.js") { _, _ in asset(ConsoleAssets.javascript, "text/javascript; charset=utf-8") }
         let document = OpenAPIDocument.json(routes: api.routes + [.init(method: "get", path: "/openapi.json", summary: "This document", roles: "none")])
         api.get("/openapi.json", "This document", roles: "none") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document)))

@@ -1,0 +1,275 @@
+/// The web console: one page, its stylesheet and its script, served by `factorlab serve` (no build step, no
+/// request leaves the machine). The script is a small single-page app over the JSON API.
+enum ConsoleAssets {
+    static let html = #"""
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>FactorLab console</title><link rel="stylesheet" href="/console/console.css"></head>
+<body><header><b>FactorLab</b><nav aria-label="Main">
+<a href="#/factors">Factors</a><a href="#/register">Register</a><a href="#/jobs">Jobs</a><a href="#/newjob">New job</a>
+<a href="#/leaderboard">Leaderboard</a><a href="#/alerts">Alerts</a><a href="#/subscriptions">Webhooks</a></nav>
+<button id="signout" type="button">Sign out</button></header>
+<div id="flash"></div><main id="main" tabindex="-1"><p>Loading…</p></main>
+<script src="/console/console.js"></script></body></html>
+"""#
+
+    static let css = #"""
+:root{--bg:#f6f8fa;--fg:#1f2328;--muted:#59636e;--line:#d0d7de;--accent:#0550ae;--ok:#116329;--bad:#a40e26}
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:var(--fg);background:var(--bg)}
+header{background:#0d1117;color:#f0f6fc;display:flex;flex-wrap:wrap;align-items:center;gap:6px 18px;padding:10px 20px}
+header b{font-size:17px;margin-right:8px}nav{display:flex;flex-wrap:wrap;gap:4px}
+nav a,header button{color:#c9d1d9;text-decoration:none;padding:5px 9px;border-radius:6px;background:none;border:0;font:inherit;cursor:pointer;margin:0}
+nav a.active,nav a:hover,nav a:focus,header button:hover,header button:focus{background:#30363d;color:#fff;outline:none}
+main{max-width:1150px;margin:0 auto;padding:16px}main:focus{outline:none}
+.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 20px;margin:14px 0;overflow-x:auto}
+.narrow{max-width:640px}h1{font-size:21px;margin:0 0 8px}h1 small,h2 small{color:var(--muted);font-weight:400}h2{font-size:16px}
+.row{display:flex;justify-content:space-between;align-items:center;gap:12px;flex-wrap:wrap}
+table{border-collapse:collapse;width:100%;font-size:13.5px;font-variant-numeric:tabular-nums}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eaeef2;white-space:nowrap}th{background:var(--bg)}.n{text-align:right}
+a{color:var(--accent)}a:focus,button:focus,input:focus,select:focus,textarea:focus{outline:3px solid #54aeff;outline-offset:1px}
+label{display:block;margin:10px 0 3px;font-weight:600;font-size:13.5px}.filters{display:flex;flex-wrap:wrap;gap:10px;margin:6px 0 12px}
+.filters label{margin:0;font-weight:400}input,select,textarea{font:inherit;padding:6px 8px;border:1px solid #8c959f;border-radius:6px;width:100%;color:var(--fg);background:#fff}
+.filters input,.filters select{width:auto;min-width:120px}input[type=checkbox]{width:auto}
+button,.button{display:inline-block;margin-top:12px;padding:7px 14px;border-radius:6px;border:1px solid #1a7f37;background:#1f883d;color:#fff;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
+.actions button{margin-right:6px}.expr{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;background:var(--bg);padding:6px 8px;border-radius:6px;white-space:pre-wrap;word-break:break-all}
+ins{background:#aceebb;text-decoration:none}del{background:#ffcecb}mark{background:#ffcecb;outline:1px solid var(--bad)}
+.check{min-height:1.5em;margin-top:6px;font-size:13.5px}.ok{color:var(--ok)}.bad{color:var(--bad)}
+.flash{margin:12px 0;padding:10px 14px;border-radius:6px}.flash.error{background:#ffebe9;border:1px solid #ff8182;color:#82071e}.flash.ok{background:#dafbe1;border:1px solid #4ac26b;color:#116329}
+.status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;background:#eaeef2;color:#24292f}
+.status.approved,.status.SUCCESS,.status.delivered{background:#dafbe1;color:#116329}.status.in_review,.status.RUNNING,.status.warning,.status.pending{background:#fff8c5;color:#7d4e00}
+.status.deprecated,.status.FAILED,.status.critical,.status.failed,.status.CANCELLED{background:#ffebe9;color:#a40e26}
+.versions li{margin:8px 0}progress{width:60%;height:14px}
+@media (max-width:640px){main{padding:8px}.card{padding:12px}h1{font-size:18px}table{font-size:12.5px}.filters label{flex:1 1 45%}}
+"""#
+
+    static let javascript = #"""
+// FactorLab console: a dependency-free single-page app over the JSON API. The token lives in sessionStorage.
+"use strict";
+const $ = (sel, root = document) => root.querySelector(sel);
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const num = (v, d = 4) => (v === null || v === undefined || Number.isNaN(v)) ? "–" : Number(v).toFixed(d);
+const state = { token: sessionStorage.getItem("factorlab.token") || "", role: sessionStorage.getItem("factorlab.role") || "" };
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method, headers: { "Authorization": "Bearer " + state.token, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) { const e = new Error(data?.error?.message || response.statusText); e.status = response.status; e.details = data?.error; throw e; }
+  return data;
+}
+
+function view(html) { $("#main").innerHTML = html; $("#main").focus(); }
+function flash(message, kind = "error") { $("#flash").innerHTML = message ? `<div class="flash ${kind}" role="alert">${esc(message)}</div>` : ""; }
+
+const routes = {
+  "signin": signIn, "factors": factors, "factor": factorDetail, "register": register, "jobs": jobs, "job": jobDetail,
+  "newjob": newJob, "leaderboard": leaderboard, "alerts": alerts, "subscriptions": subscriptions,
+};
+
+async function route() {
+  flash("");
+  const [name, arg] = location.hash.replace(/^#\/?/, "").split("/");
+  if (!state.token && name !== "signin") { location.hash = "#/signin"; return; }
+  document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.getAttribute("href") === "#/" + name));
+  try { await (routes[name] || factors)(decodeURIComponent(arg || "")); } catch (e) { flash(e.message); }
+}
+
+function signIn() {
+  view(`<section class="card narrow"><h1>Sign in</h1><p>Paste an API token (<code>factorlab create-token NAME --role researcher</code>).</p>
+    <form id="signin"><label for="token">Token</label><input id="token" type="password" autocomplete="off" required>
+    <button type="submit">Sign in</button></form></section>`);
+  $("#signin").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    state.token = $("#token").value.trim();
+    try {
+      await api("GET", "/factors");
+      sessionStorage.setItem("factorlab.token", state.token);
+      location.hash = "#/factors";
+    } catch (e) { state.token = ""; flash(e.status === 401 ? "That token is not valid." : e.message); }
+  });
+}
+
+async function factors() {
+  const [list, board] = await Promise.all([api("GET", "/factors"), api("GET", "/leaderboard?top=1000&horizon=1").catch(() => [])]);
+  const icir = Object.fromEntries(board.map((r) => [r.key.factorCode, r.rankICIR]));
+  const categories = [...new Set(list.map((f) => f.category))].sort();
+  const owners = [...new Set(list.map((f) => f.owner))].sort();
+  const tags = [...new Set(list.flatMap((f) => f.tags))].sort();
+  const opts = (values) => `<option value="">all</option>` + values.map((v) => `<option>${esc(v)}</option>`).join("");
+  view(`<section class="card"><div class="row"><h1>Factors <small>${list.length}</small></h1><a class="button" href="#/register">Register a factor</a></div>
+    <div class="filters" role="search">
+      <label>Search <input id="q" placeholder="code, name or expression"></label>
+      <label>Category <select id="fc">${opts(categories)}</select></label>
+      <label>Status <select id="fs">${opts(["draft", "in_review", "approved", "deprecated"])}</select></label>
+      <label>Owner <select id="fo">${opts(owners)}</select></label>
+      <label>Tag <select id="ft">${opts(tags)}</select></label>
+      <label>Sort <select id="sort"><option value="icir">latest Rank ICIR</option><option value="code">code</option></select></label>
+    </div><div id="table"></div></section>`);
+  const render = () => {
+    const q = $("#q").value.toLowerCase();
+    let rows = list.filter((f) => (!q || (f.code + " " + f.name).toLowerCase().includes(q))
+      && (!$("#fc").value || f.category === $("#fc").value) && (!$("#fs").value || f.status === $("#fs").value)
+      && (!$("#fo").value || f.owner === $("#fo").value) && (!$("#ft").value || f.tags.includes($("#ft").value)));
+    rows.sort($("#sort").value === "code" ? (a, b) => a.code.localeCompare(b.code)
+      : (a, b) => (icir[b.code] ?? -Infinity) - (icir[a.code] ?? -Infinity));
+    $("#table").innerHTML = `<table><thead><tr><th>Code</th><th>Name</th><th>Category</th><th>Status</th><th>Owner</th><th>v</th><th class="n">Rank ICIR (h=1)</th></tr></thead><tbody>`
+      + rows.map((f) => `<tr><td><a href="#/factor/${encodeURIComponent(f.code)}">${esc(f.code)}</a></td><td>${esc(f.name)}</td><td>${esc(f.category)}</td>
+        <td><span class="status ${f.status}">${esc(f.status)}</span></td><td>${esc(f.owner)}</td><td>${f.latestVersion}</td><td class="n">${num(icir[f.code], 3)}</td></tr>`).join("")
+      + `</tbody></table>`;
+  };
+  ["#q", "#fc", "#fs", "#fo", "#ft", "#sort"].forEach((s) => $(s).addEventListener("input", render));
+  render();
+}
+
+function diff(a, b) {
+  const ta = a.match(/\$?\w+|\S/g) || [], tb = b.match(/\$?\w+|\S/g) || [];
+  const m = ta.map(() => Array(tb.length + 1).fill(0)); m.push(Array(tb.length + 1).fill(0));
+  for (let i = ta.length - 1; i >= 0; i--) for (let j = tb.length - 1; j >= 0; j--) m[i][j] = ta[i] === tb[j] ? m[i + 1][j + 1] + 1 : Math.max(m[i + 1][j], m[i][j + 1]);
+  let i = 0, j = 0, out = "";
+  while (i < ta.length || j < tb.length) {
+    if (i < ta.length && j < tb.length && ta[i] === tb[j]) { out += esc(ta[i]); i++; j++; }
+    else if (j < tb.length && (i === ta.length || m[i][j + 1] >= m[i + 1][j])) { out += `<ins>${esc(tb[j])}</ins>`; j++; }
+    else { out += `<del>${esc(ta[i])}</del>`; i++; }
+  }
+  return out;
+}
+
+async function factorDetail(code) {
+  const [detail, results] = await Promise.all([api("GET", "/factors/" + encodeURIComponent(code)), api("GET", "/results?factor=" + encodeURIComponent(code))]);
+  const f = detail.factor, versions = detail.versions;
+  const actions = [["submit-review", "Submit for review", f.status === "draft"], ["approve", "Approve", f.status === "in_review"],
+    ["deprecate", "Deprecate", f.status !== "deprecated"]].filter((a) => a[2])
+    .map(([path, label]) => `<button data-action="${path}">${label}</button>`).join(" ");
+  view(`<section class="card"><div class="row"><h1>${esc(f.code)} <small>${esc(f.name)}</small></h1><span class="status ${f.status}">${esc(f.status)}</span></div>
+    <p class="expr">${esc(versions[versions.length - 1].expression)}</p>
+    <p>${esc(f.category)} · owner ${esc(f.owner)}${f.tags.length ? " · " + f.tags.map(esc).join(", ") : ""}</p><div class="actions">${actions}</div></section>
+    <section class="card"><h2>Versions</h2><ol class="versions">${versions.map((v, k) => `<li><b>v${v.version}</b> ${esc(v.createdAt)} by ${esc(v.author)} — ${esc(v.note)}
+      <div class="expr">${k === 0 ? esc(v.expression) : diff(versions[k - 1].expression, v.expression)}</div></li>`).join("")}</ol></section>
+    <section class="card"><h2>Results</h2>${resultsTable(results.slice(-30).reverse())}</section>`);
+  document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", async () => {
+    try { await api("POST", `/factors/${encodeURIComponent(code)}/${b.dataset.action}`); await factorDetail(code); flash("Done.", "ok"); }
+    catch (e) { flash(e.message); }
+  }));
+}
+
+function resultsTable(rows) {
+  if (!rows.length) return `<p>No results yet.</p>`;
+  return `<table><thead><tr><th>Run</th><th>Universe</th><th>Freq</th><th>Window</th><th class="n">h</th><th class="n">IC</th><th class="n">Rank IC</th><th class="n">Rank ICIR</th><th class="n">LS Sharpe</th></tr></thead><tbody>`
+    + rows.map((r) => `<tr><td>${esc(r.key.runId.slice(0, 8))}</td><td>${esc(r.key.universe)}</td><td>${esc(r.key.frequency)}</td><td>${esc(r.key.start)}…${esc(r.key.end)}</td>
+      <td class="n">${r.key.horizon}</td><td class="n">${num(r.icMean)}</td><td class="n">${num(r.rankICMean)}</td><td class="n">${num(r.rankICIR, 3)}</td><td class="n">${num(r.lsSharpe, 2)}</td></tr>`).join("")
+    + `</tbody></table>`;
+}
+
+function register() {
+  view(`<section class="card narrow"><h1>Register a factor</h1><form id="reg">
+    <label for="code">Code</label><input id="code" required pattern="[A-Za-z][A-Za-z0-9_.-]*">
+    <label for="expression">Expression</label><textarea id="expression" rows="3" required spellcheck="false"></textarea>
+    <div id="check" class="check" aria-live="polite"></div>
+    <label for="name">Name</label><input id="name"><label for="category">Category</label><input id="category">
+    <label for="tags">Tags (comma-separated)</label><input id="tags"><button type="submit">Register</button></form></section>`);
+  let timer;
+  $("#expression").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validate, 250); });
+  async function validate() {
+    const text = $("#expression").value;
+    if (!text.trim()) { $("#check").innerHTML = ""; return; }
+    try {
+      const v = await api("POST", "/expressions/validate", { expression: text });
+      $("#check").innerHTML = `<span class="ok">✓ ${esc(v.canonical)}</span><br>fields ${v.fields.map(esc).join(" ")} · look-back ${v.lookbackRows ?? "whole history"} rows`;
+    } catch (e) {
+      const p = (e.details?.position ?? 1) - 1, n = e.details?.length ?? 1;
+      $("#check").innerHTML = `<span class="bad">${esc(e.message)}</span><div class="expr">${esc(text.slice(0, p))}<mark>${esc(text.slice(p, p + n) || " ")}</mark>${esc(text.slice(p + n))}</div>`;
+    }
+  }
+  $("#reg").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { code: $("#code").value.trim(), expression: $("#expression").value };
+    if ($("#name").value) body.name = $("#name").value;
+    if ($("#category").value) body.category = $("#category").value;
+    if ($("#tags").value) body.tags = $("#tags").value.split(",").map((t) => t.trim()).filter(Boolean);
+    try { await api("POST", "/factors", body); location.hash = "#/factor/" + encodeURIComponent(body.code); }
+    catch (e) { flash(e.message); validate(); }
+  });
+}
+
+async function jobs() {
+  const list = await api("GET", "/jobs");
+  view(`<section class="card"><div class="row"><h1>Jobs</h1><a class="button" href="#/newjob">New job</a></div>
+    <table><thead><tr><th>Job</th><th>Status</th><th>Created</th><th>Run</th></tr></thead><tbody>`
+    + list.slice().reverse().map((j) => `<tr><td><a href="#/job/${j.id}">${esc(j.id.slice(0, 8))}</a></td><td><span class="status ${j.status}">${esc(j.status)}</span></td><td>${esc(j.createdAt)}</td><td>${esc(j.runId.slice(0, 8))}</td></tr>`).join("")
+    + `</tbody></table></section>`);
+}
+
+function newJob() {
+  view(`<section class="card narrow"><h1>New job</h1><form id="job">
+    <label for="jf">Factors (codes, comma-separated)</label><input id="jf" required>
+    <label for="ju">Universes</label><input id="ju" value="csi300">
+    <label for="jw">Windows (START:END, comma-separated)</label><input id="jw" value="2019-01-01:2023-12-29">
+    <label for="jq">Frequencies</label><input id="jq" value="day">
+    <label for="jh">Horizons</label><input id="jh" value="1,5,20">
+    <label for="jb">Batch size</label><input id="jb" type="number" min="1" value="8">
+    <label><input id="jd" type="checkbox"> include drafts</label>
+    <p id="plan" aria-live="polite"></p><button type="submit">Submit</button></form></section>`);
+  const list = (id) => $(id).value.split(",").map((s) => s.trim()).filter(Boolean);
+  const plan = () => {
+    const n = Math.ceil(list("#jf").length / Math.max(1, +$("#jb").value || 1)) * list("#ju").length * list("#jw").length * list("#jq").length;
+    $("#plan").textContent = `${n} task${n === 1 ? "" : "s"} will be planned`;
+  };
+  document.querySelectorAll("#job input").forEach((i) => i.addEventListener("input", plan)); plan();
+  $("#job").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api("POST", "/jobs", { factors: list("#jf"), universes: list("#ju"), frequencies: list("#jq"),
+        windows: list("#jw").map((w) => { const [start, end] = w.split(":"); return { start, end }; }),
+        horizons: list("#jh").map(Number), batchSize: +$("#jb").value, includeDrafts: $("#jd").checked });
+      location.hash = "#/job/" + r.job.id;
+    } catch (e) { flash(e.message); }
+  });
+}
+
+async function jobDetail(id) {
+  const d = await api("GET", "/jobs/" + encodeURIComponent(id));
+  const counts = {}; d.tasks.forEach((t) => { counts[t.status] = (counts[t.status] || 0) + 1; });
+  const done = (counts.SUCCESS || 0) + (counts.FAILED || 0) + (counts.CANCELLED || 0);
+  view(`<section class="card"><div class="row"><h1>Job ${esc(d.job.id.slice(0, 8))}</h1><span class="status ${d.job.status}">${esc(d.job.status)}</span></div>
+    <progress max="${d.tasks.length}" value="${done}" aria-label="tasks done"></progress> <span>${done}/${d.tasks.length} tasks</span>
+    ${d.job.error ? `<p class="bad">${esc(d.job.error)}</p>` : ""}
+    <table><thead><tr><th>Task</th><th>Status</th><th class="n">Attempts</th><th>Error</th></tr></thead><tbody>`
+    + d.tasks.map((t) => `<tr><td>${esc(t.id)}</td><td><span class="status ${t.status}">${esc(t.status)}</span></td><td class="n">${t.attempts}</td><td>${esc(t.error || "")}</td></tr>`).join("")
+    + `</tbody></table></section><section class="card"><h2>Top factors by Rank ICIR</h2>${resultsTable(d.top)}</section>`);
+  if (!["SUCCESS", "FAILED", "CANCELLED"].includes(d.job.status)) setTimeout(() => { if (location.hash === "#/job/" + id) jobDetail(id); }, 2000);
+}
+
+async function leaderboard() {
+  const rows = await api("GET", "/leaderboard?top=50");
+  view(`<section class="card"><h1>Leaderboard</h1>${resultsTable(rows).replace("<th>Run</th>", "<th>Run</th>")}</section>`);
+}
+
+async function alerts() {
+  const rows = await api("GET", "/alerts?limit=200");
+  view(`<section class="card"><h1>Alerts</h1>${rows.length ? `<table><thead><tr><th>Time</th><th>Rule</th><th>Severity</th><th>Subject</th><th>Message</th></tr></thead><tbody>`
+    + rows.map((a) => `<tr><td>${esc(a.createdAt)}</td><td>${esc(a.rule)}</td><td><span class="status ${a.severity}">${esc(a.severity)}</span></td><td>${esc(a.subject)}</td><td>${esc(a.message)}</td></tr>`).join("")
+    + `</tbody></table>` : "<p>No alerts.</p>"}</section>`);
+}
+
+async function subscriptions() {
+  const subs = await api("GET", "/subscriptions");
+  const deliveries = await Promise.all(subs.map((s) => api("GET", `/subscriptions/${s.id}/deliveries`)));
+  view(`<section class="card"><h1>Webhook subscriptions</h1>` + (subs.length ? subs.map((s, k) => `<h2>${esc(s.url)}</h2><p>${s.events.map(esc).join(", ")}</p>
+    <table><thead><tr><th>Delivery</th><th>Event</th><th>Status</th><th class="n">Attempts</th><th>Last error</th></tr></thead><tbody>`
+    + deliveries[k].map((d) => `<tr><td>${d.id}</td><td>${esc(d.event)}</td><td><span class="status ${d.status}">${esc(d.status)}</span></td><td class="n">${d.attempts}</td><td>${esc(d.lastError || "")}</td></tr>`).join("")
+    + `</tbody></table>`).join("") : "<p>No subscriptions.</p>") + `</section>`);
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("DOMContentLoaded", () => {
+  // A token may arrive once in the URL (#/page?token=…) for links from the CLI; it is moved to sessionStorage.
+  const m = location.hash.match(/[?&]token=([^&]+)/);
+  if (m) { state.token = decodeURIComponent(m[1]); sessionStorage.setItem("factorlab.token", state.token); location.hash = location.hash.replace(/[?&]token=[^&]+/, ""); }
+  $("#signout").addEventListener("click", () => { sessionStorage.clear(); state.token = ""; location.hash = "#/signin"; });
+  route();
+});
+"""#
+}
