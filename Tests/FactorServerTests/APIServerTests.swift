@@ -247,7 +247,8 @@ struct MetricsTests {
             var text = String(buffer: try await client.execute(uri: "/metrics", method: .get, headers: headers).body)
             #expect(text.contains("factorlab_queue_depth 1"))
             #expect(text.contains("factorlab_tasks_running 0"))
-            _ = Worker(store: f.store, options: .init(name: "w", mode: .untilEmpty, pollSeconds: 0.05)).run()
+            let store = f.store
+            _ = try await blocking { Worker(store: store, options: .init(name: "w", mode: .untilEmpty, pollSeconds: 0.05)).run().count }
             text = String(buffer: try await client.execute(uri: "/metrics", method: .get, headers: headers).body)
             #expect(text.contains("factorlab_queue_depth 0"))
             #expect(text.contains("factorlab_task_duration_seconds_count"))
@@ -332,8 +333,11 @@ struct RemoteWorkerProcessTests {
             let err = Pipe()
             process.standardError = err
             try process.run()
-            let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            let log = try await blocking {
+                let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return text
+            }
             #expect(process.terminationStatus == 0, "\(log)")
             let (_, detail) = try await client.call(.get, "/jobs/\(job["id"] as? String ?? "")", as: .researcher, tokens: t)
             #expect(((detail as? [String: Any])?["job"] as? [String: Any])?["status"] as? String == "SUCCESS", "\(log)")

@@ -20,22 +20,37 @@ struct ConsoleBrowserTests {
 
     /// Runs Chromium on `url`; returns the DOM after scripts ran and saves a screenshot named `name`.
     static func render(_ url: String, name: String, width: Int = 1200) throws -> String {
+        /// Chromium's helper processes inherit its output handles, so a pipe would wait for all of them: the
+        /// output goes to a file, and a hung browser is killed after 60 s instead of hanging the suite.
         func run(_ extra: [String]) throws -> String {
+            let output = NSTemporaryDirectory() + "chromium-out-\(UUID()).html"
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
+            defer { try? FileManager.default.removeItem(atPath: output) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
             let process = Process()
             process.executableURL = URL(fileURLWithPath: chromium!)
             process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                                 "--disable-sync", "--no-first-run", "--hide-scrollbars", "--user-data-dir=" + NSTemporaryDirectory() + "chromium-\(UUID())",
+                                 "--disable-sync", "--no-first-run", "--disable-crash-reporter", "--hide-scrollbars",
+                                 "--user-data-dir=" + NSTemporaryDirectory() + "chromium-\(UUID())",
                                  "--virtual-time-budget=5000", "--window-size=\(width),1000"] + extra + [url]
-            let out = Pipe()
-            process.standardOutput = out
+            process.standardOutput = handle
             process.standardError = FileHandle.nullDevice
             try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+            let deadline = Date().addingTimeInterval(60)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning {
+                process.terminate()
+                Issue.record("chromium did not finish rendering \(url) within 60 s")
+            }
+            try handle.close()
+            return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         }
         _ = try run(["--screenshot=\(screenshots)/\(name).png"])
         return try run(["--dump-dom"])
+    }
+
+    static func renderOffPool(_ url: String, name: String, width: Int = 1200) async throws -> String {
+        try await blocking { try render(url, name: name, width: width) }
     }
 
     @Test(.enabled(if: chromium != nil, "Debian's chromium is not installed (apt-get install chromium); console browser tests skipped"))
@@ -50,20 +65,20 @@ struct ConsoleBrowserTests {
             let port = try #require(client.port)
             let token = try #require(f.tokens[.reviewer])
             let base = "http://127.0.0.1:\(port)/console#/"
-            let catalogue = try Self.render(base + "factors?token=\(token)", name: "factors")
+            let catalogue = try await Self.renderOffPool(base + "factors?token=\(token)", name: "factors")
             #expect(catalogue.contains(">MOM5<") && catalogue.contains(">VOL10<") && catalogue.contains("in_review"))
-            let detail = try Self.render(base + "factor/MOM5?token=\(token)", name: "factor-detail")
+            let detail = try await Self.renderOffPool(base + "factor/MOM5?token=\(token)", name: "factor-detail")
             #expect(detail.contains("Ref($close, 5)") && detail.contains(">Approve<"))
-            let phone = try Self.render(base + "factors?token=\(token)", name: "factors-phone", width: 390)
+            let phone = try await Self.renderOffPool(base + "factors?token=\(token)", name: "factors-phone", width: 390)
             #expect(phone.contains(">MOM5<"))
-            let register = try Self.render(base + "register?token=\(token)", name: "register")
+            let register = try await Self.renderOffPool(base + "register?token=\(token)", name: "register")
             #expect(register.contains("id=\"expression\""))
-            let jobs = try Self.render(base + "jobs?token=\(token)", name: "jobs")
+            let jobs = try await Self.renderOffPool(base + "jobs?token=\(token)", name: "jobs")
             #expect(jobs.contains("New job"))
-            let signin = try Self.render("http://127.0.0.1:\(port)/console#/signin", name: "signin")
+            let signin = try await Self.renderOffPool("http://127.0.0.1:\(port)/console#/signin", name: "signin")
             #expect(signin.contains("id=\"token\""))
             // Without a token every page sends the user to sign in.
-            let anonymous = try Self.render("http://127.0.0.1:\(port)/console#/factors", name: "anonymous")
+            let anonymous = try await Self.renderOffPool("http://127.0.0.1:\(port)/console#/factors", name: "anonymous")
             #expect(anonymous.contains("Sign in") && !anonymous.contains(">MOM5<"))
         }
         #expect(FileManager.default.fileExists(atPath: Self.screenshots + "/factors.png"))

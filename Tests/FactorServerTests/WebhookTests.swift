@@ -64,7 +64,8 @@ struct WebhookTests {
                 #expect(try await client.call(.post, "/factors/MOM5/approve", as: .reviewer, tokens: t).status == 200)
                 #expect(try await client.call(.post, "/jobs", #"{"factors":["MOM5"],"universes":["core20"],"start":"2021-06-01","end":"2021-12-31","horizons":[1]}"#,
                                               as: .researcher, tokens: t).status == 201)
-                _ = Worker(store: f.store, options: .init(name: "w", mode: .untilEmpty, pollSeconds: 0.05)).run()
+                let store = f.store
+                _ = try await blocking { Worker(store: store, options: .init(name: "w", mode: .untilEmpty, pollSeconds: 0.05)).run().count }
                 // Deliver, with the clock moved past each backoff, until the outbox is empty.
                 let deliverer = WebhookDeliverer(store: f.store, baseBackoff: 1)
                 var clock = Date().timeIntervalSince1970
