@@ -87,20 +87,8 @@ public struct FactorRegistry: Sendable {
         return try wrap { try store.appendVersion(version, status: factor.status == .approved ? .draft : nil, actor: actor, action: "rollback") }
     }
 
-    @discardableResult
-    public func submitForReview(code: String, actor: String) throws -> FactorRecord {
-        try wrap { try store.updateStatus(code: code, from: [.draft], to: .inReview, actor: actor, action: "submit-review") }
-    }
-
-    @discardableResult
-    public func approve(code: String, actor: String) throws -> FactorRecord {
-        try wrap { try store.updateStatus(code: code, from: [.inReview], to: .approved, actor: actor, action: "approve") }
-    }
-
-    @discardableResult
-    public func deprecate(code: String, actor: String) throws -> FactorRecord {
-        try wrap { try store.updateStatus(code: code, from: [.draft, .inReview, .approved], to: .deprecated, actor: actor, action: "deprecate") }
-    }
+    /// Review-state moves, which need no validator.
+    public var lifecycle: FactorLifecycle { FactorLifecycle(store: store) }
 
     /// Outcome of seeding from a catalogue.
     public struct SeedReport: Sendable {

@@ -94,18 +94,18 @@ struct FactorRoutes {
         router.post("/factors/:code/submit-review", "Draft → in review") { _, context in
             let code = try context.parameters.require("code")
             let caller = try owner(of: code, context, to: "submit factors for review")
-            return try JSONIO.response(try services.registry.submitForReview(code: code, actor: caller.name))
+            return try JSONIO.response(try services.registry.lifecycle.submitForReview(code: code, actor: caller.name))
         }
         router.post("/factors/:code/approve", "In review → approved (reviewer)", roles: "reviewer") { _, context in
             let caller = try context.require([.reviewer], to: "approve factors")
             let code = try context.parameters.require("code")
-            return try JSONIO.response(try services.registry.approve(code: code, actor: caller.name))
+            return try JSONIO.response(try services.registry.lifecycle.approve(code: code, actor: caller.name))
         }
         router.post("/factors/:code/deprecate", "Retire a factor") { _, context in
             let code = try context.parameters.require("code")
             let caller = try context.caller()
             if caller.role != .reviewer { try owner(of: code, context, to: "deprecate factors") }
-            return try JSONIO.response(try services.registry.deprecate(code: code, actor: caller.name))
+            return try JSONIO.response(try services.registry.lifecycle.deprecate(code: code, actor: caller.name))
         }
         router.post("/expressions/validate", "Canonical form, fields, operators and look-back of an expression, or the error with its position") { request, context in
             try context.require([.researcher, .reviewer], to: "validate expressions")

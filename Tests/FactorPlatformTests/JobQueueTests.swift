@@ -10,8 +10,8 @@ func registered(_ f: Fixture, count: Int, approve: Bool = true) throws -> [Strin
     for (k, code) in codes.enumerated() {
         try f.registry.register(FactorDraft(code: code, expression: "$close/Ref($close, \(k + 1)) - 1"), actor: "alice")
         if approve {
-            try f.registry.submitForReview(code: code, actor: "alice")
-            try f.registry.approve(code: code, actor: "rita")
+            try f.registry.lifecycle.submitForReview(code: code, actor: "alice")
+            try f.registry.lifecycle.approve(code: code, actor: "rita")
         }
     }
     return codes
@@ -114,8 +114,8 @@ struct JobQueueTests {
         var codes = try registered(f, count: 5)
         // A factor whose benchmark the data lacks fails alone; the rest of its batch is evaluated.
         try f.registry.register(FactorDraft(code: "BETA500", expression: "Corr($close, ChangeInstrument('SH000300', $close), 20)"), actor: "a")
-        try f.registry.submitForReview(code: "BETA500", actor: "a")
-        try f.registry.approve(code: "BETA500", actor: "r")
+        try f.registry.lifecycle.submitForReview(code: "BETA500", actor: "a")
+        try f.registry.lifecycle.approve(code: "BETA500", actor: "r")
         _ = try f.store.appendVersion(FactorVersionRecord(code: "BETA500", version: 2,
                                                       expression: "Corr($close, ChangeInstrument('SH000905', $close), 20)",
                                                       canonical: "x", hash: "x", note: "broken on purpose", author: "t",

@@ -76,7 +76,7 @@ struct RegistryTests {
         refused({ try f.registry.rollback(code: "MOM5", to: 4, actor: "bob") }) {
             if case .unknownVersion(_, 4, [1]) = $0 { return true }; return false
         }
-        refused({ try f.registry.approve(code: "MOM5", actor: "rita") }) {
+        refused({ try f.registry.lifecycle.approve(code: "MOM5", actor: "rita") }) {
             if case .store(.invalidTransition(_, .draft, .approved)) = $0 { return true }; return false
         }
         #expect(try f.snapshot() == before)
@@ -86,11 +86,11 @@ struct RegistryTests {
         let f = try Fixture()
         defer { f.remove() }
         try f.registry.register(FactorDraft(code: "F", expression: "$close/Ref($close, 5) - 1"), actor: "alice")
-        _ = try f.registry.submitForReview(code: "F", actor: "alice")
-        _ = try f.registry.approve(code: "F", actor: "rita")
+        _ = try f.registry.lifecycle.submitForReview(code: "F", actor: "alice")
+        _ = try f.registry.lifecycle.approve(code: "F", actor: "rita")
         let updated = try f.registry.update(code: "F", expression: "$close/Ref($close, 10) - 1", note: "longer", actor: "alice")
         #expect(updated.latestVersion == 2 && updated.status == .draft)  // a changed definition needs review again
-        _ = try f.registry.deprecate(code: "F", actor: "alice")
+        _ = try f.registry.lifecycle.deprecate(code: "F", actor: "alice")
         let log = try f.store.audit(entity: "F", limit: 20)
         #expect(log.map(\.action) == ["deprecate", "update", "approve", "submit-review", "register"])
         #expect(log.map(\.actor) == ["alice", "alice", "rita", "alice", "alice"])

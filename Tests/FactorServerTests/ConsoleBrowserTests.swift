@@ -60,7 +60,7 @@ struct ConsoleBrowserTests {
         let registry = f.services.registry
         try registry.register(FactorDraft(code: "MOM5", expression: "$close/Ref($close, 5) - 1", category: "momentum", tags: ["fast"]), actor: "researcher")
         try registry.register(FactorDraft(code: "VOL10", expression: "Std($close/Ref($close, 1) - 1, 10)", category: "volatility"), actor: "researcher")
-        try registry.submitForReview(code: "MOM5", actor: "researcher")
+        try registry.lifecycle.submitForReview(code: "MOM5", actor: "researcher")
         try await f.app().test(.live) { client in
             let port = try #require(client.port)
             let token = try #require(f.tokens[.reviewer])

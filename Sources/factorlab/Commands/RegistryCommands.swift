@@ -108,8 +108,8 @@ struct SubmitReviewCommand: ParsableCommand {
     @Argument var code: String
 
     func run() throws {
-        let registry = FactorRegistry(store: try store.openStore(), validator: try ExpressionValidator.forConfiguredData())
-        try printFactor(try registry.submitForReview(code: code, actor: StoreOptions.actor), store)
+        let lifecycle = FactorLifecycle(store: try store.openStore())
+        try printFactor(try lifecycle.submitForReview(code: code, actor: StoreOptions.actor), store)
     }
 }
 
@@ -120,8 +120,8 @@ struct ApproveFactorCommand: ParsableCommand {
     @Option(help: "Reviewer name recorded in the audit log (default: $FACTOR_USER or $USER).") var by: String?
 
     func run() throws {
-        let registry = FactorRegistry(store: try store.openStore(), validator: try ExpressionValidator.forConfiguredData())
-        try printFactor(try registry.approve(code: code, actor: by ?? StoreOptions.actor), store)
+        let lifecycle = FactorLifecycle(store: try store.openStore())
+        try printFactor(try lifecycle.approve(code: code, actor: by ?? StoreOptions.actor), store)
     }
 }
 
@@ -131,8 +131,8 @@ struct DeprecateFactorCommand: ParsableCommand {
     @Argument var code: String
 
     func run() throws {
-        let registry = FactorRegistry(store: try store.openStore(), validator: try ExpressionValidator.forConfiguredData())
-        try printFactor(try registry.deprecate(code: code, actor: StoreOptions.actor), store)
+        let lifecycle = FactorLifecycle(store: try store.openStore())
+        try printFactor(try lifecycle.deprecate(code: code, actor: StoreOptions.actor), store)
     }
 }
 
