@@ -45,6 +45,7 @@ public enum ResultRecorder {
                 r.lsCumReturn = s.longShort.cumulativeReturn; r.lsMaxDrawdown = s.longShort.maxDrawdown
                 r.turnoverTop = s.turnoverTop; r.turnoverBottom = s.turnoverBottom; r.autocorr = s.autocorrelation
                 r.groupMeans = s.groupMeans
+                r.decay = factor.decay.map(\.rankICMean)
                 r.rows = s.rows; r.rowsNoIC = s.rowsWithoutIC
                 r.memberRows = s.coverage.members; r.withFactor = s.coverage.withFactor
                 r.withReturn = s.coverage.withReturn; r.inSample = s.coverage.inSample
@@ -53,7 +54,8 @@ public enum ResultRecorder {
                     ResultSeriesRow(date: series.dates[k], n: series.n[k], ic: series.ic[k], rankIC: series.rankIC[k],
                                     longShort: series.longShort[k], groups: series.groups.map { $0.wrappedValue[k] },
                                     turnoverTop: series.turnoverTop[k], turnoverBottom: series.turnoverBottom[k],
-                                    autocorr: series.autocorrelation[k])
+                                    autocorr: series.autocorrelation[k], members: series.members[k],
+                                    withFactor: series.nFactor[k], withReturn: series.nReturn[k])
                 }
                 out.append((r, rows))
             }

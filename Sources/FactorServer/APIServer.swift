@@ -30,6 +30,10 @@ public enum APIServer {
                 throw APIError(.serviceUnavailable, "the database is not reachable: \(error)")
             }
         }
+        api.get("/me", "The caller's token name and role (what the console shows and which actions it offers)", roles: "any") { _, context in
+            let token = try context.caller()
+            return try JSONIO.response(["name": token.name, "role": token.role.rawValue])
+        }
         FactorRoutes(services: services).register(on: api)
         JobRoutes(services: services).register(on: api)
         ResultRoutes(services: services).register(on: api)
@@ -47,6 +51,7 @@ public enum APIServer {
         router.get("/console") { _, _ in asset(ConsoleAssets.html, "text/html; charset=utf-8") }
         router.get("/console/console.css") { _, _ in asset(ConsoleAssets.css, "text/css; charset=utf-8") }
         router.get("/console/console.js") { _, _ in asset(ConsoleAssets.javascript, "text/javascript; charset=utf-8") }
+        router.get("/console/report.js") { _, _ in asset(ConsoleAssets.reportScript, "text/javascript; charset=utf-8") }
         let document = OpenAPIDocument.json(routes: api.routes + [.init(method: "get", path: "/openapi.json", summary: "This document", roles: "none")])
         api.get("/openapi.json", "This document", roles: "none") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document)))

@@ -6,7 +6,7 @@ import Hummingbird
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let tokens: TokenService
-    static let open: Set<String> = ["/healthz", "/readyz", "/openapi.json", "/", "/console", "/console/console.css", "/console/console.js"]
+    static let open: Set<String> = ["/healthz", "/readyz", "/openapi.json", "/", "/console", "/console/console.css", "/console/console.js", "/console/report.js"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if Self.open.contains(request.uri.path) { return try await next(request, context) }

@@ -37,13 +37,14 @@ func result(_ run: String, _ code: String, horizon: Int = 1, rankICIR: Double = 
     r.rankICIR = rankICIR
     r.icMean = 0.01
     r.groupMeans = [0.1, .nan, 0.3]
+    r.decay = [0.05, .nan, 0.02]
     return r
 }
 
 let seriesRows = [ResultSeriesRow(date: "2020-01-02", n: 280, ic: 0.1, rankIC: .nan, longShort: 0.01, groups: [0.1, .nan],
                                   turnoverTop: .nan, turnoverBottom: 0.2, autocorr: 0.9),
                   ResultSeriesRow(date: "2020-01-03", n: 281, ic: -0.1, rankIC: 0.05, longShort: .nan, groups: [0.2, 0.3],
-                                  turnoverTop: 0.1, turnoverBottom: 0.2, autocorr: 0.8)]
+                                  turnoverTop: 0.1, turnoverBottom: 0.2, autocorr: 0.8, members: 300, withFactor: 290, withReturn: 285)]
 
 @Suite("FactorStore contract")
 struct StoreContractTests {
@@ -121,6 +122,9 @@ struct StoreContractTests {
         let h1 = try #require(all.first { $0.key.horizon == 1 })
         #expect(h1 == changed)  // replaced in place, NaN figures read back as NaN
         #expect(h1.groupMeans.count == 3 && h1.groupMeans[1].isNaN)
+        #expect(h1.decay.count == 3 && h1.decay[0] == 0.05 && h1.decay[1].isNaN)
+        let stored = try store.series(key: result("run-1", "A", horizon: 5).key)
+        #expect(stored.first?.members == nil && stored.last?.members == 300 && stored.last?.withReturn == 285)
         #expect(try store.series(key: changed.key) == Array(seriesRows.prefix(1)))
         #expect(try store.series(key: result("run-1", "A", horizon: 5).key) == seriesRows)
         #expect(try store.runs().map(\.runId) == ["run-1"])

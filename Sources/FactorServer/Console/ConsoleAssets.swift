@@ -7,17 +7,17 @@ enum ConsoleAssets {
 <title>FactorLab console</title><link rel="stylesheet" href="/console/console.css"></head>
 <body><header><b>FactorLab</b><nav aria-label="Main">
 <a href="#/factors">Factors</a><a href="#/register">Register</a><a href="#/jobs">Jobs</a><a href="#/newjob">New job</a>
-<a href="#/leaderboard">Leaderboard</a><a href="#/alerts">Alerts</a><a href="#/subscriptions">Webhooks</a></nav>
-<button id="signout" type="button">Sign out</button></header>
+<a href="#/leaderboard">Leaderboard</a><a href="#/compare">Compare</a><a href="#/alerts">Alerts</a><a href="#/subscriptions">Webhooks</a></nav>
+<span id="who" class="who"></span><button id="signout" type="button">Sign out</button></header>
 <div id="flash"></div><main id="main" tabindex="-1"><p>Loading…</p></main>
-<script src="/console/console.js"></script></body></html>
+<script src="/console/report.js"></script><script src="/console/console.js"></script></body></html>
 """#
 
     static let css = #"""
 :root{--bg:#f6f8fa;--fg:#1f2328;--muted:#59636e;--line:#d0d7de;--accent:#0550ae;--ok:#116329;--bad:#a40e26}
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:var(--fg);background:var(--bg)}
 header{background:#0d1117;color:#f0f6fc;display:flex;flex-wrap:wrap;align-items:center;gap:6px 18px;padding:10px 20px}
-header b{font-size:17px;margin-right:8px}nav{display:flex;flex-wrap:wrap;gap:4px}
+header b{font-size:17px;margin-right:8px}.who{margin-left:auto;color:#c9d1d9;font-size:13px}nav{display:flex;flex-wrap:wrap;gap:4px}
 nav a,header button{color:#c9d1d9;text-decoration:none;padding:5px 9px;border-radius:6px;background:none;border:0;font:inherit;cursor:pointer;margin:0}
 nav a.active,nav a:hover,nav a:focus,header button:hover,header button:focus{background:#30363d;color:#fff;outline:none}
 main{max-width:1150px;margin:0 auto;padding:16px}main:focus{outline:none}
@@ -30,7 +30,7 @@ a{color:var(--accent)}a:focus,button:focus,input:focus,select:focus,textarea:foc
 label{display:block;margin:10px 0 3px;font-weight:600;font-size:13.5px}.filters{display:flex;flex-wrap:wrap;gap:10px;margin:6px 0 12px}
 .filters label{margin:0;font-weight:400}input,select,textarea{font:inherit;padding:6px 8px;border:1px solid #8c959f;border-radius:6px;width:100%;color:var(--fg);background:#fff}
 .filters input,.filters select{width:auto;min-width:120px}input[type=checkbox]{width:auto}
-button,.button{display:inline-block;margin-top:12px;padding:7px 14px;border-radius:6px;border:1px solid #1a7f37;background:#1f883d;color:#fff;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
+button,.button{display:inline-block;margin-top:12px;padding:7px 14px;border-radius:6px;border:1px solid #116329;background:#1a7f37;color:#fff;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
 .actions button{margin-right:6px}.expr{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;background:var(--bg);padding:6px 8px;border-radius:6px;white-space:pre-wrap;word-break:break-all}
 ins{background:#aceebb;text-decoration:none}del{background:#ffcecb}mark{background:#ffcecb;outline:1px solid var(--bad)}
 .check{min-height:1.5em;margin-top:6px;font-size:13.5px}.ok{color:var(--ok)}.bad{color:var(--bad)}
@@ -39,7 +39,13 @@ ins{background:#aceebb;text-decoration:none}del{background:#ffcecb}mark{backgrou
 .status.approved,.status.SUCCESS,.status.delivered{background:#dafbe1;color:#116329}.status.in_review,.status.RUNNING,.status.warning,.status.pending{background:#fff8c5;color:#7d4e00}
 .status.deprecated,.status.FAILED,.status.critical,.status.failed,.status.CANCELLED{background:#ffebe9;color:#a40e26}
 .versions li{margin:8px 0}progress{width:60%;height:14px}
-@media (max-width:640px){main{padding:8px}.card{padding:12px}h1{font-size:18px}table{font-size:12.5px}.filters label{flex:1 1 45%}}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin-top:10px}
+.kpi{border:1px solid var(--line);border-radius:6px;padding:8px 10px}.kpi b{display:block;font-size:17px;font-variant-numeric:tabular-nums}.kpi span{color:var(--muted);font-size:12.5px}
+.chart{margin:6px 0}.chart figcaption{position:absolute;left:-9999px}.chart svg{width:100%;height:auto;display:block}.chart text{font-size:11px;fill:#59636e}
+.legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12.5px;color:var(--muted)}.legend i{display:inline-block;width:14px;height:3px;margin-right:5px;vertical-align:middle}
+.note{color:var(--muted);font-size:13px}.heatmap td,.heatmap th{padding:4px 6px}.heatmap caption{text-align:left;color:var(--muted);font-size:13px}
+.compare{display:grid;grid-template-columns:1fr 1fr;gap:16px}.compare h2{margin-top:0}
+@media (max-width:640px){.compare{grid-template-columns:1fr}main{padding:8px}.card{padding:12px}h1{font-size:18px}table{font-size:12.5px}.filters label{flex:1 1 45%}}
 """#
 
     static let javascript = #"""
@@ -66,16 +72,34 @@ function flash(message, kind = "error") { $("#flash").innerHTML = message ? `<di
 
 const routes = {
   "signin": signIn, "factors": factors, "factor": factorDetail, "register": register, "jobs": jobs, "job": jobDetail,
-  "newjob": newJob, "leaderboard": leaderboard, "alerts": alerts, "subscriptions": subscriptions,
+  "newjob": newJob, "leaderboard": leaderboard, "alerts": alerts, "subscriptions": subscriptions, "report": report, "compare": compare,
 };
 
+// #/name/argument?query: handlers get the decoded argument and the query as URLSearchParams.
 async function route() {
   flash("");
-  const [name, arg] = location.hash.replace(/^#\/?/, "").split("/");
+  const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
+  const [name, arg] = path.split("/");
   if (!state.token && name !== "signin") { location.hash = "#/signin"; return; }
+  if (state.token && !$("#who").textContent) {
+    try { await whoAmI(); } catch (e) {
+      if (e.status === 401) { sessionStorage.clear(); state.token = ""; location.hash = "#/signin"; flash("That token is no longer valid: sign in again."); return; }
+    }
+  }
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.getAttribute("href") === "#/" + name));
-  try { await (routes[name] || factors)(decodeURIComponent(arg || "")); } catch (e) { flash(e.message); }
+  try { await (routes[name] || factors)(decodeURIComponent(arg || ""), new URLSearchParams(query || "")); }
+  catch (e) { flash(e.message); if (!$("#main").innerHTML.trim() || $("#main").textContent === "Loading…") view(`<p>${esc(e.message)}</p>`); }
 }
+
+// Who the token belongs to: shown in the header; the role decides which actions are offered.
+async function whoAmI() {
+  const me = await api("GET", "/me");
+  state.role = me.role; state.name = me.name;
+  sessionStorage.setItem("factorlab.role", me.role);
+  $("#who").textContent = `${me.name} · ${me.role}`;
+  return me;
+}
+const canReview = () => state.role === "reviewer" || state.role === "admin";
 
 function signIn() {
   view(`<section class="card narrow"><h1>Sign in</h1><p>Paste an API token (<code>factorlab create-token NAME --role researcher</code>).</p>
@@ -85,7 +109,7 @@ function signIn() {
     ev.preventDefault();
     state.token = $("#token").value.trim();
     try {
-      await api("GET", "/factors");
+      await whoAmI();
       sessionStorage.setItem("factorlab.token", state.token);
       location.hash = "#/factors";
     } catch (e) { state.token = ""; flash(e.status === 401 ? "That token is not valid." : e.message); }
@@ -140,7 +164,7 @@ function diff(a, b) {
 async function factorDetail(code) {
   const [detail, results] = await Promise.all([api("GET", "/factors/" + encodeURIComponent(code)), api("GET", "/results?factor=" + encodeURIComponent(code))]);
   const f = detail.factor, versions = detail.versions;
-  const actions = [["submit-review", "Submit for review", f.status === "draft"], ["approve", "Approve", f.status === "in_review"],
+  const actions = [["submit-review", "Submit for review", f.status === "draft"], ["approve", "Approve", f.status === "in_review" && canReview()],
     ["deprecate", "Deprecate", f.status !== "deprecated"]].filter((a) => a[2])
     .map(([path, label]) => `<button data-action="${path}">${label}</button>`).join(" ");
   view(`<section class="card"><div class="row"><h1>${esc(f.code)} <small>${esc(f.name)}</small></h1><span class="status ${f.status}">${esc(f.status)}</span></div>
@@ -148,17 +172,31 @@ async function factorDetail(code) {
     <p>${esc(f.category)} · owner ${esc(f.owner)}${f.tags.length ? " · " + f.tags.map(esc).join(", ") : ""}</p><div class="actions">${actions}</div></section>
     <section class="card"><h2>Versions</h2><ol class="versions">${versions.map((v, k) => `<li><b>v${v.version}</b> ${esc(v.createdAt)} by ${esc(v.author)} — ${esc(v.note)}
       <div class="expr">${k === 0 ? esc(v.expression) : diff(versions[k - 1].expression, v.expression)}</div></li>`).join("")}</ol></section>
-    <section class="card"><h2>Results</h2>${resultsTable(results.slice(-30).reverse())}</section>`);
+    <section class="card"><div class="row"><h2>Results</h2><a href="#/compare?a=${encodeURIComponent(f.code)}">Compare with…</a></div>
+      ${resultsTable(results.slice(-30).reverse())}${history(results)}</section>`);
   document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", `/factors/${encodeURIComponent(code)}/${b.dataset.action}`); await factorDetail(code); flash("Done.", "ok"); }
     catch (e) { flash(e.message); }
   }));
 }
 
+// How the factor's Rank IC mean moved from run to run, on its most evaluated universe, frequency and horizon.
+function history(results) {
+  const ok = results.filter((r) => !r.error), count = new Map();
+  ok.forEach((r) => { const k = `${r.key.universe}|${r.key.frequency}|${r.key.horizon}`; count.set(k, (count.get(k) || 0) + 1); });
+  const best = [...count.entries()].sort((a, b) => b[1] - a[1])[0];
+  if (!best || best[1] < 2) return "";
+  const rows = ok.filter((r) => `${r.key.universe}|${r.key.frequency}|${r.key.horizon}` === best[0]);
+  const [u, q, h] = best[0].split("|");
+  return `<h2>History <small>${esc(u)} · ${esc(q)} · h = ${esc(h)}</small></h2>` + lineChart("Rank IC mean by run",
+    [{ values: rows.map((r) => r.rankICMean), color: "#08519c", label: "Rank IC mean", width: 1.8 },
+     { values: rows.map((r) => r.icMean), color: "#e6550d", label: "IC mean", dashed: true }], rows.map((r) => r.createdAt.slice(0, 16)));
+}
+
 function resultsTable(rows) {
   if (!rows.length) return `<p>No results yet.</p>`;
-  return `<table><thead><tr><th>Run</th><th>Universe</th><th>Freq</th><th>Window</th><th class="n">h</th><th class="n">IC</th><th class="n">Rank IC</th><th class="n">Rank ICIR</th><th class="n">LS Sharpe</th></tr></thead><tbody>`
-    + rows.map((r) => `<tr><td>${esc(r.key.runId.slice(0, 8))}</td><td>${esc(r.key.universe)}</td><td>${esc(r.key.frequency)}</td><td>${esc(r.key.start)}…${esc(r.key.end)}</td>
+  return `<table><thead><tr><th>Factor</th><th>Run</th><th>Universe</th><th>Freq</th><th>Window</th><th class="n">h</th><th class="n">IC</th><th class="n">Rank IC</th><th class="n">Rank ICIR</th><th class="n">LS Sharpe</th></tr></thead><tbody>`
+    + rows.map((r) => `<tr><td>${reportLink(r, r.key.factorCode + " v" + r.key.factorVersion)}</td><td>${esc(r.key.runId.slice(0, 8))}</td><td>${esc(r.key.universe)}</td><td>${esc(r.key.frequency)}</td><td>${esc(r.key.start)}…${esc(r.key.end)}</td>
       <td class="n">${r.key.horizon}</td><td class="n">${num(r.icMean)}</td><td class="n">${num(r.rankICMean)}</td><td class="n">${num(r.rankICIR, 3)}</td><td class="n">${num(r.lsSharpe, 2)}</td></tr>`).join("")
     + `</tbody></table>`;
 }
@@ -244,7 +282,7 @@ async function jobDetail(id) {
 
 async function leaderboard() {
   const rows = await api("GET", "/leaderboard?top=50");
-  view(`<section class="card"><h1>Leaderboard</h1>${resultsTable(rows).replace("<th>Run</th>", "<th>Run</th>")}</section>`);
+  view(`<section class="card"><h1>Leaderboard</h1>${resultsTable(rows)}</section>`);
 }
 
 async function alerts() {
@@ -268,7 +306,7 @@ window.addEventListener("DOMContentLoaded", () => {
   // A token may arrive once in the URL (#/page?token=…) for links from the CLI; it is moved to sessionStorage.
   const m = location.hash.match(/[?&]token=([^&]+)/);
   if (m) { state.token = decodeURIComponent(m[1]); sessionStorage.setItem("factorlab.token", state.token); location.hash = location.hash.replace(/[?&]token=[^&]+/, ""); }
-  $("#signout").addEventListener("click", () => { sessionStorage.clear(); state.token = ""; location.hash = "#/signin"; });
+  $("#signout").addEventListener("click", () => { sessionStorage.clear(); state.token = ""; state.role = ""; $("#who").textContent = ""; location.hash = "#/signin"; });
   route();
 });
 """#

@@ -4,7 +4,7 @@ extension ResultRecord {
     enum CodingKeys: String, CodingKey {
         case key, createdAt, delay, quantiles, n, icMean, icStd, icir, icT, icNwT, icPositive, rankICMean, rankICStd, rankICIR
         case rankICT, rankICNwT, rankICPositive, lsMean, lsStd, lsAnnReturn, lsAnnVol, lsSharpe, lsCumReturn, lsMaxDrawdown
-        case turnoverTop, turnoverBottom, autocorr, groupMeans, rows, rowsNoIC, memberRows, withFactor, withReturn, inSample, error
+        case turnoverTop, turnoverBottom, autocorr, groupMeans, decay, rows, rowsNoIC, memberRows, withFactor, withReturn, inSample, error
     }
 
     static var doubleKeys: [(CodingKeys, WritableKeyPath<ResultRecord, Double>)] { [
@@ -23,6 +23,7 @@ extension ResultRecord {
         n = try c.decode(Int.self, forKey: .n)
         for (key, path) in Self.doubleKeys { self[keyPath: path] = try c.decodeIfPresent(Double.self, forKey: key) ?? .nan }
         groupMeans = (try c.decodeIfPresent([Double?].self, forKey: .groupMeans) ?? []).map { $0 ?? .nan }
+        decay = (try c.decodeIfPresent([Double?].self, forKey: .decay) ?? []).map { $0 ?? .nan }
         rows = try c.decodeIfPresent(Int.self, forKey: .rows) ?? 0
         rowsNoIC = try c.decodeIfPresent(Int.self, forKey: .rowsNoIC) ?? 0
         memberRows = try c.decodeIfPresent(Int.self, forKey: .memberRows) ?? 0
@@ -43,6 +44,7 @@ extension ResultRecord {
             if v.isFinite { try c.encode(v, forKey: key) } else { try c.encodeNil(forKey: key) }
         }
         try c.encode(groupMeans.map { $0.isFinite ? $0 : nil }, forKey: .groupMeans)
+        try c.encode(decay.map { $0.isFinite ? $0 : nil }, forKey: .decay)
         try c.encode(rows, forKey: .rows)
         try c.encode(rowsNoIC, forKey: .rowsNoIC)
         try c.encode(memberRows, forKey: .memberRows)
@@ -54,7 +56,7 @@ extension ResultRecord {
 }
 
 extension ResultSeriesRow {
-    enum CodingKeys: String, CodingKey { case date, n, ic, rankIC, longShort, groups, turnoverTop, turnoverBottom, autocorr }
+    enum CodingKeys: String, CodingKey { case date, n, ic, rankIC, longShort, groups, turnoverTop, turnoverBottom, autocorr, members, withFactor, withReturn }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -62,7 +64,9 @@ extension ResultSeriesRow {
         self.init(date: try c.decode(String.self, forKey: .date), n: try c.decode(Int.self, forKey: .n), ic: try d(.ic),
                   rankIC: try d(.rankIC), longShort: try d(.longShort),
                   groups: (try c.decodeIfPresent([Double?].self, forKey: .groups) ?? []).map { $0 ?? .nan },
-                  turnoverTop: try d(.turnoverTop), turnoverBottom: try d(.turnoverBottom), autocorr: try d(.autocorr))
+                  turnoverTop: try d(.turnoverTop), turnoverBottom: try d(.turnoverBottom), autocorr: try d(.autocorr),
+                  members: try c.decodeIfPresent(Int.self, forKey: .members), withFactor: try c.decodeIfPresent(Int.self, forKey: .withFactor),
+                  withReturn: try c.decodeIfPresent(Int.self, forKey: .withReturn))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -73,5 +77,8 @@ extension ResultSeriesRow {
         try e(ic, .ic); try e(rankIC, .rankIC); try e(longShort, .longShort)
         try c.encode(groups.map { $0.isFinite ? $0 : nil }, forKey: .groups)
         try e(turnoverTop, .turnoverTop); try e(turnoverBottom, .turnoverBottom); try e(autocorr, .autocorr)
+        try c.encodeIfPresent(members, forKey: .members)
+        try c.encodeIfPresent(withFactor, forKey: .withFactor)
+        try c.encodeIfPresent(withReturn, forKey: .withReturn)
     }
 }

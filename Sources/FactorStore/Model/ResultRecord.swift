@@ -54,6 +54,8 @@ public struct ResultRecord: Codable, Sendable, Equatable {
     public var lsCumReturn: Double, lsMaxDrawdown: Double
     public var turnoverTop: Double, turnoverBottom: Double, autocorr: Double
     public var groupMeans: [Double]
+    /// IC decay: mean Rank IC of the factor against the one-bar return k bars later, for k = 0…K.
+    public var decay: [Double]
     public var rows: Int, rowsNoIC: Int
     public var memberRows: Int, withFactor: Int, withReturn: Int, inSample: Int
     /// Set when the factor failed; the figures are then NaN.
@@ -70,6 +72,7 @@ public struct ResultRecord: Codable, Sendable, Equatable {
         lsMean = .nan; lsStd = .nan; lsAnnReturn = .nan; lsAnnVol = .nan; lsSharpe = .nan; lsCumReturn = .nan; lsMaxDrawdown = .nan
         turnoverTop = .nan; turnoverBottom = .nan; autocorr = .nan
         groupMeans = []
+        decay = []
         rows = 0; rowsNoIC = 0; memberRows = 0; withFactor = 0; withReturn = 0; inSample = 0
         self.error = error
     }
@@ -82,6 +85,7 @@ public struct ResultRecord: Codable, Sendable, Equatable {
             && a.withFactor == b.withFactor && a.withReturn == b.withReturn && a.inSample == b.inSample
             && aFigures.count == bFigures.count && zip(aFigures, bFigures).allSatisfy { same($0.1, $1.1) }
             && a.groupMeans.count == b.groupMeans.count && zip(a.groupMeans, b.groupMeans).allSatisfy(same)
+            && a.decay.count == b.decay.count && zip(a.decay, b.decay).allSatisfy(same)
     }
 
     /// The numeric figures by column name, in table order.
@@ -111,9 +115,16 @@ public struct ResultSeriesRow: Codable, Sendable, Equatable {
     public var turnoverTop: Double
     public var turnoverBottom: Double
     public var autocorr: Double
+    /// Coverage on the date: universe members, members with a valid factor, members with a valid return (nil in
+    /// results stored before these were recorded).
+    public var members: Int?, withFactor: Int?, withReturn: Int?
 
     public init(date: String, n: Int, ic: Double, rankIC: Double, longShort: Double, groups: [Double],
-                turnoverTop: Double, turnoverBottom: Double, autocorr: Double) {
+                turnoverTop: Double, turnoverBottom: Double, autocorr: Double,
+                members: Int? = nil, withFactor: Int? = nil, withReturn: Int? = nil) {
+        self.members = members
+        self.withFactor = withFactor
+        self.withReturn = withReturn
         self.date = date
         self.n = n
         self.ic = ic
@@ -130,6 +141,7 @@ public struct ResultSeriesRow: Codable, Sendable, Equatable {
         return a.date == b.date && a.n == b.n && same(a.ic, b.ic) && same(a.rankIC, b.rankIC) && same(a.longShort, b.longShort)
             && a.groups.count == b.groups.count && zip(a.groups, b.groups).allSatisfy(same)
             && same(a.turnoverTop, b.turnoverTop) && same(a.turnoverBottom, b.turnoverBottom) && same(a.autocorr, b.autocorr)
+            && a.members == b.members && a.withFactor == b.withFactor && a.withReturn == b.withReturn
     }
 }
 

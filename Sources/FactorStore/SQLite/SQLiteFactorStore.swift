@@ -243,8 +243,8 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
                                                                    k.start, k.end, k.horizon, k.settingsHash, r.createdAt, r.delay,
                                                                    r.quantiles, r.n]
                 for (name, value) in r.figures { columns.append(name); values.append(value.isFinite ? value : nil) }
-                columns += ["group_means", "rows", "rows_no_ic", "member_rows", "with_factor", "with_return", "in_sample", "error"]
-                values += [JSON.encode(r.groupMeans.map { $0.isFinite ? $0 : nil }), r.rows, r.rowsNoIC, r.memberRows,
+                columns += ["group_means", "decay", "rows", "rows_no_ic", "member_rows", "with_factor", "with_return", "in_sample", "error"]
+                values += [JSON.encode(r.groupMeans.map { $0.isFinite ? $0 : nil }), JSON.encode(r.decay.map { $0.isFinite ? $0 : nil }), r.rows, r.rowsNoIC, r.memberRows,
                            r.withFactor, r.withReturn, r.inSample, r.error]
                 let updates = columns.dropFirst(9).map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
                 try db.execute(sql: """
@@ -259,13 +259,15 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
                 else { throw StoreError.database("result row vanished during save") }
                 try db.execute(sql: "DELETE FROM result_series WHERE result_id = ?", arguments: [id])
                 let statement = try db.makeStatement(sql: """
-                    INSERT INTO result_series (result_id, date, n, ic, rank_ic, long_short, groups, turnover_top, turnover_bottom, autocorr)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO result_series (result_id, date, n, ic, rank_ic, long_short, groups, turnover_top, turnover_bottom, autocorr,
+                                               members, with_factor, with_return)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 for s in series {
                     try statement.execute(arguments: [id, s.date, s.n, Self.finite(s.ic), Self.finite(s.rankIC), Self.finite(s.longShort),
                                                       JSON.encode(s.groups.map { $0.isFinite ? $0 : nil }), Self.finite(s.turnoverTop),
-                                                      Self.finite(s.turnoverBottom), Self.finite(s.autocorr)])
+                                                      Self.finite(s.turnoverBottom), Self.finite(s.autocorr),
+                                                      s.members, s.withFactor, s.withReturn])
                 }
             }
     }
@@ -289,7 +291,8 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
                                 longShort: Self.double(row, "long_short"),
                                 groups: (JSON.decode([Double?].self, row["groups"]) ?? []).map { $0 ?? .nan },
                                 turnoverTop: Self.double(row, "turnover_top"), turnoverBottom: Self.double(row, "turnover_bottom"),
-                                autocorr: Self.double(row, "autocorr"))
+                                autocorr: Self.double(row, "autocorr"), members: row["members"], withFactor: row["with_factor"],
+                                withReturn: row["with_return"])
             }
         }
     }
@@ -348,6 +351,7 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
         r.lsMaxDrawdown = double(row, "ls_max_drawdown"); r.turnoverTop = double(row, "turnover_top")
         r.turnoverBottom = double(row, "turnover_bottom"); r.autocorr = double(row, "autocorr")
         r.groupMeans = (JSON.decode([Double?].self, row["group_means"]) ?? []).map { $0 ?? .nan }
+        r.decay = (JSON.decode([Double?].self, row["decay"]) ?? []).map { $0 ?? .nan }
         r.rows = row["rows"]; r.rowsNoIC = row["rows_no_ic"]; r.memberRows = row["member_rows"]
         r.withFactor = row["with_factor"]; r.withReturn = row["with_return"]; r.inSample = row["in_sample"]
         return r

@@ -156,5 +156,12 @@ enum SQLiteSchema {
                     created_at TEXT NOT NULL,
                     revoked_at TEXT);
                 """),
+        // The console's report page shows the same charts as the HTML report: IC decay per result and coverage per date.
+        ("v2-decay-and-daily-coverage", """
+                ALTER TABLE results ADD COLUMN decay TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE result_series ADD COLUMN members INTEGER;
+                ALTER TABLE result_series ADD COLUMN with_factor INTEGER;
+                ALTER TABLE result_series ADD COLUMN with_return INTEGER;
+                """),
     ]
 }

@@ -1,0 +1,210 @@
+import FactorStore
+import Foundation
+import Testing
+
+/// The console driven in a real headless Chromium against a real `factorlab serve` and `factorlab worker` on the
+/// real data (the synthetic market when `../shared` is absent): a researcher signs in with the keyboard, registers a
+/// factor with a typo and sees the error at its position, fixes it, submits a job, watches it finish and opens its
+/// report; a reviewer approves the factor; two factors are compared. Every page is checked for readable contrast,
+/// for script errors and, at phone width, for sideways overflow. Screenshots land in `.build/console-screenshots/`.
+@Suite("Web console end to end in headless Chromium", .serialized)
+struct ConsoleEndToEndTests {
+    static let screenshots: String = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let dir = root.appendingPathComponent(".build/console-screenshots").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }()
+
+    @Test(.enabled(if: ChromiumSession.executable != nil, "Debian's chromium is not installed (apt-get install chromium); console browser tests skipped"))
+    func aResearcherAndAReviewerWorkThroughTheConsole() async throws {
+        // Everything blocks (processes, the browser protocol): run it on a Dispatch thread, off the cooperative pool.
+        let timings = try await blocking { try Self.walkThrough() }
+        print("console page render times (s): " + timings.map { "\($0.0) \(String(format: "%.3f", $0.1))" }.joined(separator: ", "))
+        #expect(FileManager.default.fileExists(atPath: Self.screenshots + "/07-report.png"))
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    static func check(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        if !condition { throw Failure(description: message()) }
+    }
+
+    // swiftlint:disable:next function_body_length
+    static func walkThrough() throws -> [(String, Double)] {
+        let platform = try PlatformProcesses()
+        defer { platform.stop() }
+        let researcher = platform.tokens[.researcher]!, reviewer = platform.tokens[.reviewer]!
+        let data = platform.data
+        // A second factor to compare with, registered through the API.
+        let seeded = try platform.request("POST", "/factors", body: #"{"code":"REV5","expression":"Ref($close, 5) / $close - 1","category":"reversal"}"#,
+                                          token: researcher)
+        try check(seeded.status == 201, "seeding REV5 answered \(seeded.status): \(seeded.json ?? "")\n\(platform.logs)")
+
+        let browser = try ChromiumSession(width: 1280, height: 900)
+        defer { browser.close() }
+        var timings: [(String, Double)] = []
+        func shot(_ name: String) throws {
+            try browser.screenshot(to: "\(screenshots)/\(name).png")
+            let problems = try browser.evaluate(Self.contrastScript) as? [String] ?? ["the contrast check returned nothing"]
+            try check(problems.isEmpty, "text below WCAG AA contrast on \(name): \(problems.prefix(5).joined(separator: "; "))")
+            try check(browser.errors.isEmpty, "script errors on \(name): \(browser.errors)")
+        }
+        func go(_ hash: String, until condition: String, _ what: String, timeout: TimeInterval = 60) throws {
+            try browser.evaluate("location.hash = \(ChromiumSession.quoted(hash))")
+            timings.append((hash.split(separator: "?").first.map(String.init) ?? hash, try browser.waitUntil(condition, what, timeout: timeout)))
+        }
+        func page(contains text: String) -> String { "document.querySelector('main').innerText.includes(\(ChromiumSession.quoted(text)))" }
+
+        // 1. Sign in with the keyboard only: Tab to the token field, type, Enter.
+        try browser.navigate(platform.base + "/console#/signin")
+        try browser.waitUntil("document.querySelector('#token')", "the sign-in form")
+        try shot("00-signin")
+        var presses = 0
+        while try browser.evaluate("document.activeElement && document.activeElement.id") as? String != "token" {
+            presses += 1
+            try check(presses <= 30, "Tab never reached the token field")
+            try browser.press("Tab")
+        }
+        try browser.type(researcher)
+        try browser.press("Enter")
+        timings.append(("#/factors", try browser.waitUntil("location.hash === '#/factors' && " + page(contains: "REV5"), "the catalogue after sign-in")))
+        try shot("01-catalogue")
+
+        // 2. Register a factor with a typo: the error names the field and marks its position; fix it and register.
+        try browser.click("nav a[href='#/register']")
+        try browser.waitUntil("document.querySelector('#expression')", "the register form")
+        try browser.focus("#code")
+        try browser.type("MOM10")
+        try browser.focus("#expression")
+        try browser.type("$close / Ref($clsoe, 10) - 1")
+        try browser.waitUntil("document.querySelector('#check .bad')", "the validation error")
+        let error = try browser.text("#check .bad"), marked = try browser.text("#check mark")
+        try check(error.contains("clsoe"), "the validation error does not name the unknown field: \(error)")
+        try check(marked == "$clsoe", "the highlighted span is '\(marked)', not the unknown field $clsoe")
+        try shot("02-register-typo")
+        try browser.replace("#expression", with: "$close / Ref($close, 10) - 1")
+        try browser.waitUntil("document.querySelector('#check .ok')", "the validation to pass after the fix")
+        try check(try browser.text("#check").contains("$close"), "the canonical form is not shown")
+        try shot("03-register-valid")
+        try browser.click("#reg button[type=submit]")
+        try browser.waitUntil("location.hash === '#/factor/MOM10' && " + page(contains: "Submit for review"), "the new factor's page")
+        try shot("04-factor-draft")
+
+        // 3. Submit a job for both factors and watch it finish.
+        try go("#/newjob", until: "document.querySelector('#jf')", "the job form")
+        try browser.replace("#jf", with: "MOM10,REV5")
+        try browser.replace("#ju", with: data.universe)
+        try browser.replace("#jw", with: data.window)
+        try browser.replace("#jh", with: "1,5")
+        try browser.replace("#jb", with: "1")
+        try browser.click("#jd")
+        try browser.waitUntil("document.querySelector('#plan').textContent === '2 tasks will be planned'", "the planned task count")
+        try shot("05-new-job")
+        try browser.click("#job button[type=submit]")
+        try browser.waitUntil("location.hash.startsWith('#/job/')", "the job page")
+        try browser.waitUntil("document.querySelector('main .status')", "the job's status")
+        try shot("06-job-running")
+        try browser.waitUntil("['SUCCESS', 'FAILED', 'CANCELLED'].includes(document.querySelector('main .status')?.textContent)", "the job to end",
+                              timeout: 600)
+        let status = try browser.text("main .status")
+        let jobPage = try browser.text("main")
+        try check(status == "SUCCESS", "the job ended \(status): \(jobPage)\n\(platform.logs)")
+        try browser.waitUntil("document.querySelector(\"main a[href^='#/report?']\")", "the job's leaderboard")
+        try shot("07-job-done")
+
+        // 4. Open the report: every chart of the HTML report, drawn from the stored result.
+        try browser.click("main a[href^='#/report?']")
+        timings.append(("#/report", try browser.waitUntil("document.querySelectorAll('figure.chart svg').length >= 7 && document.querySelector('table.heatmap')",
+                                                          "the report's charts")))
+        let captions = try browser.evaluate("[...document.querySelectorAll('figure.chart figcaption')].map(f => f.textContent)") as? [String] ?? []
+        for chart in ["IC series", "Cumulative group returns", "Long-short", "Group means", "IC decay", "Turnover", "Coverage"] {
+            try check(captions.contains(chart), "the report has no \(chart) chart (it has \(captions))")
+        }
+        let drawn = try browser.evaluate("[...document.querySelectorAll('figure.chart svg path')].filter(p => (p.getAttribute('d') || '').length > 40).length") as? Int ?? 0
+        try check(drawn >= 8, "only \(drawn) chart lines were drawn")
+        let coverage = try browser.evaluate("[...document.querySelectorAll('figure.chart')].find(f => f.querySelector('figcaption').textContent === 'Coverage').querySelector('.legend').textContent") as? String ?? ""
+        try check(coverage.contains("members") && coverage.contains("valid factor") && coverage.contains("sample"), "the coverage chart lacks its daily series: \(coverage)")
+        try shot("07-report")
+        let reportHash = try browser.evaluate("location.hash") as? String ?? ""
+
+        // 5. Submit for review as the researcher; a reviewer signs in and approves.
+        try go("#/factor/MOM10", until: "document.querySelector('[data-action=submit-review]')", "the review button")
+        try browser.click("[data-action=submit-review]")
+        try browser.waitUntil("document.querySelector('main .status')?.textContent === 'in_review'", "the in-review state")
+        try check(try browser.evaluate("document.querySelector('[data-action=approve]') === null") as? Bool == true,
+                  "a researcher is offered the Approve action")
+        let who = try browser.text("#who")
+        try check(who == "researcher · researcher", "the header does not show who is signed in: \(who)")
+        try browser.click("#signout")
+        try browser.waitUntil("document.querySelector('#token')", "the sign-in form after signing out")
+        try browser.focus("#token")
+        try browser.type(reviewer)
+        try browser.click("#signin button[type=submit]")
+        try browser.waitUntil("location.hash === '#/factors'", "the catalogue as reviewer")
+        try go("#/factor/MOM10", until: "document.querySelector('[data-action=approve]')", "the approve button")
+        try browser.click("[data-action=approve]")
+        try browser.waitUntil("document.querySelector('main .status')?.textContent === 'approved'", "the approved state")
+        try shot("08-approved")
+
+        // 6. Compare the two factors on the same evaluation.
+        try go("#/compare?a=MOM10&b=REV5", until: "document.querySelectorAll('#comparison tbody tr').length >= 10 && document.querySelector('figure.chart svg')",
+               "the comparison")
+        let cells = try browser.evaluate("[...document.querySelectorAll('#comparison tbody tr:nth-child(3) td')].map(t => t.textContent)") as? [String] ?? []
+        try check(cells.count == 4 && cells[0] == "Rank IC mean" && Double(cells[1]) != nil && Double(cells[2]) != nil && Double(cells[3]) != nil,
+                  "the comparison does not show both Rank IC means and their difference: \(cells)")
+        try shot("09-compare")
+        // Two versions of one factor: the second version's expression shows what changed.
+        let edited = try platform.request("PATCH", "/factors/MOM10", body: #"{"expression":"$close / Ref($close, 20) - 1","note":"slower"}"#, token: researcher)
+        try check(edited.status == 200, "updating MOM10 answered \(edited.status): \(edited.json ?? "")")
+        try go("#/compare?a=MOM10@1&b=MOM10@2", until: "document.querySelector('.compare ins')", "the version comparison")
+        let inserted = try browser.text(".compare ins"), deleted = try browser.text(".compare del")
+        try check(inserted == "20" && deleted == "10", "the version diff shows +\(inserted) −\(deleted), not +20 −10")
+        try shot("09-compare-versions")
+
+        // 7. Phone width: no page scrolls sideways; tables scroll inside their cards.
+        try browser.setViewport(width: 390, height: 844)
+        for (name, hash, ready) in [("factors", "#/factors", page(contains: "MOM10")),
+                                    ("factor", "#/factor/MOM10", page(contains: "Versions")),
+                                    ("report", reportHash, "document.querySelectorAll('figure.chart svg').length >= 7"),
+                                    ("compare", "#/compare?a=MOM10&b=REV5", "document.querySelector('#comparison')"),
+                                    ("jobs", "#/jobs", page(contains: "New job"))] {
+            try browser.evaluate("location.hash = '#/'")
+            try go(hash, until: ready, "the \(name) page at phone width")
+            let width = try browser.evaluate("document.documentElement.scrollWidth") as? Int ?? 0
+            try check(width <= 390, "the \(name) page is \(width) px wide at a 390 px viewport")
+            try shot("10-phone-\(name)")
+        }
+        return timings
+    }
+
+    /// WCAG 2 contrast of every visible text element against its painted background (4.5:1, or 3:1 for large text);
+    /// returns the failures.
+    static let contrastScript = #"""
+    (() => {
+      const parse = (c) => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null;
+        const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+      const lum = (rgb) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+        return 0.2126 * f(rgb[0]) + 0.7152 * f(rgb[1]) + 0.0722 * f(rgb[2]); };
+      const background = (e) => { const layers = [];
+        for (let n = e; n; n = n.parentElement) { const c = parse(getComputedStyle(n).backgroundColor); if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
+        let base = [255, 255, 255]; for (const c of layers.reverse()) base = base.map((v, i) => v * (1 - c[3]) + c[i] * c[3]); return base; };
+      const bad = [];
+      for (const e of document.querySelectorAll("body *")) {
+        if (e.closest("svg") || e.closest("figcaption")) continue;
+        const text = [...e.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join("").trim();
+        if (!text) continue;
+        const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+        if (!r.width || !r.height || s.visibility === "hidden" || +s.opacity === 0) continue;
+        const fg = parse(s.color), bg = background(e);
+        if (!fg) continue;
+        const color = fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3]));
+        const a = lum(color), b = lum(bg), ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        const size = parseFloat(s.fontSize), large = size >= 24 || (+s.fontWeight >= 700 && size >= 18.66);
+        if (ratio < (large ? 3 : 4.5)) bad.push(`${e.tagName.toLowerCase()} "${text.slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+      }
+      return bad;
+    })()
+    """#
+}
