@@ -32,9 +32,12 @@ function niceTicks(lo, hi) {
   return { lo: first, hi: last, ticks, label: (v) => (Math.abs(v) < step / 2 ? 0 : v).toFixed(decimals) };
 }
 
+// Charts are drawn at the width they will show at, so their labels keep a readable size on a phone.
+const chartWidth = () => Math.max(320, Math.min(900, ($("#main")?.clientWidth || 900) - 48));
+
 // A line chart: lines = [{values, color, label, dashed, fill, width}], labels = x labels (dates).
 function lineChart(title, lines, labels, { includeZero = true } = {}) {
-  const W = 900, H = 240, L = 56, R = 12, T = 12, B = 28;
+  const W = chartWidth(), H = 240, L = 56, R = 12, T = 12, B = 28;
   const all = lines.flatMap((l) => l.values.filter(finite));
   if (!all.length) return `<p class="note">${esc(title)}: no values.</p>`;
   let lo = Math.min(...all), hi = Math.max(...all);
@@ -66,7 +69,7 @@ function lineChart(title, lines, labels, { includeZero = true } = {}) {
 }
 
 function barChart(title, values, labels) {
-  const W = 900, H = 220, L = 56, R = 12, T = 12, B = 34;
+  const W = chartWidth(), H = 220, L = 56, R = 12, T = 12, B = 34;
   const vals = values.filter(finite);
   if (!vals.length) return `<p class="note">${esc(title)}: no values.</p>`;
   let lo = Math.min(0, ...vals), hi = Math.max(0, ...vals);
@@ -81,7 +84,7 @@ function barChart(title, values, labels) {
   values.forEach((v, k) => {
     const cx = L + slot * (k + 0.5);
     if (finite(v)) svg += `<rect x="${(cx - slot * 0.35).toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" y="${Math.min(y(v), y(0)).toFixed(1)}" height="${Math.abs(y(v) - y(0)).toFixed(1)}" fill="${v >= 0 ? "#4393c3" : "#d6604d"}"><title>${esc(labels[k])}: ${num(v)}</title></rect>`;
-    if (values.length <= 24 || k % Math.ceil(values.length / 24) === 0) svg += `<text x="${cx}" y="${H - 12}" text-anchor="middle">${esc(labels[k])}</text>`;
+    if (k % Math.ceil(values.length / Math.max(1, Math.floor(W / 60))) === 0) svg += `<text x="${cx}" y="${H - 12}" text-anchor="middle">${esc(labels[k])}</text>`;
   });
   svg += `<line x1="${L}" x2="${W - R}" y1="${y(0)}" y2="${y(0)}" stroke="#8c959f"/></svg>`;
   return `<figure class="chart"><figcaption>${esc(title)}</figcaption>${svg}</figure>`;
