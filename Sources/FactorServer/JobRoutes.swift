@@ -144,18 +144,9 @@ struct JobRoutes {
     }
 }
 
-/// Checks a job request's values before planning.
+/// Checks a job request's values before planning (the same checks as `submit-job`).
 enum JobValidation {
     static func check(_ r: JobRequest) throws {
-        guard !r.horizons.isEmpty, r.horizons.allSatisfy({ $0 >= 1 && $0 <= 1000 }) else { throw APIError(.badRequest, "horizons must be integers 1…1000") }
-        guard r.batchSize >= 1 && r.batchSize <= 1000 else { throw APIError(.badRequest, "batchSize must be 1…1000") }
-        guard r.maxAttempts >= 1 && r.maxAttempts <= 100 else { throw APIError(.badRequest, "maxAttempts must be 1…100") }
-        guard (1...100).contains(r.quantiles) else { throw APIError(.badRequest, "quantiles must be 1…100") }
-        guard !r.universes.isEmpty, !r.frequencies.isEmpty else { throw APIError(.badRequest, "universes and frequencies must not be empty") }
-        for w in r.windows {
-            guard TimeCheck.valid(w.start), TimeCheck.valid(w.end), w.start <= w.end else {
-                throw APIError(.badRequest, "window \(w.start)…\(w.end) is not a pair of dates YYYY-MM-DD in order")
-            }
-        }
+        do { try r.validate() } catch { throw APIError(.badRequest, error.description) }
     }
 }

@@ -47,8 +47,3 @@ struct ResultRoutes {
         return v
     }
 }
-
-/// Date checks for query and body values.
-enum TimeCheck {
-    static func valid(_ text: String) -> Bool { text.count == 10 && TimeFormat.parse(text) != nil }
-}

@@ -52,13 +52,13 @@ struct SubmitJobCommand: ParsableCommand {
         if let windows {
             for part in windows.split(separator: ",") {
                 let ends = part.split(separator: ":")
-                guard ends.count == 2, TimeFormatCheck.valid(String(ends[0])), TimeFormatCheck.valid(String(ends[1])) else {
+                guard ends.count == 2, JobRequest.isDay(String(ends[0])), JobRequest.isDay(String(ends[1])) else {
                     throw ValidationError("--windows takes START:END pairs such as 2019-01-01:2020-12-31; '\(part)' is not one")
                 }
                 windowList.append(.init(start: String(ends[0]), end: String(ends[1])))
             }
         } else {
-            guard let start, let end, TimeFormatCheck.valid(start), TimeFormatCheck.valid(end) else {
+            guard let start, let end, JobRequest.isDay(start), JobRequest.isDay(end) else {
                 throw ValidationError("give --start and --end (YYYY-MM-DD) or --windows")
             }
             windowList = [.init(start: start, end: end)]
@@ -83,6 +83,7 @@ struct SubmitJobCommand: ParsableCommand {
                                  priority: priority, maxAttempts: maxAttempts, idempotencyKey: idempotencyKey,
                                  dataDirectory: (location.directory as NSString).standardizingPath,
                                  sourceKind: dataSource.kind.rawValue)
+        do { try request.validate() } catch { throw ValidationError(error.description) }
         let planned = try JobPlanner.plan(request, store: db)
         let (job, created) = try db.createJob(planned.job, tasks: planned.tasks, actor: StoreOptions.actor)
         let taskCount = created ? planned.tasks.count : try db.tasks(jobId: job.id).count
@@ -92,11 +93,6 @@ struct SubmitJobCommand: ParsableCommand {
         }
         print(created ? "submitted job \(job.id) (run \(job.runId)): \(taskCount) tasks" : "job \(job.id) already exists for this idempotency key (run \(job.runId), \(job.status.rawValue))")
     }
-}
-
-/// Date checks for job options.
-enum TimeFormatCheck {
-    static func valid(_ text: String) -> Bool { TimeFormat.parse(text) != nil }
 }
 
 struct ListJobsCommand: ParsableCommand {
