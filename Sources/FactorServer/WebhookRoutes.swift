@@ -58,6 +58,18 @@ struct WebhookRoutes {
             guard try store.subscription(id: id) != nil else { throw APIError(.notFound, "no subscription with id \(id)") }
             return try JSONIO.response(try store.deliveries(subscriptionId: id))
         }
+        for (action, active) in [("pause", false), ("resume", true)] {
+            let summary = active ? "Resume a subscription: queued deliveries go out again, new events are queued"
+                                 : "Pause a subscription: no new events are queued; queued deliveries wait until it resumes"
+            router.post("/subscriptions/:id/\(action)", summary, roles: "researcher, reviewer, admin") { _, context in
+                let caller = try context.require([.researcher, .reviewer], to: "manage subscriptions")
+                let id = try context.parameters.require("id")
+                guard let s = try store.setSubscriptionActive(id: id, active: active, actor: caller.name) else {
+                    throw APIError(.notFound, "no subscription with id \(id)")
+                }
+                return try JSONIO.response(Shown(id: s.id, url: s.url, events: s.events, active: s.active, createdAt: s.createdAt, secret: nil))
+            }
+        }
         router.post("/tokens", "Create an API token (admin); the secret is in this answer only", roles: "admin") { request, context in
             let caller = try context.require([], to: "manage tokens")
             struct NewToken: Decodable { var name: String; var role: String }

@@ -95,6 +95,16 @@ struct APIServerTests {
             #expect(try await client.call(.post, "/tokens/eve/revoke", as: .admin, tokens: t).status == 200)
             #expect(try await client.call(.get, "/factors", as: .researcher, tokens: eve).status == 401)
             #expect(try await client.call(.get, "/tokens", as: .researcher, tokens: t).status == 403)
+            // Subscriptions: a worker may not pause one; an unknown id is 404; /me names the caller.
+            let (subscribed, sub) = try await client.call(.post, "/subscriptions", #"{"url":"http://127.0.0.1:9/h","events":["job.failed"]}"#, as: .researcher, tokens: t)
+            #expect(subscribed == 201)
+            let subId = try #require((sub as? [String: Any])?["id"] as? String)
+            #expect(try await client.call(.post, "/subscriptions/\(subId)/pause", as: .worker, tokens: t).status == 403)
+            let (paused, pausedBody) = try await client.call(.post, "/subscriptions/\(subId)/pause", as: .reviewer, tokens: t)
+            #expect(paused == 200 && (pausedBody as? [String: Any])?["active"] as? Bool == false)
+            #expect(try await client.call(.post, "/subscriptions/none/resume", as: .reviewer, tokens: t).status == 404)
+            let (_, me) = try await client.call(.get, "/me", as: .worker, tokens: t)
+            #expect((me as? [String: Any])?["role"] as? String == "worker")
             // Every change is audited under the token's name.
             let audit = try f.store.audit(entity: "MOM5", limit: 10)
             #expect(audit.map(\.actor) == ["researcher", "reviewer", "researcher", "researcher"])

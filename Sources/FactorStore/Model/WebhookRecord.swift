@@ -68,6 +68,9 @@ public protocol WebhookStore: Sendable {
     func subscriptions() throws -> [SubscriptionRecord]
     func subscription(id: String) throws -> SubscriptionRecord?
     func deliveries(subscriptionId: String) throws -> [DeliveryRecord]
+    /// Pauses (no new events are queued for it and its pending deliveries wait) or resumes a subscription; audited.
+    /// Returns the subscription, or nil when there is none with that id.
+    func setSubscriptionActive(id: String, active: Bool, actor: String) throws -> SubscriptionRecord?
     /// Pending deliveries whose next attempt is due, oldest first, with their subscriptions.
     func dueDeliveries(now: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)]
     func markDelivered(id: Int64) throws

@@ -25,6 +25,21 @@ extension SQLiteFactorStore: WebhookStore {
         }
     }
 
+    public func setSubscriptionActive(id: String, active: Bool, actor: String) throws -> SubscriptionRecord? {
+        try write { db in
+            guard let before = try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map(Self.subscriptionFrom) else {
+                return nil
+            }
+            if before.active == active { return before }
+            try db.execute(sql: "UPDATE subscriptions SET active = ? WHERE id = ?", arguments: [active, id])
+            try appendAuditRow(db, actor: actor, action: active ? "resume-subscription" : "pause-subscription", entity: "subscription:" + id,
+                               before: "{\"active\":\(before.active)}", after: "{\"active\":\(active)}")
+            var after = before
+            after.active = active
+            return after
+        }
+    }
+
     public func dueDeliveries(now: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)] {
         try read { db in
             try Row.fetchAll(db, sql: """

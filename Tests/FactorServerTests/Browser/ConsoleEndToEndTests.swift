@@ -72,6 +72,14 @@ struct ConsoleEndToEndTests {
         timings.append(("#/factors", try browser.waitUntil("location.hash === '#/factors' && " + page(contains: "REV5"), "the catalogue after sign-in")))
         try shot("01-catalogue")
 
+        // 1b. Subscribe a webhook receiver that is down: events wait in the outbox and show their failed attempts.
+        try go("#/subscriptions", until: "document.querySelector('#surl')", "the webhooks page")
+        try browser.focus("#surl")
+        try browser.type("http://127.0.0.1:9/factorlab-hook")
+        try browser.click("#sub button[type=submit]")
+        try browser.waitUntil("document.querySelector('#secret code')", "the new subscription's secret")
+        try check(try browser.text("main").contains("http://127.0.0.1:9/factorlab-hook"), "the new subscription is not listed")
+
         // 2. Register a factor with a typo: the error names the field and marks its position; fix it and register.
         try browser.click("nav a[href='#/register']")
         try browser.waitUntil("document.querySelector('#expression')", "the register form")
@@ -147,6 +155,12 @@ struct ConsoleEndToEndTests {
         try browser.click("[data-action=approve]")
         try browser.waitUntil("document.querySelector('main .status')?.textContent === 'approved'", "the approved state")
         try shot("08-approved")
+
+        // 5b. The approval went to the webhook outbox; the receiver is down, so it waits there. Pause the subscription.
+        try go("#/subscriptions", until: page(contains: "factor.approved"), "the factor.approved delivery", timeout: 30)
+        try browser.click("[data-act=pause]")
+        try browser.waitUntil(page(contains: "paused") + " && document.querySelector('[data-act=resume]')", "the paused subscription")
+        try shot("08-webhooks")
 
         // 6. Compare the two factors on the same evaluation.
         try go("#/compare?a=MOM10&b=REV5", until: "document.querySelectorAll('#comparison tbody tr').length >= 10 && document.querySelector('figure.chart svg')",

@@ -1,0 +1,34 @@
+import FactorStore
+import Foundation
+import Testing
+
+@Suite("Pausing and resuming a webhook subscription")
+struct SubscriptionPauseTests {
+    static func alert(_ subject: String) -> AlertRecord {
+        AlertRecord(rule: "coverage", severity: "warning", subject: subject, message: "m", jobId: nil, createdAt: Clock.now())
+    }
+
+    @Test func aPausedSubscriptionQueuesNothingNewAndItsBacklogWaitsUntilItResumes() throws {
+        let dir = NSTemporaryDirectory() + "factorlab-pause-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteFactorStore(path: dir + "/test.db")
+        try store.insertSubscription(SubscriptionRecord(id: "s1", url: "http://127.0.0.1:9/hook", events: [.alertRaised], secret: "0123456789abcdef0123",
+                                                        createdAt: Clock.now()), actor: "alice")
+        try store.insertAlerts([Self.alert("before")])
+        #expect(try store.dueDeliveries(now: Date().timeIntervalSince1970 + 1, limit: 10).count == 1)
+
+        let paused = try #require(try store.setSubscriptionActive(id: "s1", active: false, actor: "alice"))
+        #expect(!paused.active)
+        try store.insertAlerts([Self.alert("while paused")])
+        #expect(try store.deliveries(subscriptionId: "s1").count == 1, "an event raised while paused was queued")
+        #expect(try store.dueDeliveries(now: Date().timeIntervalSince1970 + 1, limit: 10).isEmpty, "a paused subscription's backlog was offered")
+
+        #expect(try store.setSubscriptionActive(id: "s1", active: true, actor: "bob")?.active == true)
+        let due = try store.dueDeliveries(now: Date().timeIntervalSince1970 + 1, limit: 10)
+        #expect(due.count == 1 && due[0].delivery.payload.contains("before"))
+        #expect(try store.setSubscriptionActive(id: "nope", active: false, actor: "alice") == nil)
+        let audit = try store.audit(entity: "subscription:s1", limit: 10).map(\.action)
+        #expect(audit.contains("pause-subscription") && audit.contains("resume-subscription"), "\(audit)")
+    }
+}
