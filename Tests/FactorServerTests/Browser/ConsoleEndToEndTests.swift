@@ -177,6 +177,14 @@ struct ConsoleEndToEndTests {
         try check(inserted == "20" && deleted == "10", "the version diff shows +\(inserted) −\(deleted), not +20 −10")
         try shot("09-compare-versions")
 
+        // The remaining pages at laptop width.
+        try go("#/leaderboard", until: page(contains: "MOM10") + " && " + page(contains: "REV5"), "the leaderboard with both factors")
+        try shot("09-leaderboard")
+        try go("#/alerts", until: page(contains: "Alerts"), "the alerts page")
+        try shot("09-alerts")
+        try go("#/jobs", until: "document.querySelector(\"main a[href^='#/job/']\")", "the job list")
+        try shot("09-jobs")
+
         // 7. Phone width: no page scrolls sideways; tables scroll inside their cards.
         try browser.setViewport(width: 390, height: 844)
         for (name, hash, ready) in [("factors", "#/factors", page(contains: "MOM10")),
