@@ -280,9 +280,25 @@ async function jobDetail(id) {
   if (!["SUCCESS", "FAILED", "CANCELLED"].includes(d.job.status)) setTimeout(() => { if (location.hash === "#/job/" + id) jobDetail(id); }, 2000);
 }
 
-async function leaderboard() {
-  const rows = await api("GET", "/leaderboard?top=50");
-  view(`<section class="card"><h1>Leaderboard</h1>${resultsTable(rows)}</section>`);
+async function leaderboard(_, p) {
+  const q = new URLSearchParams({ top: p.get("top") || "50", by: p.get("by") || "rank_icir" });
+  for (const k of ["universe", "freq", "horizon"]) if (p.get(k)) q.set(k, p.get(k));
+  const rows = await api("GET", "/leaderboard?" + q);
+  const metrics = ["rank_icir", "rank_ic_mean", "rank_ic_t", "rank_ic_nw_t", "icir", "ic_mean", "ls_sharpe", "ls_ann_return", "ls_max_drawdown", "autocorr", "turnover_top"];
+  view(`<section class="card"><h1>Leaderboard</h1><form id="lb" class="filters">
+    <label>Rank by <select id="lby">${metrics.map((m) => `<option${m === q.get("by") ? " selected" : ""}>${m}</option>`).join("")}</select></label>
+    <label>Universe <input id="lu" value="${esc(p.get("universe") || "")}" placeholder="all"></label>
+    <label>Frequency <input id="lf" value="${esc(p.get("freq") || "")}" placeholder="all"></label>
+    <label>Horizon <input id="lh" type="number" min="1" value="${esc(p.get("horizon") || "")}" placeholder="all"></label>
+    <label>Top <input id="lt" type="number" min="1" max="1000" value="${esc(q.get("top"))}"></label></form>
+    ${resultsTable(rows)}</section>`);
+  const apply = () => {
+    const next = new URLSearchParams({ by: $("#lby").value, top: $("#lt").value || "50" });
+    [["universe", "#lu"], ["freq", "#lf"], ["horizon", "#lh"]].forEach(([k, id]) => { if ($(id).value.trim()) next.set(k, $(id).value.trim()); });
+    location.hash = "#/leaderboard?" + next;
+  };
+  $("#lb").addEventListener("change", apply);
+  $("#lb").addEventListener("submit", (ev) => { ev.preventDefault(); apply(); });
 }
 
 async function alerts() {

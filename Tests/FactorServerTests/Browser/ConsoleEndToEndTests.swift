@@ -179,6 +179,12 @@ struct ConsoleEndToEndTests {
 
         // The remaining pages at laptop width.
         try go("#/leaderboard", until: page(contains: "MOM10") + " && " + page(contains: "REV5"), "the leaderboard with both factors")
+        // Rank by another figure: the table follows, best first.
+        try browser.evaluate("(() => { const s = document.querySelector('#lby'); s.value = 'ls_sharpe'; s.dispatchEvent(new Event('change', { bubbles: true })) })()")
+        try browser.waitUntil("location.hash.includes('by=ls_sharpe') && document.querySelector('#lby').value === 'ls_sharpe'", "the leaderboard by LS Sharpe")
+        let sharpes = (try browser.evaluate("[...document.querySelectorAll('main tbody tr td:last-child')].map(t => Number(t.textContent))") as? [Any] ?? [])
+            .compactMap { ($0 as? NSNumber)?.doubleValue }
+        try check(sharpes.count == 4 && sharpes == sharpes.sorted(by: >), "the leaderboard by LS Sharpe is not best first: \(sharpes)")
         try shot("09-leaderboard")
         try go("#/alerts", until: page(contains: "Alerts"), "the alerts page")
         try shot("09-alerts")
