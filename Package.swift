@@ -39,17 +39,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Shared by the test targets: running blocking work off the cooperative pool, finding the built executable.
+        .target(name: "FactorTestSupport", path: "Tests/Support"),
         .testTarget(name: "FactorCoreTests", dependencies: ["FactorCore"]),
-        .testTarget(name: "FactorDataTests", dependencies: ["FactorCore", "FactorData"]),
+        .testTarget(name: "FactorDataTests", dependencies: ["FactorCore", "FactorData", "FactorTestSupport"]),
         .testTarget(name: "FactorExprTests", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
         .testTarget(name: "FactorEvalTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval"]),
         .testTarget(name: "FactorStoreTests", dependencies: ["FactorStore"]),
-        .testTarget(name: "FactorPlatformTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
+        .testTarget(name: "FactorPlatformTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform", "FactorTestSupport",
                                                               .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "FactorServerTests", dependencies: ["FactorStore", "FactorPlatform", "FactorServer",
+        .testTarget(name: "FactorServerTests", dependencies: ["FactorStore", "FactorPlatform", "FactorServer", "FactorTestSupport",
                                                             .product(name: "Hummingbird", package: "hummingbird"),
                                                             .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "ConformanceTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import FactorCore
 import FactorData
 import FactorExpr
+import FactorTestSupport
 import Foundation
 import Testing
 
@@ -72,46 +73,54 @@ struct Alpha158ConformanceTests {
     }
 
     @Test("Edge-case set through the CSV source (Double inputs): rtol 1e-3, atol 1e-5")
-    func edgeSetFromCSV() throws {
-        let source = try DataSources.open(directory: SharedReference.path("reference/qlib_edge/input_csv"), kind: .csv,
-                                          cacheDirectory: NSTemporaryDirectory() + "factorlab-test-cache")
-        let (data, panels) = try Self.compute(source, universe: .all, roundToFloat32: false)
-        let reference = ReferenceTable(csv: try SharedReference.text("reference/qlib_edge/alpha158_expected.csv"))
-        #expect(reference.keys.count == 905)
-        Self.report(try Self.compare(reference, data, panels) { _ in (1e-3, 1e-5) })
+    func edgeSetFromCSV() async throws {
+        try await blocking {
+            let source = try DataSources.open(directory: SharedReference.path("reference/qlib_edge/input_csv"), kind: .csv,
+                                              cacheDirectory: NSTemporaryDirectory() + "factorlab-test-cache")
+            let (data, panels) = try Self.compute(source, universe: .all, roundToFloat32: false)
+            let reference = ReferenceTable(csv: try SharedReference.text("reference/qlib_edge/alpha158_expected.csv"))
+            #expect(reference.keys.count == 905)
+            Self.report(try Self.compare(reference, data, panels) { _ in (1e-3, 1e-5) })
+        }
     }
 
     @Test("Edge-case set with float32-rounded inputs: rtol 1e-5 / atol 1e-7 (CORR, CORD, WVMA: 1e-4 / 1e-6)")
-    func edgeSetFromFloat32Inputs() throws {
-        let source = try DataSources.open(directory: SharedReference.path("reference/qlib_edge/input_csv"), kind: .csv,
-                                          cacheDirectory: NSTemporaryDirectory() + "factorlab-test-cache")
-        let (data, panels) = try Self.compute(source, universe: .all, roundToFloat32: true)
-        let reference = ReferenceTable(csv: try SharedReference.text("reference/qlib_edge/alpha158_expected.csv"))
-        Self.report(try Self.compare(reference, data, panels) { Self.isFloat32Sensitive($0) ? (1e-4, 1e-6) : (1e-5, 1e-7) })
+    func edgeSetFromFloat32Inputs() async throws {
+        try await blocking {
+            let source = try DataSources.open(directory: SharedReference.path("reference/qlib_edge/input_csv"), kind: .csv,
+                                              cacheDirectory: NSTemporaryDirectory() + "factorlab-test-cache")
+            let (data, panels) = try Self.compute(source, universe: .all, roundToFloat32: true)
+            let reference = ReferenceTable(csv: try SharedReference.text("reference/qlib_edge/alpha158_expected.csv"))
+            Self.report(try Self.compare(reference, data, panels) { Self.isFloat32Sensitive($0) ? (1e-4, 1e-6) : (1e-5, 1e-7) })
+        }
     }
 
     @Test("30 real instruments through the Qlib binary source: rtol 1e-5 / atol 1e-7 (CORR, CORD, WVMA: 1e-3 / 1e-3)")
-    func realSetFromQlibBinary() throws {
-        let source = try DataSources.open(directory: SharedReference.path("data/cn_csi300_daily/qlib_sample"), kind: .qlib)
-        let (data, panels) = try Self.compute(source, universe: .all, roundToFloat32: false)
-        #expect(data.instruments.count == 30)
-        let reference = ReferenceTable(csv: try SharedReference.text("reference/qlib_alpha158_cn30/alpha158.csv.gz"))
-        #expect(reference.keys.count == 41_404)
-        Self.report(try Self.compare(reference, data, panels) { Self.isFloat32Sensitive($0) ? (1e-3, 1e-3) : (1e-5, 1e-7) })
-        // The data has no vwap: VWAP0 is NaN everywhere, as in Qlib.
-        let vwap = try #require(panels["VWAP0"])
-        #expect(vwap.values.allSatisfy { $0.isNaN })
+    func realSetFromQlibBinary() async throws {
+        try await blocking {
+            let source = try DataSources.open(directory: SharedReference.path("data/cn_csi300_daily/qlib_sample"), kind: .qlib)
+            let (data, panels) = try Self.compute(source, universe: .all, roundToFloat32: false)
+            #expect(data.instruments.count == 30)
+            let reference = ReferenceTable(csv: try SharedReference.text("reference/qlib_alpha158_cn30/alpha158.csv.gz"))
+            #expect(reference.keys.count == 41_404)
+            Self.report(try Self.compare(reference, data, panels) { Self.isFloat32Sensitive($0) ? (1e-3, 1e-3) : (1e-5, 1e-7) })
+            // The data has no vwap: VWAP0 is NaN everywhere, as in Qlib.
+            let vwap = try #require(panels["VWAP0"])
+            #expect(vwap.values.allSatisfy { $0.isNaN })
+        }
     }
 
     @Test("30 real instruments through the CSV source (Double inputs): rtol 1e-3 / atol 1e-3")
-    func realSetFromCSV() throws {
-        let codes = try String(contentsOfFile: SharedReference.path("data/cn_csi300_daily/qlib_sample/instruments/all.txt"), encoding: .utf8)
-            .split(separator: "\n").map { String($0.split(separator: "\t")[0]) }
-        #expect(codes.count == 30)
-        let source = try DataSources.open(directory: SharedReference.path("data/cn_csi300_daily"), kind: .csv,
-                                          cacheDirectory: NSTemporaryDirectory() + "factorlab-test-cache")
-        let (data, panels) = try Self.compute(source, universe: .codes(codes), roundToFloat32: false)
-        let reference = ReferenceTable(csv: try SharedReference.text("reference/qlib_alpha158_cn30/alpha158.csv.gz"))
-        Self.report(try Self.compare(reference, data, panels) { _ in (1e-3, 1e-3) })
+    func realSetFromCSV() async throws {
+        try await blocking {
+            let codes = try String(contentsOfFile: SharedReference.path("data/cn_csi300_daily/qlib_sample/instruments/all.txt"), encoding: .utf8)
+                .split(separator: "\n").map { String($0.split(separator: "\t")[0]) }
+            #expect(codes.count == 30)
+            let source = try DataSources.open(directory: SharedReference.path("data/cn_csi300_daily"), kind: .csv,
+                                              cacheDirectory: NSTemporaryDirectory() + "factorlab-test-cache")
+            let (data, panels) = try Self.compute(source, universe: .codes(codes), roundToFloat32: false)
+            let reference = ReferenceTable(csv: try SharedReference.text("reference/qlib_alpha158_cn30/alpha158.csv.gz"))
+            Self.report(try Self.compare(reference, data, panels) { _ in (1e-3, 1e-3) })
+        }
     }
 }

@@ -2,6 +2,7 @@ import FactorCore
 import FactorData
 import FactorEval
 import FactorExpr
+import FactorTestSupport
 import Foundation
 import Testing
 
@@ -152,42 +153,46 @@ struct EvaluationConformanceTests {
     }
 
     @Test("Fed the reference's factor values (--values), every figure agrees to rounding level", arguments: [1, 0])
-    func referenceValues(delay: Int) throws {
-        let report = try Self.run(delay: delay, factors: .values(path: SharedReference.path("reference/eval_cn_csi300/factor_values.csv.gz")))
-        #expect(report.factors.map(\.name) == ["ROC20", "STD20", "CORR20", "RSQR20", "KMID", "IMAX10", "VSTD20", "SUMP10"])
-        let m = try Self.compare(report, delay: delay, atol: 1e-12, rtol: 1e-9, exactCounts: true)
-        for e in m.examples { Issue.record(Comment(rawValue: e)) }
-        #expect(m.count == 0)
+    func referenceValues(delay: Int) async throws {
+        try await blocking {
+            let report = try Self.run(delay: delay, factors: .values(path: SharedReference.path("reference/eval_cn_csi300/factor_values.csv.gz")))
+            #expect(report.factors.map(\.name) == ["ROC20", "STD20", "CORR20", "RSQR20", "KMID", "IMAX10", "VSTD20", "SUMP10"])
+            let m = try Self.compare(report, delay: delay, atol: 1e-12, rtol: 1e-9, exactCounts: true)
+            for e in m.examples { Issue.record(Comment(rawValue: e)) }
+            #expect(m.count == 0)
+        }
     }
 
     @Test("Computed end to end from the expressions (Float64 factors), within the tolerances the reference measured",
           arguments: [1, 0])
-    func endToEnd(delay: Int) throws {
-        let expressions = [NamedExpression(name: "ROC20", text: "Ref($close, 20)/$close"),
-                           NamedExpression(name: "KMID", text: "($close-$open)/$open")]
-        let report = try Self.run(delay: delay, factors: .expressions(expressions))
-        let only: Set<String> = ["ROC20", "KMID"]
-        // README (eval_cn_csi300, "End to end"): per-row IC ≤ 3.8e-7, Rank IC ≤ 2.1e-4, autocorr ≤ 2e-4, group
-        // returns / long-short ≤ 1.7e-3, turnover ≤ 1.8e-2; summary means ≤ 2.2e-6, ratios ≤ 8.4e-4 relative,
-        // cumulative long-short ≤ 1.2e-3 absolute / 8.4e-4 relative.
-        let groups: [(Set<String>, Double, Double)] = [
-            (["ic", "ic_mean", "ic_std"], 5e-7, 0),
-            (["rank_ic", "autocorr", "decay", "monthly", "rank_ic_mean", "rank_ic_std"], 3e-4, 0),
-            (["long_short", "q1", "q2", "q3", "q4", "q5", "q1_mean", "q2_mean", "q3_mean", "q4_mean", "q5_mean",
-              "ls_mean", "ls_std", "ic_positive", "rank_ic_positive"], 2e-3, 0),
-            (["turnover_top", "turnover_bottom"], 2e-2, 0),
-            (["icir", "ic_t", "ic_nw_t", "rank_icir", "rank_ic_t", "rank_ic_nw_t", "ls_sharpe", "ls_ann_return",
-              "ls_ann_vol", "ls_cum_return", "ls_max_drawdown"], 2e-3, 1e-3),
-        ]
-        // Two cells exceed the README's measured group bound: on 2019-06-26 two KMID values (SH600886, SH601600)
-        // swap groups 2 and 3 between float32 and float64 rounding. These are checked instead against an
-        // independent numpy float64 computation (np.quantile + searchsorted on the CSV closes).
-        let independent = ["KMID d1 h20 2019-06-26 q2": -0.014254729106138835, "KMID d1 h20 2019-06-26 q3": 3.49941947022209e-07]
-        for (columns, atol, rtol) in groups {
-            let m = try Self.compare(report, delay: delay, atol: atol, rtol: rtol, exactCounts: true, only: only, columns: columns,
-                                     independentlyChecked: independent)
-            for e in m.examples { Issue.record(Comment(rawValue: e)) }
-            #expect(m.count == 0, "columns \(columns.sorted())")
+    func endToEnd(delay: Int) async throws {
+        try await blocking {
+            let expressions = [NamedExpression(name: "ROC20", text: "Ref($close, 20)/$close"),
+                               NamedExpression(name: "KMID", text: "($close-$open)/$open")]
+            let report = try Self.run(delay: delay, factors: .expressions(expressions))
+            let only: Set<String> = ["ROC20", "KMID"]
+            // README (eval_cn_csi300, "End to end"): per-row IC ≤ 3.8e-7, Rank IC ≤ 2.1e-4, autocorr ≤ 2e-4, group
+            // returns / long-short ≤ 1.7e-3, turnover ≤ 1.8e-2; summary means ≤ 2.2e-6, ratios ≤ 8.4e-4 relative,
+            // cumulative long-short ≤ 1.2e-3 absolute / 8.4e-4 relative.
+            let groups: [(Set<String>, Double, Double)] = [
+                (["ic", "ic_mean", "ic_std"], 5e-7, 0),
+                (["rank_ic", "autocorr", "decay", "monthly", "rank_ic_mean", "rank_ic_std"], 3e-4, 0),
+                (["long_short", "q1", "q2", "q3", "q4", "q5", "q1_mean", "q2_mean", "q3_mean", "q4_mean", "q5_mean",
+                  "ls_mean", "ls_std", "ic_positive", "rank_ic_positive"], 2e-3, 0),
+                (["turnover_top", "turnover_bottom"], 2e-2, 0),
+                (["icir", "ic_t", "ic_nw_t", "rank_icir", "rank_ic_t", "rank_ic_nw_t", "ls_sharpe", "ls_ann_return",
+                  "ls_ann_vol", "ls_cum_return", "ls_max_drawdown"], 2e-3, 1e-3),
+            ]
+            // Two cells exceed the README's measured group bound: on 2019-06-26 two KMID values (SH600886, SH601600)
+            // swap groups 2 and 3 between float32 and float64 rounding. These are checked instead against an
+            // independent numpy float64 computation (np.quantile + searchsorted on the CSV closes).
+            let independent = ["KMID d1 h20 2019-06-26 q2": -0.014254729106138835, "KMID d1 h20 2019-06-26 q3": 3.49941947022209e-07]
+            for (columns, atol, rtol) in groups {
+                let m = try Self.compare(report, delay: delay, atol: atol, rtol: rtol, exactCounts: true, only: only, columns: columns,
+                                         independentlyChecked: independent)
+                for e in m.examples { Issue.record(Comment(rawValue: e)) }
+                #expect(m.count == 0, "columns \(columns.sorted())")
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import FactorCore
+import FactorEval
 import Foundation
 import Testing
 
@@ -19,22 +20,8 @@ enum SharedReference {
 
     static func path(_ relative: String) -> String { root + "/" + relative }
 
-    /// Text of a plain or gzip-compressed file (decompressed with the system's gzip).
-    static func text(_ relative: String) throws -> String {
-        let full = path(relative)
-        if full.hasSuffix(".gz") {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "gzip -dc \"$0\"", full]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
-        }
-        return try String(contentsOfFile: full, encoding: .utf8)
-    }
+    /// Text of a plain or gzip-compressed file.
+    static func text(_ relative: String) throws -> String { try ValuesFile.text(at: path(relative)) }
 }
 
 /// A reference table `instrument,datetime,<columns…>` parsed as Float (Qlib's float32 values, bit for bit).

@@ -1,17 +1,12 @@
 import FactorStore
+import FactorTestSupport
 import Foundation
 import Testing
 
 /// Real processes sharing one SQLite file: seeding and saving results at the same time.
 @Suite("Concurrent factorlab processes on one database", .serialized)
 struct ConcurrentProcessTests {
-    /// The `factorlab` executable built beside the test bundle.
-    static var executable: String? {
-        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("factorlab").path,
-                          URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                              .deletingLastPathComponent().appendingPathComponent(".build/debug/factorlab").path]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static var executable: String? { FactorlabExecutable.path }
 
     struct Outcome { var status: Int32; var stderr: String }
 

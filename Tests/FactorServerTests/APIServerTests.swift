@@ -2,6 +2,7 @@ import FactorData
 import FactorPlatform
 import FactorServer
 import FactorStore
+import FactorTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -313,12 +314,7 @@ extension String {
 
 @Suite("factorlab worker --server", .serialized)
 struct RemoteWorkerProcessTests {
-    static var executable: String? {
-        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("factorlab").path,
-                          URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                              .deletingLastPathComponent().appendingPathComponent(".build/debug/factorlab").path]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
+    static var executable: String? { FactorlabExecutable.path }
 
     @Test func aWorkerProcessRunsAJobThroughTheAPI() async throws {
         let f = try ServerFixture()

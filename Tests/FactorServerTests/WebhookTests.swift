@@ -3,6 +3,7 @@ import FactorData
 import FactorPlatform
 import FactorServer
 import FactorStore
+import FactorTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -13,7 +13,7 @@ public enum ValuesFile {
     /// its line.
     public static func read(_ path: String, instruments: [String], calendar: MarketCalendar) throws
         -> (names: [String], panels: [Panel], skipped: Int) {
-        let text = try load(path)
+        let text = try Self.text(at: path)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard let headerLine = lines.first else { throw ReadError(description: "\(path): the file is empty") }
@@ -62,7 +62,8 @@ public enum ValuesFile {
         return (names, values.map { Panel(instrumentCount: n, length: length, values: $0) }, skipped)
     }
 
-    static func load(_ path: String) throws -> String {
+    /// The text of a plain or gzip-compressed (`.gz`, decompressed by the system's gzip) file.
+    public static func text(at path: String) throws -> String {
         guard FileManager.default.fileExists(atPath: path) else { throw ReadError(description: "\(path): no such file") }
         if path.hasSuffix(".gz") {
             let process = Process()

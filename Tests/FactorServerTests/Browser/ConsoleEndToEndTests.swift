@@ -1,4 +1,5 @@
 import FactorStore
+import FactorTestSupport
 import Foundation
 import Testing
 
@@ -178,10 +179,15 @@ struct ConsoleEndToEndTests {
         try shot("09-compare-versions")
 
         // The remaining pages at laptop width.
-        try go("#/leaderboard", until: page(contains: "MOM10") + " && " + page(contains: "REV5"), "the leaderboard with both factors")
+        try go("#/leaderboard", until: "document.querySelector('#lby') && " + page(contains: "MOM10") + " && " + page(contains: "REV5"),
+               "the leaderboard with both factors")
         // Rank by another figure: the table follows, best first.
         try browser.evaluate("(() => { const s = document.querySelector('#lby'); s.value = 'ls_sharpe'; s.dispatchEvent(new Event('change', { bubbles: true })) })()")
-        try browser.waitUntil("location.hash.includes('by=ls_sharpe') && document.querySelector('#lby').value === 'ls_sharpe'", "the leaderboard by LS Sharpe")
+        // The old page's select already shows the new value: wait for the re-rendered table (its first row is the best).
+        try browser.waitUntil("""
+            location.hash.includes('by=ls_sharpe') && (() => { const v = [...document.querySelectorAll('main tbody tr td:last-child')]
+              .map(t => Number(t.textContent)); return v.length === 4 && v.every((x, k) => k === 0 || v[k - 1] >= x) })()
+            """, "the leaderboard by LS Sharpe, best first")
         let sharpes = (try browser.evaluate("[...document.querySelectorAll('main tbody tr td:last-child')].map(t => Number(t.textContent))") as? [Any] ?? [])
             .compactMap { ($0 as? NSNumber)?.doubleValue }
         try check(sharpes.count == 4 && sharpes == sharpes.sorted(by: >), "the leaderboard by LS Sharpe is not best first: \(sharpes)")

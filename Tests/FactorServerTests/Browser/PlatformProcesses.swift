@@ -1,5 +1,6 @@
 import FactorPlatform
 import FactorStore
+import FactorTestSupport
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -40,7 +41,7 @@ final class PlatformProcesses: @unchecked Sendable {
     var base: String { "http://127.0.0.1:\(port)" }
 
     init(data: DataChoice = .current) throws {
-        guard let executable = RemoteWorkerProcessTests.executable else { throw Failure(description: "the factorlab executable is not built") }
+        guard let executable = FactorlabExecutable.path else { throw Failure(description: "the factorlab executable is not built") }
         self.data = data
         directory = NSTemporaryDirectory() + "factorlab-console-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
