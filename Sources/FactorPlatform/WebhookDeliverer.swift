@@ -15,12 +15,14 @@ public final class WebhookDeliverer: @unchecked Sendable {
     public let store: any WebhookStore
     public let maxAttempts: Int
     public let baseBackoff: Double
+    public let timeout: Double
     private let session: URLSession
 
     public init(store: any WebhookStore, maxAttempts: Int = 12, baseBackoff: Double = 1, timeout: Double = 10) {
         self.store = store
         self.maxAttempts = maxAttempts
         self.baseBackoff = baseBackoff
+        self.timeout = timeout
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         session = URLSession(configuration: configuration)
@@ -34,7 +36,8 @@ public final class WebhookDeliverer: @unchecked Sendable {
     /// Attempts every due delivery once; returns how many were delivered.
     @discardableResult
     public func deliverDue(now: Double = Date().timeIntervalSince1970, limit: Int = 100) async -> Int {
-        guard let due = try? store.dueDeliveries(now: now, limit: limit) else { return 0 }
+        // Claimed for longer than one send can take, so another process's deliverer skips them meanwhile.
+        guard let due = try? store.claimDueDeliveries(now: now, claimSeconds: timeout * 3 + 30, limit: limit) else { return 0 }
         var delivered = 0
         for (delivery, subscription) in due {
             guard let url = URL(string: subscription.url) else {

@@ -17,7 +17,7 @@ struct FactorLabCommand: AsyncParsableCommand {
                       SubmitReviewCommand.self, ApproveFactorCommand.self, DeprecateFactorCommand.self, ListFactorsCommand.self,
                       ShowFactorCommand.self, LeaderboardCommand.self, ExportResultsCommand.self,
                       SubmitJobCommand.self, ListJobsCommand.self, ShowJobCommand.self, CancelJobCommand.self, RetryJobCommand.self,
-                      WorkerCommand.self, RunTaskCommand.self, ServeCommand.self, CreateTokenCommand.self, RevokeTokenCommand.self,
+                      WorkerCommand.self, RunTaskCommand.self, DeliverWebhooksCommand.self, ServeCommand.self, CreateTokenCommand.self, RevokeTokenCommand.self,
                       ListTokensCommand.self, AlertsCommand.self, BenchCommand.self]
     )
 

@@ -99,4 +99,80 @@ struct WebhookTests {
             }
         }
     }
+
+    /// A receiver on loopback that answers 200 and records every hit.
+    static func withReceiver(_ body: @Sendable (_ url: String, _ received: Received) async throws -> Void) async throws {
+        let received = Received(failFirst: 0)
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
+            let h = request.headers
+            func header(_ name: String) -> String { HTTPField.Name(name).flatMap { h[$0] } ?? "" }
+            return Response(status: .init(code: received.record(.init(event: header("X-FactorLab-Event"), delivery: header("X-FactorLab-Delivery"),
+                                                                         timestamp: header("X-FactorLab-Timestamp"),
+                                                                         signature: header("X-FactorLab-Signature"), body: text, answered: 0))))
+        }
+        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
+            try await body("http://127.0.0.1:\(try #require(client.port))/hook", received)
+        }
+    }
+
+    @Test func twoDeliverersOnOneOutboxSendEachDeliveryOnce() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await Self.withReceiver { url, received in
+            try f.store.insertSubscription(SubscriptionRecord(id: "s1", url: url, events: [.alertRaised], secret: "0123456789abcdef-secret",
+                                                              createdAt: Clock.now()), actor: "test")
+            try f.store.insertAlerts((0..<40).map { AlertRecord(rule: "coverage", severity: "warning", subject: "F\($0)", message: "m",
+                                                                   jobId: nil, createdAt: Clock.now()) })
+            // Small batches, so the two senders interleave their claims.
+            let first = WebhookDeliverer(store: f.store), second = WebhookDeliverer(store: f.store)
+            for _ in 0..<10 {
+                async let a = first.deliverDue(limit: 3)
+                async let b = second.deliverDue(limit: 3)
+                _ = await (a, b)
+            }
+            let hits = received.all
+            #expect(hits.count == 40, "\(hits.count) hits for 40 deliveries")
+            #expect(Set(hits.map(\.delivery)).count == 40)
+            #expect(try f.store.deliveries(subscriptionId: "s1").allSatisfy { $0.status == .delivered && $0.attempts == 1 })
+        }
+    }
+
+    @Test func aWorkerProcessSendsItsJobsWebhookWithNoServerRunning() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await Self.withReceiver { url, received in
+            try f.store.insertSubscription(SubscriptionRecord(id: "s1", url: url, events: [.jobSucceeded], secret: "0123456789abcdef-secret",
+                                                              createdAt: Clock.now()), actor: "test")
+            try f.services.registry.register(FactorDraft(code: "MOM5", expression: "$close/Ref($close, 5) - 1"), actor: "test")
+            let executable = try #require(FactorlabExecutable.path, "factorlab is not built")
+            let environment = ProcessInfo.processInfo.environment.merging(["FACTOR_PLATFORM_DB": f.directory + "/api.db",
+                                                                           "FACTOR_CACHE_DIR": f.directory + "/cache"]) { $1 }
+            @Sendable func run(_ arguments: [String]) throws -> (Int32, String) {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = arguments
+                process.environment = environment
+                let err = Pipe()
+                process.standardError = err
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return (process.terminationStatus, log)
+            }
+            let data = ServerFixture.dataDirectory
+            let (submitted, submitLog) = try await blocking {
+                try run(["submit-job", "MOM5", "--include-drafts", "--data", data, "--instruments", "core20", "--start", "2021-06-01",
+                         "--end", "2021-12-31", "--horizons", "1"])
+            }
+            #expect(submitted == 0, "\(submitLog)")
+            let (worked, workLog) = try await blocking { try run(["worker", "--until-empty", "--poll", "0.1"]) }
+            #expect(worked == 0, "\(workLog)")
+            let hits = received.all
+            #expect(hits.map(\.event) == ["job.succeeded"], "\(workLog)")
+            #expect(try f.store.deliveries(subscriptionId: "s1").map(\.status) == [.delivered])
+        }
+    }
 }

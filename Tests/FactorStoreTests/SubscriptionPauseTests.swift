@@ -31,4 +31,22 @@ struct SubscriptionPauseTests {
         let audit = try store.audit(entity: "subscription:s1", limit: 10).map(\.action)
         #expect(audit.contains("pause-subscription") && audit.contains("resume-subscription"), "\(audit)")
     }
+
+    @Test func aClaimHidesDeliveriesFromOtherSendersUntilItExpires() throws {
+        let dir = NSTemporaryDirectory() + "factorlab-claim-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteFactorStore(path: dir + "/test.db")
+        try store.insertSubscription(SubscriptionRecord(id: "s1", url: "http://127.0.0.1:9/hook", events: [.alertRaised], secret: "0123456789abcdef0123",
+                                                        createdAt: Clock.now()), actor: "alice")
+        try store.insertAlerts((0..<5).map { Self.alert("a\($0)") })
+        let now = Date().timeIntervalSince1970
+        let first = try store.claimDueDeliveries(now: now, claimSeconds: 60, limit: 3)
+        let second = try store.claimDueDeliveries(now: now, claimSeconds: 60, limit: 10)
+        #expect(first.count == 3 && second.count == 2)
+        #expect(Set(first.map(\.delivery.id)).isDisjoint(with: second.map(\.delivery.id)))
+        #expect(try store.claimDueDeliveries(now: now + 30, claimSeconds: 60, limit: 10).isEmpty)
+        // A sender that died: its claims expire and the deliveries are offered again.
+        #expect(try store.claimDueDeliveries(now: now + 61, claimSeconds: 60, limit: 10).count == 5)
+    }
 }

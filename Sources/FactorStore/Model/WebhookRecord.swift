@@ -73,6 +73,10 @@ public protocol WebhookStore: Sendable {
     func setSubscriptionActive(id: String, active: Bool, actor: String) throws -> SubscriptionRecord?
     /// Pending deliveries whose next attempt is due, oldest first, with their subscriptions.
     func dueDeliveries(now: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)]
+    /// Claims the due deliveries for one sender: each is hidden from other senders for `claimSeconds` (its next
+    /// attempt moves past the claim), so several processes can send from one outbox without sending twice; a sender
+    /// that dies mid-send leaves its claims to expire and be sent again (at least once).
+    func claimDueDeliveries(now: Double, claimSeconds: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)]
     func markDelivered(id: Int64) throws
     /// Records a failed attempt: retried at `nextAttemptAt`, or failed for good when `giveUp`.
     func markAttemptFailed(id: Int64, error: String, nextAttemptAt: Double, giveUp: Bool) throws

@@ -41,18 +41,30 @@ extension SQLiteFactorStore: WebhookStore {
     }
 
     public func dueDeliveries(now: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT d.*, s.url AS s_url, s.events AS s_events, s.secret AS s_secret, s.active AS s_active, s.created_at AS s_created_at
-                FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-                WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) AND s.active = 1
-                ORDER BY d.id LIMIT ?
-                """, arguments: [now, limit]).map { row in
-                (Self.deliveryFrom(row),
-                 SubscriptionRecord(id: row["subscription_id"], url: row["s_url"],
-                                    events: JSON.decode([WebhookEvent].self, row["s_events"]) ?? [], secret: row["s_secret"],
-                                    active: row["s_active"], createdAt: row["s_created_at"]))
+        try read { db in try Self.due(db, now: now, limit: limit) }
+    }
+
+    public func claimDueDeliveries(now: Double, claimSeconds: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)] {
+        try write { db in
+            let due = try Self.due(db, now: now, limit: limit)
+            for (delivery, _) in due {
+                try db.execute(sql: "UPDATE deliveries SET next_attempt_at = ? WHERE id = ?", arguments: [now + claimSeconds, delivery.id])
             }
+            return due
+        }
+    }
+
+    private static func due(_ db: Database, now: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)] {
+        try Row.fetchAll(db, sql: """
+            SELECT d.*, s.url AS s_url, s.events AS s_events, s.secret AS s_secret, s.active AS s_active, s.created_at AS s_created_at
+            FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+            WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) AND s.active = 1
+            ORDER BY d.id LIMIT ?
+            """, arguments: [now, limit]).map { row in
+            (Self.deliveryFrom(row),
+             SubscriptionRecord(id: row["subscription_id"], url: row["s_url"],
+                                events: JSON.decode([WebhookEvent].self, row["s_events"]) ?? [], secret: row["s_secret"],
+                                active: row["s_active"], createdAt: row["s_created_at"]))
         }
     }
 

@@ -54,7 +54,13 @@ struct WorkerCommand: AsyncParsableCommand {
                                                                leaseSeconds: FactorLab.leaseSeconds(leaseSeconds), pollSeconds: poll),
                             log: { Terminal.info($0) })
         let signals = releaseLeasesOnTermination(worker)
+        // Workers also send the webhooks their jobs raise, so events go out without a server running; the outbox
+        // claim keeps two senders from sending one delivery twice.
+        let deliverer = WebhookDeliverer(store: db)
+        let deliveries = deliverer.start()
         let outcomes = worker.run()
+        deliveries.cancel()
+        await deliverer.deliverDue()
         _ = signals
         if store.json { try store.printJSON(outcomes); return }
         let failed = outcomes.filter { $0.status == "FAILED" }.count
@@ -114,5 +120,28 @@ enum FactorLab {
     /// Lease length: --lease-seconds, else $FACTOR_LEASE_SECONDS, else 60.
     static func leaseSeconds(_ flag: Double?) -> Double {
         flag ?? ProcessInfo.processInfo.environment["FACTOR_LEASE_SECONDS"].flatMap(Double.init) ?? 60
+    }
+}
+
+struct DeliverWebhooksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deliver-webhooks",
+        abstract: "Send queued webhook deliveries (serve and workers do this too); --once for cron.")
+    @OptionGroup var store: StoreOptions
+    @Flag(help: "Attempt every due delivery once and exit.") var once = false
+    @Option(help: "Seconds between passes.") var interval: Double = 1
+
+    func run() async throws {
+        let deliverer = WebhookDeliverer(store: try store.openStore())
+        if once {
+            let sent = await deliverer.deliverDue()
+            if store.json { try store.printJSON(["delivered": sent]) } else { Terminal.info("\(sent) deliveries sent") }
+            return
+        }
+        Terminal.info("sending webhook deliveries every \(interval) s; stop with Ctrl-C or SIGTERM")
+        while true {
+            await deliverer.deliverDue()
+            try await Task.sleep(for: .seconds(interval))
+        }
     }
 }
