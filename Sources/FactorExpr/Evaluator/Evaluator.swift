@@ -59,17 +59,17 @@ public struct Evaluator: Sendable {
         let length = data.calendar.count, n = data.instruments.count
         var outputs = plan.outputs.map { _ in [Double](repeating: .nan, count: n * length) }
         do {
-            try forEachChunk(plan, on: data, profile: &profile) { chunk in
+            try chunks(plan, on: data, profile: &profile) { (chunk: EvaluatedChunk) throws(Never) in
                 for (k, panel) in chunk.panels.enumerated() {
                     for (local, i) in chunk.instruments.enumerated() {
                         outputs[k].replaceSubrange((i * length)..<((i + 1) * length), with: panel.series(local))
                     }
                 }
             }
-        } catch let error as ExpressionEvaluationError {
-            throw error
         } catch {
-            throw .missingField("\(error)", available: [])  // unreachable: the body above does not throw
+            switch error {
+            case .evaluation(let failure): throw failure
+            }
         }
         return outputs.map { Panel(instrumentCount: n, length: length, values: $0) }
     }
@@ -78,12 +78,38 @@ public struct Evaluator: Sendable {
     /// code. Only the chunks in flight are held in memory.
     public func forEachChunk(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?,
                              _ body: (EvaluatedChunk) throws -> Void) throws {
+        do {
+            try chunks(plan, on: data, profile: &profile, body)
+        } catch {
+            switch error {
+            case .evaluation(let failure): throw failure
+            case .consumer(let failure): throw failure
+            }
+        }
+    }
+
+    /// Why a chunked evaluation stopped: the plan failed, or the consumer of the chunks did (`Never` when it cannot).
+    enum ChunkFailure<Consumer: Error>: Error {
+        case evaluation(ExpressionEvaluationError)
+        case consumer(Consumer)
+    }
+
+    private func chunks<Consumer: Error>(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?,
+                                         _ body: (EvaluatedChunk) throws(Consumer) -> Void) throws(ChunkFailure<Consumer>) {
+        func evaluated(_ run: () throws(ExpressionEvaluationError) -> [Panel]) throws(ChunkFailure<Consumer>) -> [Panel] {
+            do { return try run() } catch { throw .evaluation(error) }
+        }
+        func consume(_ chunk: EvaluatedChunk) throws(ChunkFailure<Consumer>) {
+            do { try body(chunk) } catch { throw .consumer(error) }
+        }
         let order = data.instruments.indices.sorted { data.instruments[$0] < data.instruments[$1] }
         if plan.usesCrossSection || order.count <= 1 {
             var chunkProfile: EvaluationProfile? = profile == nil ? nil : EvaluationProfile()
-            let panels = try ChunkEvaluation.run(plan, data: data, threads: threads, profile: &chunkProfile)
+            let panels = try evaluated { () throws(ExpressionEvaluationError) in
+                try ChunkEvaluation.run(plan, data: data, threads: threads, profile: &chunkProfile)
+            }
             if let chunkProfile { profile?.merge(chunkProfile) }
-            try body(EvaluatedChunk(instruments: Array(data.instruments.indices), panels: panels))
+            try consume(EvaluatedChunk(instruments: Array(data.instruments.indices), panels: panels))
             return
         }
         let perChunk = max(1, chunkBytes / max(1, data.calendar.count * 8))
@@ -108,9 +134,9 @@ public struct Evaluator: Sendable {
                 switch slots.get(b) {
                 case .success(let (chunk, chunkProfile))?:
                     if let chunkProfile { profile?.merge(chunkProfile) }
-                    try body(chunk)
+                    try consume(chunk)
                 case .failure(let error)?:
-                    throw error
+                    throw .evaluation(error)
                 case nil:
                     break
                 }
