@@ -57,6 +57,29 @@ struct FeaturePipelineTests {
         }
     }
 
+    @Test("A cross-sectional operator inside a time-series one ranks the look-back rows' members, whatever the start")
+    func crossSectionInsideTimeSeriesAcrossARebalance() async throws {
+        try await blocking {
+            // CSI 300 rebalanced on 2020-06-12: members who left then are in the 60-row look-back of July 2020.
+            let expressions = [NamedExpression(name: "CSMEAN", text: "Mean(CSRank($close), 60)")]
+            let source = try Self.csi300Source()
+            func run(_ start: String) throws -> FeatureResult {
+                try FeatureComputation.run(FeatureRequest(universe: .named("csi300"), start: TimeFormat.parse(start), end: TimeFormat.parse("2020-07-31"),
+                                                          expressions: expressions), source: source)
+            }
+            let late = try run("2020-07-01"), early = try run("2020-01-02")
+            var compared = 0
+            for (i, t) in late.outputCells() {
+                let ei = try #require(early.data.instrumentIndex(late.data.instruments[i]))
+                let et = try #require(early.data.calendar.index(of: late.data.calendar.times[t]))
+                let a = late.panels[0][i, t], b = early.panels[0][ei, et]
+                if !((a.isNaN && b.isNaN) || abs(a - b) <= 1e-12) { Issue.record("\(late.data.instruments[i]) \(late.data.calendar.label(t)): \(a) vs \(b)") }
+                compared += 1
+            }
+            #expect(compared > 6_000)
+        }
+    }
+
     static func expectSameValues(_ expressions: [NamedExpression], from start: Timestamp, source: any MarketDataSource,
                                  trimmed: Bool) throws {
         let full = try FeatureComputation.run(FeatureRequest(expressions: expressions), source: source)

@@ -107,9 +107,14 @@ struct CSVSourceTests {
             .contains("no bars between 2020-01-04 and 2020-01-05") == true)
         #expect(errorText { _ = try source.load(DataRequest(start: day("2020-01-08"), end: day("2020-01-02"))) }?
             .contains("after") == true)
-        // C's span (01-03 … 01-06) does not meet 01-07 … 01-08: not included.
-        let late = try source.load(DataRequest(start: day("2020-01-07")))
+        // C's span (01-03 … 01-06) does not meet 01-07 … 01-08: not included without a look-back; with the whole
+        // history as look-back it is loaded (a cross-section on those rows needs it) but has no output row.
+        let late = try source.load(DataRequest(start: day("2020-01-07"), lookbackRows: 0))
         #expect(late.data.instruments == ["A", "B"])
+        let lateWithHistory = try source.load(DataRequest(start: day("2020-01-07")))
+        #expect(lateWithHistory.data.instruments == ["A", "B", "C"])
+        let c = try #require(lateWithHistory.data.instrumentIndex("C"))
+        #expect(!lateWithHistory.data.membership.rows[c].contains { $0.overlaps(lateWithHistory.outputRows) })
     }
 
     @Test("Unknown fields list the existing ones; `$close` and upper case are accepted")

@@ -96,6 +96,11 @@ enum DataLoader {
         var selected: [String] = []
         var memberRows: [[Range<Int>]] = []
         var spans: [Range<Int>] = []
+        var anyOutputMember = false
+        // Members of the look-back rows are loaded too, even when they left the universe before the output rows: a
+        // cross-sectional operator inside a time-series one ranks them on those rows, so leaving them out would make
+        // the values depend on the requested start date.
+        let considered = lo..<output.upperBound
         for (member, baseSpan) in zip(universe.members, baseSpans) {
             let span = plan?.targetRows(covering: baseSpan) ?? baseSpan
             let rows: [Range<Int>]
@@ -104,12 +109,13 @@ enum DataLoader {
             } else {
                 rows = span.isEmpty ? [] : [span]
             }
-            guard rows.contains(where: { $0.overlaps(output) }) else { continue }
+            guard rows.contains(where: { $0.overlaps(considered) }) else { continue }
+            if rows.contains(where: { $0.overlaps(output) }) { anyOutputMember = true }
             selected.append(member.code)
             memberRows.append(rows.map { $0.clipped(to: loaded) }.filter { !$0.isEmpty })
             spans.append(span.clipped(to: loaded))
         }
-        guard !selected.isEmpty else {
+        guard anyOutputMember else {
             throw DataError.noMembers(universe: universe.label, start: calendar.label(output.lowerBound),
                                       end: calendar.label(output.upperBound - 1))
         }
