@@ -54,7 +54,7 @@ public final class ExpressionValidator: Sendable {
     /// Validates several expressions with one load of the sample and one plan; each gets its own outcome.
     public func validate(_ items: [(code: String, expression: String)]) throws -> [Result<Validation, PlatformError>] {
         let fields = try source.fieldNames()
-        let checker = Checker(fields: Set(fields))
+        let checker = Checker(fields: Set(fields)).forFactors
         var outcomes: [Result<Validation, PlatformError>?] = Array(repeating: nil, count: items.count)
         var checked: [(index: Int, expr: Expr, info: (String, String))] = []
         for (k, item) in items.enumerated() {

@@ -44,7 +44,7 @@ public final class TaskRunner: @unchecked Sendable {
             let source = try self.source(payload)
             let fields = Set(try source.fieldNames())
             let settings = EvaluationSettings(horizons: payload.horizons, delay: payload.delay, quantiles: payload.quantiles)
-            let checker = Checker(fields: fields)
+            let checker = Checker(fields: fields).forFactors
             var good: [NamedExpression] = []
             var identities: [String: ResultRecorder.FactorIdentity] = [:]
             var failed: [(TaskPayload.Factor, String)] = []

@@ -110,7 +110,7 @@ struct FactorRoutes {
         router.post("/expressions/validate", "Canonical form, fields, operators and look-back of an expression, or the error with its position") { request, context in
             try context.require([.researcher, .reviewer], to: "validate expressions")
             let body = try await JSONIO.decode(ExpressionBody.self, from: request, context: context, allowed: ["expression"])
-            let info = try ExpressionInfo(body.expression, checker: Checker(fields: services.fields))
+            let info = try ExpressionInfo(body.expression, checker: Checker(fields: services.fields).forFactors)
             return try JSONIO.response(Validation(valid: true, canonical: info.canonical, hash: info.hash, fields: info.fields,
                                                   operators: info.operators, lookbackRows: info.lookback.rowsBefore,
                                                   lookaheadRows: info.lookback.rowsAfter))

@@ -96,4 +96,31 @@ struct EvaluationPipelineTests {
             #expect(throws: EvaluationError.self) { try EvaluationRun.run(twoHorizons, source: try Self.csi300()) }
         }
     }
+
+    @Test("A factor that reads the future is refused; a label may; decay stays on one-bar returns under a custom label")
+    func lookAheadAndLabelDecay() async throws {
+        try await blocking {
+            let source = try Self.csi300()
+            let window = (TimeFormat.parse("2021-01-04"), TimeFormat.parse("2021-12-31"))
+            let peek = EvaluationRequest(universe: .named("csi300"), start: window.0, end: window.1,
+                                         factors: .expressions([NamedExpression(name: "PEEK", text: "Ref($close, -2)/Ref($close, -1) - 1")]),
+                                         settings: EvaluationSettings(horizons: [1]))
+            do {
+                _ = try EvaluationRun.run(peek, source: source)
+                Issue.record("a look-ahead factor was evaluated")
+            } catch {
+                #expect("\(error)".contains("PEEK") && "\(error)".contains("ahead"), "\(error)")
+            }
+            let mom = [NamedExpression(name: "MOM20", text: "$close/Ref($close, 20) - 1")]
+            var plain = EvaluationRequest(universe: .named("csi300"), start: window.0, end: window.1, factors: .expressions(mom),
+                                          settings: EvaluationSettings(horizons: [1]))
+            let reference = try EvaluationRun.run(plain, source: source).report.factors[0].decay
+            plain.label = "Ref($close, -21)/Ref($close, -1) - 1"
+            let labelled = try EvaluationRun.run(plain, source: source).report.factors[0].decay
+            #expect(labelled.count == reference.count)
+            for (a, b) in zip(labelled, reference) {
+                #expect(abs(a.rankICMean - b.rankICMean) < 1e-12 && a.n == b.n, "lag \(a.lag): \(a.rankICMean) vs \(b.rankICMean)")
+            }
+        }
+    }
 }

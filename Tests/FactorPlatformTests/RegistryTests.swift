@@ -67,6 +67,13 @@ struct RegistryTests {
         refused({ try f.registry.register(FactorDraft(code: "X2", expression: "$close / Ref( $close,5 )-1"), actor: "bob") }) {
             if case .duplicateDefinition(_, let existing) = $0 { return existing.hasPrefix("MOM5") }; return false
         }
+        // A factor may not read the future it is scored against (position 12 is the -5).
+        refused({ try f.registry.register(FactorDraft(code: "PEEK", expression: "Ref($close, -5)/$close - 1"), actor: "bob") }) {
+            if case .invalidExpression(_, let e) = $0 { return e.kind == .lookAhead && e.position == 13 && e.length == 2 }; return false
+        }
+        refused({ try f.registry.update(code: "MOM5", expression: "Ref($close, -1)/$close - 1", note: "", actor: "alice") }) {
+            if case .invalidExpression(_, let e) = $0 { return e.kind == .lookAhead }; return false
+        }
         refused({ try f.registry.register(FactorDraft(code: "X3", expression: "$close/0 - $close/0"), actor: "bob") }) {
             if case .emptyOnSample = $0 { return true }; return false
         }

@@ -159,6 +159,9 @@ struct APIServerTests {
             let (_, validation) = try await client.call(.post, "/expressions/validate", #"{"expression":"Mean($clsoe, 5)"}"#, as: .researcher, tokens: t)
             let error = (validation as? [String: Any])?["error"] as? [String: Any]
             #expect(error?["position"] as? Int == 6 && error?["suggestion"] as? String == "$close")
+            let (peekStatus, peek) = try await client.call(.post, "/expressions/validate", #"{"expression":"Ref($close, -5)/$close - 1"}"#, as: .researcher, tokens: t)
+            let peekError = (peek as? [String: Any])?["error"] as? [String: Any]
+            #expect(peekStatus == 422 && peekError?["position"] as? Int == 13 && (peekError?["message"] as? String)?.contains("ahead") == true, "\(peek ?? "")")
         }
     }
 

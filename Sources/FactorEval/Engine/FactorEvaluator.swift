@@ -9,6 +9,8 @@ public struct FactorEvaluator: Sendable {
     public let settings: EvaluationSettings
     let returns: [ForwardReturns]
     let oneBar: ForwardReturns
+    /// True when a custom label replaces the forward returns (then no horizon's series is the one-bar return).
+    let hasCustomLabel: Bool
 
     /// With `label`, that panel (a custom label expression's values) replaces the forward return; `settings.horizons`
     /// must then hold one value, the label's horizon (for the Newey-West lag). Decay still uses one-bar returns.
@@ -23,6 +25,7 @@ public struct FactorEvaluator: Sendable {
         guard !universe.window.isEmpty else { throw .emptyWindow }
         self.universe = universe
         self.settings = settings
+        hasCustomLabel = label != nil
         if let label {
             guard settings.horizons.count == 1 else {
                 throw .badSettings("a custom label is one series: give one horizon (its length in bars, for the Newey-West lag)")

@@ -182,9 +182,10 @@ struct FactorRun {
     private mutating func decayRow(t: Int) {
         let oneBar = evaluator.oneBar
         let settings = evaluator.settings
-        // Lag 0 is exactly the h = 1 Rank IC of this row when h = 1 is evaluated (same sample, same returns).
+        // Lag 0 is exactly the h = 1 Rank IC of this row when h = 1 is evaluated (same sample, same returns) — but
+        // not with a custom label, whose series is the label's Rank IC.
         let firstLag: Int
-        if let h1 = settings.horizons.firstIndex(of: 1) {
+        if !evaluator.hasCustomLabel, let h1 = settings.horizons.firstIndex(of: 1) {
             let value = series[h1].rankIC.last ?? .nan
             if value.isFinite { decaySum[0] += value; decayCount[0] += 1 }
             firstLag = 1

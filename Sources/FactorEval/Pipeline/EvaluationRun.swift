@@ -86,6 +86,7 @@ public enum EvaluationRun {
         case .expressions(let expressions):
             let available = try source.fieldNames()
             let labelExpression = request.label.map { [NamedExpression(name: "__label__", text: $0)] } ?? []
+            try FeatureComputation.refuseFutureValues(expressions)
             let plan = try FeatureComputation.compile(expressions + labelExpression, fields: request.allowMissingFields ? nil : available)
             guard available.contains("close") else { throw EvaluationError.missingClose(available: available) }
             let fields = Array(Set(plan.fields + ["close"]).filter { available.contains($0) }).sorted()

@@ -6,9 +6,21 @@ public struct Checker: Sendable {
     /// Upper-case instrument codes `ChangeInstrument` may name; nil accepts any.
     public var instruments: Set<String>?
 
-    public init(fields: Set<String>? = nil, instruments: Set<String>? = nil) {
+    /// Whether `Ref(x, -N)` (a value N bars later) is accepted: true for labels and feature sets, false for factors,
+    /// which must not see the future they are scored against.
+    public var allowsFutureValues: Bool
+
+    public init(fields: Set<String>? = nil, instruments: Set<String>? = nil, allowsFutureValues: Bool = true) {
         self.fields = fields.map { Set($0.map { $0.lowercased() }) }
         self.instruments = instruments.map { Set($0.map { $0.uppercased() }) }
+        self.allowsFutureValues = allowsFutureValues
+    }
+
+    /// The checker for factor expressions: like this one, but refusing future values.
+    public var forFactors: Checker {
+        var c = self
+        c.allowsFutureValues = false
+        return c
     }
 
     /// Parses and checks `text`.
@@ -76,6 +88,11 @@ public struct Checker: Sendable {
             case .shift:
                 guard case .number(let v, let isInteger) = arg.kind, isInteger, let n = Int(exactly: v) else {
                     throw literalError(arg, "the shift of \(name) must be an integer literal, as in \(name)($close, 1)")
+                }
+                if n < 0 && !allowsFutureValues {
+                    throw ExpressionError(.lookAhead, "\(name)(…, \(n)) reads the value \(-n) bar\(n == -1 ? "" : "s") ahead: a factor may use only current and past values",
+                                          position: arg.position, length: arg.length,
+                                          note: "future values belong in a label, such as evaluate --label")
                 }
                 shift = n
             case .probability:

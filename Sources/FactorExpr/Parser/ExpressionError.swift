@@ -3,6 +3,8 @@ public struct ExpressionError: Error, CustomStringConvertible, Sendable, Equatab
     /// What kind of mistake it is.
     public enum Kind: String, Sendable, Codable {
         case syntax, unknownOperator, unknownField, arity, argument, unknownInstrument
+        /// A factor that reads future values (`Ref(x, -N)`): allowed in labels only.
+        case lookAhead
     }
 
     public var kind: Kind

@@ -91,6 +91,18 @@ public enum FeatureComputation {
     /// With `fields` nil any field is accepted.
     public static func compile(_ expressions: [NamedExpression], fields: [String]?) throws(NamedExpressionError) -> Plan {
         let checker = Checker(fields: fields.map { Set($0) })
+        return try compile(expressions, checker: checker)
+    }
+
+    /// Refuses any expression that reads future values: factors are scored against the future, so they may not see it.
+    public static func refuseFutureValues(_ expressions: [NamedExpression]) throws(NamedExpressionError) {
+        let checker = Checker().forFactors
+        for e in expressions {
+            do { _ = try checker.check(e.text) } catch where error.kind == .lookAhead { throw NamedExpressionError(name: e.name, error: error) } catch {}
+        }
+    }
+
+    static func compile(_ expressions: [NamedExpression], checker: Checker) throws(NamedExpressionError) -> Plan {
         var named: [(name: String, expr: Expr)] = []
         for e in expressions {
             do {
