@@ -51,7 +51,10 @@ public struct JobMonitor: Sendable {
             let subject = "\(r.key.factorCode) \(r.key.universe) \(r.key.frequency) h\(r.key.horizon)"
             let earlier = try store.results(matching: ResultFilter(factorCode: r.key.factorCode, universe: r.key.universe,
                                                                    frequency: r.key.frequency, horizon: r.key.horizon))
-                .filter { $0.key.runId != job.runId && $0.error == nil && $0.icMean.isFinite }
+                // Only a comparable earlier evaluation: the same settings (delay, quantiles, preprocessing, label) and
+                // saved before this one; the window may move (scheduled monitoring re-runs a rolling window).
+                .filter { $0.key.runId != job.runId && $0.error == nil && $0.icMean.isFinite
+                    && $0.key.settingsHash == r.key.settingsHash && $0.createdAt <= r.createdAt }
             if let previous = earlier.last, r.icMean.isFinite, previous.icMean - r.icMean > icDrop {
                 raise("ic_drop", "warning", subject, String(format: "mean IC fell from %.4f (run %@) to %.4f", previous.icMean, previous.key.runId, r.icMean))
             }

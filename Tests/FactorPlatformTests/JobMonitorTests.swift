@@ -15,9 +15,10 @@ struct JobMonitorTests {
         return (planned.job, planned.tasks)
     }
 
-    func result(_ run: String, _ code: String, ic: Double, n: Int = 200, inSample: Int = 900, members: Int = 1000) -> (ResultRecord, [ResultSeriesRow]) {
+    func result(_ run: String, _ code: String, ic: Double, n: Int = 200, inSample: Int = 900, members: Int = 1000,
+                settings: String = "s") -> (ResultRecord, [ResultSeriesRow]) {
         var r = ResultRecord(key: ResultKey(runId: run, factorCode: code, factorVersion: 1, universe: "core20", frequency: "day",
-                                            start: "2021-06-01", end: "2021-12-31", horizon: 1, settingsHash: "s"),
+                                            start: "2021-06-01", end: "2021-12-31", horizon: 1, settingsHash: settings),
                              createdAt: Clock.now(), delay: 1, quantiles: 5)
         r.icMean = ic; r.n = n; r.inSample = inSample; r.memberRows = members
         return (r, [])
@@ -31,6 +32,9 @@ struct JobMonitorTests {
         // An earlier run where MOM1 had a mean IC of 0.05.
         try f.store.saveResults(run: RunRecord(runId: "old", createdAt: Clock.now(), kind: "evaluate", parameters: "{}"),
                                 results: [result("old", "MOM1", ic: 0.05)], actor: "t")
+        // MOM2 was last evaluated with other settings (another delay): not comparable, so no ic_drop for it.
+        try f.store.saveResults(run: RunRecord(runId: "other-settings", createdAt: Clock.now(), kind: "evaluate", parameters: "{}"),
+                                results: [result("other-settings", "MOM2", ic: 0.09, settings: "d0")], actor: "t")
         let (job, tasks) = try job(f, tasks: 3)
         let now = Date().timeIntervalSince1970
         let run = RunRecord(runId: job.runId, createdAt: Clock.now(), kind: "job", parameters: "{}")
