@@ -120,6 +120,10 @@ struct RollingOperatorTests {
         expectSeries(try evaluate("Ref($close, 0)", close: x), x)
         expectSeries(try evaluate("Delta($close, 1)", close: x), [nan, 1, nan, nan, 3])
         expectSeries(try evaluate("Delta($close, 3)", close: x), [nan, nan, nan, 3, 5])
+        // N = 0 is Qlib's expanding form: x minus the first value (series - series.iloc[0]).
+        expectSeries(try evaluate("Delta($close, 0)", close: x), [0, 1, nan, 3, 6])
+        expectSeries(try evaluate("Delta($close, 0)", close: [nan, 2, 3]), [nan, nan, nan])
+        #expect(try ExpressionInfo("Delta($close, 0)").lookback.rowsBefore == nil)
     }
 
     @Test func windowsStartAtEachInstrumentsFirstRow() throws {

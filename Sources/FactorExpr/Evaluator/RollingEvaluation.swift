@@ -79,7 +79,8 @@ extension Context {
                 for (i, span) in s.spans.enumerated() {
                     let base = i * length
                     for t in span {
-                        let source = t - n
+                        // Delta(x, 0) is Qlib's expanding form: x minus the instrument's first value.
+                        let source = difference && n == 0 ? span.lowerBound : t - n
                         if source < span.lowerBound || source >= span.upperBound {
                             o[base + t] = .nan
                         } else {

@@ -30,7 +30,7 @@ public struct Lookback: Sendable, Equatable {
             if n >= 0 { return extend(n) }
             return Lookback(rowsBefore: inner.rowsBefore, rowsAfter: inner.rowsAfter - n)
         case .delta(let n):
-            return extend(n)
+            return extend(n == 0 ? nil : n)  // Delta(x, 0) subtracts the first value of the whole history
         case .rolling(let r, let w):
             if r == .ema { return extend(nil) }
             return extend(windowRows(w))
