@@ -54,6 +54,21 @@ public struct JobRequest: Codable, Sendable {
     }
 }
 
+/// Defaults the CLI and the API share: flags and body fields first, then the environment, then these.
+extension JobRequest {
+    /// `FACTOR_BATCH_SIZE`, else 8.
+    public static func defaultBatchSize(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        environment["FACTOR_BATCH_SIZE"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 8
+    }
+
+    /// `FACTOR_INSTRUMENTS` (comma-separated), else csi300.
+    public static func defaultUniverses(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        let list = (environment["FACTOR_INSTRUMENTS"] ?? "csi300").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return list.isEmpty ? ["csi300"] : list
+    }
+}
+
 /// One task's work: a batch of pinned factor versions on one universe, window and frequency.
 public struct TaskPayload: Codable, Sendable, Equatable {
     public struct Factor: Codable, Sendable, Equatable {

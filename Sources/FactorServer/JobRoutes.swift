@@ -60,9 +60,9 @@ struct JobRoutes {
                 windows = [.init(start: start, end: end)]
             }
             let request = JobRequest(selection: selection, includeDrafts: b.includeDrafts ?? false, windows: windows,
-                                     frequencies: b.frequencies ?? ["day"], universes: b.universes ?? ["csi300"],
+                                     frequencies: b.frequencies ?? ["day"], universes: b.universes ?? JobRequest.defaultUniverses(),
                                      horizons: b.horizons ?? [1, 5, 20], delay: b.delay ?? 1, quantiles: b.quantiles ?? 5,
-                                     batchSize: b.batchSize ?? 8, priority: b.priority ?? 0, maxAttempts: b.maxAttempts ?? 3,
+                                     batchSize: b.batchSize ?? JobRequest.defaultBatchSize(), priority: b.priority ?? 0, maxAttempts: b.maxAttempts ?? 3,
                                      idempotencyKey: b.idempotencyKey, dataDirectory: services.dataDirectory, sourceKind: services.sourceKind)
             try JobValidation.check(request)
             let planned = try JobPlanner.plan(request, store: store)

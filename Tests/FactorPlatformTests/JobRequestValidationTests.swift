@@ -35,4 +35,11 @@ struct JobRequestValidationTests {
             #expect(error.description.contains(expected), "\(error.description)")
         }
     }
+
+    @Test func defaultsComeFromTheEnvironmentForTheCLIAndTheAPIAlike() {
+        #expect(JobRequest.defaultBatchSize([:]) == 8)
+        #expect(JobRequest.defaultBatchSize(["FACTOR_BATCH_SIZE": " 3 "]) == 3)
+        #expect(JobRequest.defaultUniverses([:]) == ["csi300"])
+        #expect(JobRequest.defaultUniverses(["FACTOR_INSTRUMENTS": "csi300, csi500,"]) == ["csi300", "csi500"])
+    }
 }

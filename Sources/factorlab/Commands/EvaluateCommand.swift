@@ -52,7 +52,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "IC decay lags 0…K.")
     var decayLags: Int = 10
 
-    @Option(help: "Winsorize each row: mad:K (median ± K·1.4826·MAD) or quantile:P (clip to the [P, 1−P] quantiles).")
+    @Option(help: "Winsorize each row: mad[:K] (median ± K·1.4826·MAD, K = 3 by default) or quantile:P (clip to the [P, 1−P] quantiles).")
     var winsorize: String?
 
     @Option(help: "Neutralize each row: 'industry' (residual on industry dummies; needs --industry).")
@@ -117,9 +117,10 @@ struct EvaluateCommand: ParsableCommand {
         }
         var preprocessing = Preprocessing(zscore: zscore)
         if let winsorize {
-            let parts = winsorize.split(separator: ":")
+            // A bare "mad" takes the spec's default k = 3.
+            let parts = winsorize.lowercased() == "mad" ? ["mad", "3"] : winsorize.split(separator: ":").map(String.init)
             guard parts.count == 2, let k = Double(parts[1]), k > 0 else {
-                throw ValidationError("--winsorize must be mad:K or quantile:P, e.g. mad:3 or quantile:0.01")
+                throw ValidationError("--winsorize must be mad (k = 3), mad:K or quantile:P, e.g. mad:3 or quantile:0.01")
             }
             switch parts[0].lowercased() {
             case "mad": preprocessing.winsorize = .mad(k)

@@ -67,9 +67,10 @@ struct SubmitJobCommand: ParsableCommand {
             guard let h = Int(p), h >= 1 else { throw ValidationError("--horizons takes positive integers") }
             return h
         }
-        let batch = batchSize ?? env["FACTOR_BATCH_SIZE"].flatMap(Int.init) ?? 8
+        let batch = batchSize ?? JobRequest.defaultBatchSize(env)
         guard batch >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
-        let universes = (instruments ?? env["FACTOR_INSTRUMENTS"] ?? "csi300").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let universes = instruments.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+            ?? JobRequest.defaultUniverses(env)
         let frequencies = freq.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         for f in frequencies where Frequency(f) == nil { throw ValidationError("--freq: '\(f)' is not a frequency") }
         let location = try DataLocator.resolve(explicitPath: data, kind: source.flatMap(SourceKind.init(rawValue:)))
