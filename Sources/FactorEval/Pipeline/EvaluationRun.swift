@@ -69,7 +69,8 @@ public enum EvaluationRun {
             let loaded = try source.load(DataRequest(universe: request.universe,
                                                      fields: Array(Set(["close"] + (labelPlan?.fields ?? []))).sorted(),
                                                      start: request.start, end: request.end, frequency: request.frequency,
-                                                     lookbackRows: labelPlan?.lookback.rowsBefore ?? 0,
+                                                     // A label needing the whole history (nil) gets it; no label needs none.
+                                                     lookbackRows: labelPlan.map { $0.lookback.rowsBefore } ?? 0,
                                                      lookaheadRows: max(settings.lookaheadRows, labelPlan?.lookback.rowsAfter ?? 0),
                                                      auxiliary: labelPlan?.auxiliaryInstruments ?? []))
             warnings += loaded.warnings
