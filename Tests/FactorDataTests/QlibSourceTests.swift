@@ -28,6 +28,25 @@ struct QlibSourceTests {
         return dir
     }
 
+    @Test("A directory with day and 5-minute data serves each at its own frequency")
+    func dayAndMinuteDataSideBySide() throws {
+        let dir = try Self.fixture()
+        defer { dir.remove() }
+        try dir.write("calendars/5min.txt", "2020-01-02 09:35:00\n2020-01-02 09:40:00\n2020-01-02 09:45:00\n2020-01-03 09:35:00\n")
+        try Self.writeBin(dir, "features/sh600000/close.5min.bin", start: 0, values: [1, 2, 3, 4])
+        let source = try DataSources.open(directory: dir.path)
+        #expect(source.baseFrequency == .day)
+        let minutes = try source.load(DataRequest(fields: ["close"], frequency: .minutes(5))).data
+        #expect(minutes.calendar.count == 4)
+        #expect(minutes.fields["close"]?.series(0).map { $0 } == [1, 2, 3, 4])
+        #expect(try source.calendar(frequency: .minutes(5)).count == 4)
+        // 15-minute bars come from the 5-minute data; day bars still from the day files.
+        let quarter = try source.load(DataRequest(fields: ["close"], frequency: .minutes(15))).data
+        #expect(quarter.fields["close"]?[0, 0] == 3)
+        let daily = try source.load(DataRequest(fields: ["close"])).data
+        #expect(daily.calendar.count == 4 && daily.fields["close"]?[0, 0] == 1.5)
+    }
+
     @Test("Reads calendars, instruments and .bin files; floats widen exactly; missing fields are NaN")
     func fixtureDirectory() throws {
         let dir = try Self.fixture()
