@@ -155,6 +155,58 @@ struct EvaluationEdgeCaseTests {
         #expect(abs(z[0] + 2 / 2.5.squareRoot()) < 1e-12)
     }
 
+    /// OLS residuals of y on the columns of x, by the normal equations and Gaussian elimination (an independent route
+    /// to the preprocessor's within-group demeaning).
+    static func olsResiduals(_ y: [Double], _ x: [[Double]]) -> [Double] {
+        let p = x.count
+        func dot(_ u: [Double], _ v: [Double]) -> Double {
+            var total = 0.0
+            for k in u.indices { total += u[k] * v[k] }
+            return total
+        }
+        var a: [[Double]] = []
+        for i in 0..<p {
+            var row: [Double] = []
+            for j in 0..<p { row.append(dot(x[i], x[j])) }
+            row.append(dot(x[i], y))
+            a.append(row)
+        }
+        for c in 0..<p {
+            let pivot = (c..<p).max { abs(a[$0][c]) < abs(a[$1][c]) }!
+            a.swapAt(c, pivot)
+            for r in 0..<p where r != c {
+                let f = a[r][c] / a[c][c]
+                for k in c...p { a[r][k] -= f * a[c][k] }
+            }
+        }
+        let beta = (0..<p).map { a[$0][p] / a[$0][$0] }
+        var residuals: [Double] = []
+        for i in y.indices {
+            var fitted = 0.0
+            for j in 0..<p { fitted += beta[j] * x[j][i] }
+            residuals.append(y[i] - fitted)
+        }
+        return residuals
+    }
+
+    @Test func sizeNeutralizationIsTheOLSResidualOnIndustryDummiesAndLogSize() throws {
+        let f = [0.3, -0.1, 0.8, 1.5, 0.2, -0.7, 0.4]
+        let sizes = [2.0, 5.0, 9.0, 1.5, 30.0, 12.0, .nan]  // the last name has no market value
+        var u = makeUniverse(closes: f.indices.map { _ in closes(returns: [0.01, 0]) }, window: 0..<1)
+        u.industry = [0, 0, 0, 1, 1, 1, 1]
+        u.industryNames = ["A", "B"]
+        u.logSize = sizes.flatMap { (v: Double) -> [Double] in [log(v), .nan, .nan] }
+        let panel = f.flatMap { (v: Double) -> [Double] in [v, 0, 0] }
+        let logs = sizes.prefix(6).map { log($0) }
+        let both = Preprocessor(settings: Preprocessing(neutralizeIndustry: true, sizeExpression: "$mv"), universe: u).apply(panel)
+        let expectedBoth = Self.olsResiduals(Array(f.prefix(6)), [[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1], logs])
+        for i in 0..<6 { #expect(abs(both[i * 3] - expectedBoth[i]) < 1e-12, "industry+size, name \(i)") }
+        #expect(both[18].isNaN)
+        let sizeOnly = Preprocessor(settings: Preprocessing(sizeExpression: "$mv"), universe: u).apply(panel)
+        let expectedSize = Self.olsResiduals(Array(f.prefix(6)), [[1, 1, 1, 1, 1, 1], logs])
+        for i in 0..<6 { #expect(abs(sizeOnly[i * 3] - expectedSize[i]) < 1e-12, "size only, name \(i)") }
+    }
+
     @Test func jsonWritesNaNAsNull() throws {
         let u = makeUniverse(closes: [closes(returns: [0.1, 0]), closes(returns: [0.3, 0])], window: 0..<1)
         let report = try FactorEvaluator(universe: u, settings: settings()).evaluate(name: "f", factor: factorPanel([[1, 0, 0], [.nan, 0, 0]]))

@@ -44,14 +44,19 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     public var winsorize: Winsorize?
     /// Replace the factor by its residual on industry dummies (its deviation from the industry mean).
     public var neutralizeIndustry: Bool
+    /// An expression for market value (e.g. `$market_value`, or `$close*$shares`): the factor is replaced by its
+    /// residual of an OLS regression on log of it (with the industry dummies when `neutralizeIndustry`, else an
+    /// intercept). Nil: no size neutralization (and, being absent from the JSON, settings hashes stay as before).
+    public var sizeExpression: String?
     /// Replace the factor by (f − mean) / std.
     public var zscore: Bool
 
-    public init(winsorize: Winsorize? = nil, neutralizeIndustry: Bool = false, zscore: Bool = false) {
+    public init(winsorize: Winsorize? = nil, neutralizeIndustry: Bool = false, sizeExpression: String? = nil, zscore: Bool = false) {
         self.winsorize = winsorize
         self.neutralizeIndustry = neutralizeIndustry
+        self.sizeExpression = sizeExpression
         self.zscore = zscore
     }
 
-    public var isEmpty: Bool { winsorize == nil && !neutralizeIndustry && !zscore }
+    public var isEmpty: Bool { winsorize == nil && !neutralizeIndustry && sizeExpression == nil && !zscore }
 }

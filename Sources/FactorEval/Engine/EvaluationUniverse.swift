@@ -14,6 +14,8 @@ public struct EvaluationUniverse: Sendable {
     /// Industry index per instrument (into `industryNames`), or nil when unknown.
     public var industry: [Int?]
     public var industryNames: [String]
+    /// Log market value per instrument × date (instrument-major), for size neutralization; nil when not asked for.
+    public var logSize: [Double]?
 
     public init(instruments: [String], calendar: MarketCalendar, window: Range<Int>, member: [Bool], close: Panel,
                 industry: [Int?]? = nil, industryNames: [String] = []) {

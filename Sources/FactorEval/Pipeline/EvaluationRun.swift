@@ -48,6 +48,28 @@ public enum EvaluationRun {
     /// Expressions are computed in batches of this many so that only a batch's panels are in memory at once.
     public static let batchSize = 32
 
+    /// The expressions evaluated beside the factors: the custom label (`--label`) and the market value for size
+    /// neutralization (`--size`, which, like a factor, may not read the future).
+    static func sideExpressions(_ request: EvaluationRequest) throws -> [NamedExpression] {
+        var side: [NamedExpression] = []
+        if let label = request.label { side.append(NamedExpression(name: "--label", text: label)) }
+        if let size = request.settings.preprocessing.sizeExpression {
+            let named = NamedExpression(name: "--size", text: size)
+            try FeatureComputation.refuseFutureValues([named])
+            side.append(named)
+        }
+        return side
+    }
+
+    /// Evaluates the side expressions: the label panel, and log market value (NaN where the size is not positive).
+    static func sideValues(_ side: [NamedExpression], plan: Plan?, data: MarketData, threads: Int) throws -> (label: Panel?, logSize: [Double]?) {
+        guard let plan else { return (nil, nil) }
+        let panels = try Evaluator(threads: threads).evaluate(plan, on: data)
+        let label = side.firstIndex { $0.name == "--label" }.map { panels[$0] }
+        let logSize = side.firstIndex { $0.name == "--size" }.map { k in panels[k].values.map { $0 > 0 && $0.isFinite ? log($0) : .nan } }
+        return (label, logSize)
+    }
+
     /// Runs `request` on `source`; `progress(done, total)` is called as factors finish.
     public static func run(_ request: EvaluationRequest, source: any MarketDataSource,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> (report: EvaluationReport, warnings: [String]) {
@@ -65,17 +87,19 @@ public enum EvaluationRun {
         switch request.factors {
         case .values(let path):
             let available = try source.fieldNames()
-            let labelPlan = try request.label.map { try FeatureComputation.compile([NamedExpression(name: "label", text: $0)], fields: available) }
+            let side = try sideExpressions(request)
+            let sidePlan = try side.isEmpty ? nil : FeatureComputation.compile(side, fields: available)
             let loaded = try source.load(DataRequest(universe: request.universe,
-                                                     fields: Array(Set(["close"] + (labelPlan?.fields ?? []))).sorted(),
+                                                     fields: Array(Set(["close"] + (sidePlan?.fields ?? []))).sorted(),
                                                      start: request.start, end: request.end, frequency: request.frequency,
-                                                     // A label needing the whole history (nil) gets it; no label needs none.
-                                                     lookbackRows: labelPlan.map { $0.lookback.rowsBefore } ?? 0,
-                                                     lookaheadRows: max(settings.lookaheadRows, labelPlan?.lookback.rowsAfter ?? 0),
-                                                     auxiliary: labelPlan?.auxiliaryInstruments ?? []))
+                                                     // A label or size needing the whole history (nil) gets it; none needs none.
+                                                     lookbackRows: sidePlan.map { $0.lookback.rowsBefore } ?? 0,
+                                                     lookaheadRows: max(settings.lookaheadRows, sidePlan?.lookback.rowsAfter ?? 0),
+                                                     auxiliary: sidePlan?.auxiliaryInstruments ?? []))
             warnings += loaded.warnings
-            let universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
-            let label = try labelPlan.map { try Evaluator(threads: request.threads).evaluate($0, on: loaded.data)[0] }
+            var universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
+            let (label, logSize) = try sideValues(side, plan: sidePlan, data: loaded.data, threads: request.threads)
+            universe.logSize = logSize
             let evaluator = try FactorEvaluator(universe: universe, settings: settings, label: label)
             let values = try ValuesFile.read(path, instruments: loaded.data.instruments, calendar: loaded.data.calendar)
             if values.skipped > 0 {
@@ -86,9 +110,9 @@ public enum EvaluationRun {
             return (report(settings, request, frequency, universe, reports), warnings)
         case .expressions(let expressions):
             let available = try source.fieldNames()
-            let labelExpression = request.label.map { [NamedExpression(name: "__label__", text: $0)] } ?? []
+            let side = try sideExpressions(request)
             try FeatureComputation.refuseFutureValues(expressions)
-            let plan = try FeatureComputation.compile(expressions + labelExpression, fields: request.allowMissingFields ? nil : available)
+            let plan = try FeatureComputation.compile(expressions + side, fields: request.allowMissingFields ? nil : available)
             guard available.contains("close") else { throw EvaluationError.missingClose(available: available) }
             let fields = Array(Set(plan.fields + ["close"]).filter { available.contains($0) }).sorted()
             var loaded = try source.load(DataRequest(universe: request.universe, fields: fields, start: request.start,
@@ -101,9 +125,10 @@ public enum EvaluationRun {
                 warnings.append("the data has no field $\(field); it reads as NaN (Qlib's behaviour for an absent field)")
             }
             warnings += loaded.warnings
-            let universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
-            let label = try labelExpression.isEmpty ? nil
-                : Evaluator(threads: request.threads).evaluate(try FeatureComputation.compile(labelExpression, fields: nil), on: loaded.data)[0]
+            var universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
+            let (label, logSize) = try sideValues(side, plan: side.isEmpty ? nil : FeatureComputation.compile(side, fields: nil),
+                                                  data: loaded.data, threads: request.threads)
+            universe.logSize = logSize
             let evaluator = try FactorEvaluator(universe: universe, settings: settings, label: label)
             var start = 0
             while start < expressions.count {

@@ -55,8 +55,11 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Winsorize each row: mad[:K] (median ± K·1.4826·MAD, K = 3 by default) or quantile:P (clip to the [P, 1−P] quantiles).")
     var winsorize: String?
 
-    @Option(help: "Neutralize each row: 'industry' (residual on industry dummies; needs --industry).")
+    @Option(help: "Neutralize each row: industry, size or industry,size (OLS residual on industry dummies and/or log market value; needs --industry / --size).")
     var neutralize: String?
+
+    @Option(help: "Market value expression for --neutralize size (its log is the regressor), e.g. '$market_value' or '$close*$shares'.")
+    var size: String?
 
     @Option(help: "Industry CSV (symbol + industry_code/industry/industry_name/csrc_section), for --neutralize and IC by industry.")
     var industry: String?
@@ -129,11 +132,22 @@ struct EvaluateCommand: ParsableCommand {
             }
         }
         if let neutralize {
-            guard neutralize.lowercased() == "industry" else {
-                throw ValidationError("--neutralize supports 'industry' (the data has no market value to neutralize on)")
+            let parts = Set(neutralize.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            guard !parts.isEmpty, parts.isSubset(of: ["industry", "size"]) else {
+                throw ValidationError("--neutralize takes industry, size or industry,size; got '\(neutralize)'")
             }
-            guard industry != nil else { throw ValidationError("--neutralize industry needs --industry FILE") }
-            preprocessing.neutralizeIndustry = true
+            if parts.contains("industry") {
+                guard industry != nil else { throw ValidationError("--neutralize industry needs --industry FILE") }
+                preprocessing.neutralizeIndustry = true
+            }
+            if parts.contains("size") {
+                guard let size else {
+                    throw ValidationError("--neutralize size needs --size EXPRESSION for market value, e.g. '$market_value' or '$close*$shares'")
+                }
+                preprocessing.sizeExpression = size
+            }
+        } else if size != nil {
+            throw ValidationError("--size is used with --neutralize size (or industry,size)")
         }
         let settings = EvaluationSettings(horizons: horizonList, delay: delay, quantiles: quantiles, minNames: minNames,
                                           decayLags: decayLags, preprocessing: preprocessing)
