@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -27,7 +28,8 @@ let package = Package(
         .target(name: "FactorExpr", dependencies: ["FactorCore", "FactorData"]),
         .target(name: "FactorEval", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
         .target(name: "FactorStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "FactorPlatform", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore"]),
+        .target(name: "FactorPlatform", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore",
+                                                      .product(name: "Logging", package: "swift-log")]),
         .target(name: "FactorServer", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
                                                      .product(name: "Hummingbird", package: "hummingbird"),
                                                      .product(name: "Metrics", package: "swift-metrics"),
@@ -37,6 +39,7 @@ let package = Package(
             dependencies: [
                 "FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform", "FactorServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Shared by the test targets: running blocking work off the cooperative pool, finding the built executable.

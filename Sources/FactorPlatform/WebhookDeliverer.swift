@@ -1,6 +1,7 @@
 import FactorCore
 import FactorStore
 import Foundation
+import Logging
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -17,6 +18,7 @@ public final class WebhookDeliverer: @unchecked Sendable {
     public let baseBackoff: Double
     public let timeout: Double
     private let session: URLSession
+    private let logger = Logger(label: "factorlab.webhooks")
 
     public init(store: any WebhookStore, maxAttempts: Int = 12, baseBackoff: Double = 1, timeout: Double = 10) {
         self.store = store
@@ -60,20 +62,24 @@ public final class WebhookDeliverer: @unchecked Sendable {
                 if (200..<300).contains(status) {
                     try? store.markDelivered(id: delivery.id)
                     delivered += 1
+                    logger.info("delivered \(delivery.event.rawValue)", metadata: ["delivery": "\(delivery.id)", "url": "\(subscription.url)"])
                 } else {
-                    fail(delivery, "HTTP \(status)", now: now)
+                    fail(delivery, subscription, "HTTP \(status)", now: now)
                 }
             } catch {
-                fail(delivery, "\(error.localizedDescription)", now: now)
+                fail(delivery, subscription, "\(error.localizedDescription)", now: now)
             }
         }
         return delivered
     }
 
-    private func fail(_ delivery: DeliveryRecord, _ error: String, now: Double) {
+    private func fail(_ delivery: DeliveryRecord, _ subscription: SubscriptionRecord, _ error: String, now: Double) {
         let attempt = delivery.attempts + 1
         let backoff = min(3600, baseBackoff * pow(2, Double(attempt - 1)))
-        try? store.markAttemptFailed(id: delivery.id, error: error, nextAttemptAt: now + backoff, giveUp: attempt >= maxAttempts)
+        let giveUp = attempt >= maxAttempts
+        try? store.markAttemptFailed(id: delivery.id, error: error, nextAttemptAt: now + backoff, giveUp: giveUp)
+        logger.warning(giveUp ? "delivery failed for good after \(attempt) attempts" : "delivery failed; retrying in \(Int(backoff)) s",
+                       metadata: ["delivery": "\(delivery.id)", "event": "\(delivery.event.rawValue)", "url": "\(subscription.url)", "error": "\(error)"])
     }
 
     /// Delivers in the background every `interval` seconds until the task is cancelled.

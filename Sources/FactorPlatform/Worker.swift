@@ -2,6 +2,7 @@ import Dispatch
 import FactorExpr
 import FactorStore
 import Foundation
+import Logging
 
 /// Runs queued tasks: lease → load → evaluate → store, renewing the lease while it works; builds a job's summary
 /// when its last task ends. Several worker processes (and threads) can share one database.
@@ -59,17 +60,24 @@ public final class Worker: @unchecked Sendable {
     public let store: SQLiteFactorStore
     public let options: Options
     private let runner: TaskRunner
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
+    private let onOutcome: @Sendable (Outcome) -> Void
     private let lock = NSLock()
     private var held: [String: String] = [:]  // task id → lease owner
     private var stopping = false
     private var outcomes: [Outcome] = []
 
-    public init(store: SQLiteFactorStore, options: Options, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    /// `logger` receives the worker's operational log (swift-log); `onOutcome` is called as each task ends (for
+    /// progress displays).
+    public init(store: SQLiteFactorStore, options: Options, logger: Logger = Logger(label: "factorlab.worker"),
+                onOutcome: @escaping @Sendable (Outcome) -> Void = { _ in }) {
         self.store = store
         self.options = options
         runner = TaskRunner(threads: max(1, Parallel.defaultThreads / options.concurrency))
-        self.log = log
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(options.name)"
+        self.logger = logger
+        self.onOutcome = onOutcome
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }
@@ -90,7 +98,7 @@ public final class Worker: @unchecked Sendable {
             do {
                 lease = try store.leaseTask(owner: owner, seconds: options.leaseSeconds, now: Self.now())
             } catch {
-                log("\(owner): cannot lease: \(error)")
+                logger.error("cannot lease a task", metadata: ["owner": "\(owner)", "error": "\(error)"])
                 Thread.sleep(forTimeInterval: options.pollSeconds)
                 continue
             }
@@ -143,7 +151,11 @@ public final class Worker: @unchecked Sendable {
         heartbeat.cancel()
         setHeld(task.id, nil)
         outcome.seconds = Date().timeIntervalSince(started)
-        log("\(owner): task \(task.id) (attempt \(task.attempts)) \(outcome.status) in \(String(format: "%.2f", outcome.seconds)) s\(outcome.error.map { ": " + $0 } ?? "")")
+        var metadata: Logger.Metadata = ["task": "\(task.id)", "job": "\(task.jobId)", "attempt": "\(task.attempts)",
+                                         "seconds": "\(String(format: "%.2f", outcome.seconds))", "results": "\(outcome.results)"]
+        if let error = outcome.error { metadata["error"] = "\(error)" }
+        logger.log(level: outcome.error == nil ? .info : .warning, "task \(outcome.status)", metadata: metadata)
+        onOutcome(outcome)
         finishJob(task.jobId)
         lock.lock(); outcomes.append(outcome); lock.unlock()
         return outcome
@@ -154,13 +166,13 @@ public final class Worker: @unchecked Sendable {
         do {
             if let job = try store.finishJobIfDone(id: jobId) {
                 let path = try JobSummary.build(job: job, store: store)
-                log("job \(job.id) \(job.status.rawValue): summary \(path)")
+                logger.info("job \(job.status.rawValue)", metadata: ["job": "\(job.id)", "summary": "\(path)"])
                 for alert in try JobMonitor(store: store).evaluate(job) {
-                    log("alert \(alert.rule) [\(alert.severity)] \(alert.subject): \(alert.message)")
+                    logger.warning("alert \(alert.rule): \(alert.subject): \(alert.message)", metadata: ["job": "\(job.id)", "severity": "\(alert.severity)"])
                 }
             }
         } catch {
-            log("job \(jobId): summary failed: \(error)")
+            logger.error("job summary failed", metadata: ["job": "\(jobId)", "error": "\(error)"])
         }
     }
 

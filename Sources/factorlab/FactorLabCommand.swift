@@ -24,6 +24,7 @@ struct FactorLabCommand: AsyncParsableCommand {
     /// Runs the command; our own errors print one line on stderr and exit with a code that says whether a retry
     /// can help (see `ExitStatus`).
     static func main() async {
+        LogSetup.bootstrap()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

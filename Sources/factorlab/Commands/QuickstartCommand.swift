@@ -5,8 +5,16 @@ import FactorExpr
 import FactorPlatform
 import FactorStore
 import Foundation
+import Logging
 
 struct QuickstartCommand: ParsableCommand {
+    /// The quickstart prints its own steps; the worker's log shows only problems.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "factorlab.worker")
+        logger.logLevel = .warning
+        return logger
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "quickstart",
         abstract: "The whole path in one command: database, catalogue, a job, workers until the queue is empty, the Top-10.",
@@ -69,7 +77,7 @@ struct QuickstartCommand: ParsableCommand {
         let progress = Progress(total: total)
         let worker = Worker(store: store, options: Worker.Options(name: "quickstart", concurrency: concurrency, mode: .untilEmpty,
                                                                   leaseSeconds: 60, pollSeconds: 0.2),
-                            log: { line in if line.contains("task ") { progress.tick() } else { Terminal.info(line) } })
+                            logger: Self.quietLogger, onOutcome: { _ in progress.tick() })
         _ = worker.run()
         let finished = try store.job(id: job.id) ?? job
         step("job \(finished.status.rawValue) in \(String(format: "%.1f", (clock.now - started).seconds)) s · summary \(finished.summaryPath ?? "–")")

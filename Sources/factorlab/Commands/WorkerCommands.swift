@@ -3,6 +3,7 @@ import Dispatch
 import FactorPlatform
 import FactorStore
 import Foundation
+import Logging
 
 /// On SIGTERM (and SIGINT): give every held lease back, then exit cleanly.
 func releaseLeasesOnTermination(_ worker: Worker) -> [any DispatchSourceSignal] {
@@ -51,8 +52,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let mode: Worker.Mode = once ? .once : (untilEmpty ? .untilEmpty : .forever)
         let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let worker = Worker(store: db, options: Worker.Options(name: workerName, concurrency: concurrency, mode: mode,
-                                                               leaseSeconds: FactorLab.leaseSeconds(leaseSeconds), pollSeconds: poll),
-                            log: { Terminal.info($0) })
+                                                               leaseSeconds: FactorLab.leaseSeconds(leaseSeconds), pollSeconds: poll))
         let signals = releaseLeasesOnTermination(worker)
         // Workers also send the webhooks their jobs raise, so events go out without a server running; the outbox
         // claim keeps two senders from sending one delivery twice.
@@ -97,8 +97,10 @@ struct RunTaskCommand: ParsableCommand {
                                       seconds: 0, error: "another worker holds the task's lease", retryable: true))
             throw ExitCode(75)
         }
+        var logger = Logger(label: "factorlab.worker")
+        if let attempt { logger[metadataKey: "orchestrator_attempt"] = "\(attempt)" }
         let worker = Worker(store: db, options: Worker.Options(name: owner, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds)),
-                            log: { Terminal.info($0 + (attempt.map { " [orchestrator attempt \($0)]" } ?? "")) })
+                            logger: logger)
         let signals = releaseLeasesOnTermination(worker)
         let outcome = worker.process(lease, owner: owner)
         _ = signals

@@ -2,6 +2,7 @@ import Dispatch
 import FactorPlatform
 import FactorStore
 import Foundation
+import Logging
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -13,6 +14,7 @@ final class RemoteWorker: @unchecked Sendable {
     let server: URL
     let token: String
     let name: String
+    private let logger = Logger(label: "factorlab.worker")
     let leaseSeconds: Double
     let untilEmpty: Bool
     let dataOverride: String?
@@ -71,7 +73,12 @@ final class RemoteWorker: @unchecked Sendable {
             heartbeat.cancel()
             let encoded = try JSONEncoder().encode(body)
             let (doneStatus, doneData) = try await post("/tasks/\(lease.task.id)/complete", raw: encoded)
-            Terminal.info("\(name): task \(lease.task.id) (attempt \(lease.task.attempts)) \(body.error == nil ? "done" : "failed: \(body.error!)") in \(String(format: "%.2f", Date().timeIntervalSince(started))) s → \(doneStatus)\(doneStatus == 200 ? "" : " " + String(decoding: doneData, as: UTF8.self))")
+            var metadata: Logger.Metadata = ["worker": "\(name)", "task": "\(lease.task.id)", "attempt": "\(lease.task.attempts)",
+                                             "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))", "server_status": "\(doneStatus)"]
+            if let error = body.error { metadata["error"] = "\(error)" }
+            if doneStatus != 200 { metadata["server_answer"] = "\(String(decoding: doneData, as: UTF8.self))" }
+            logger.log(level: body.error == nil && doneStatus == 200 ? .info : .warning, "task \(body.error == nil ? "done" : "failed")",
+                       metadata: metadata)
             count += 1
         }
     }
