@@ -11,13 +11,13 @@ import Foundation
 /// - `coverage`: a result's sample is too small (fewer than 20 rows with an IC) or too sparse (under half of the
 ///   member-rows in the sample).
 public struct JobMonitor: Sendable {
-    public let store: SQLiteFactorStore
+    public let store: any PlatformStore
     public var failureRate = 0.05
     public var icDrop = 0.02
     public var minRows = 20
     public var minSampleShare = 0.5
 
-    public init(store: SQLiteFactorStore) { self.store = store }
+    public init(store: any PlatformStore) { self.store = store }
 
     /// Evaluates the rules for `job`, stores what fires and returns it.
     @discardableResult

@@ -9,11 +9,16 @@ public enum JobSummary {
         return (dir.isEmpty ? "." : dir) + "/job-summaries"
     }
 
+    /// Where a store's job summaries go: beside an SQLite file, else `job-summaries/` in the working directory.
+    static func directory(for store: any PlatformStore) -> String {
+        (store as? SQLiteFactorStore).map { directory(databasePath: $0.path) } ?? "job-summaries"
+    }
+
     /// Writes `<directory>/<job id>.csv` with every result of the job's run and records the path on the job.
     @discardableResult
-    public static func build(job: JobRecord, store: SQLiteFactorStore) throws -> String {
+    public static func build(job: JobRecord, store: any PlatformStore) throws -> String {
         let results = try store.results(matching: ResultFilter(runId: job.runId))
-        let dir = directory(databasePath: store.path)
+        let dir = directory(for: store)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/\(job.id).csv"
         let q = results.map(\.groupMeans.count).max() ?? 0
@@ -33,7 +38,7 @@ public enum JobSummary {
     }
 
     /// The job's best results by Rank ICIR (the old pipeline's `publish_summary`).
-    public static func top(_ n: Int, job: JobRecord, store: SQLiteFactorStore, horizon: Int? = nil) throws -> [ResultRecord] {
+    public static func top(_ n: Int, job: JobRecord, store: any PlatformStore, horizon: Int? = nil) throws -> [ResultRecord] {
         try store.results(matching: ResultFilter(runId: job.runId, horizon: horizon))
             .filter { $0.error == nil && $0.rankICIR.isFinite }
             .sorted { $0.rankICIR > $1.rankICIR }

@@ -57,7 +57,7 @@ public final class Worker: @unchecked Sendable {
         }
     }
 
-    public let store: SQLiteFactorStore
+    public let store: any PlatformStore
     public let options: Options
     private let runner: TaskRunner
     private let logger: Logger
@@ -69,7 +69,7 @@ public final class Worker: @unchecked Sendable {
 
     /// `logger` receives the worker's operational log (swift-log); `onOutcome` is called as each task ends (for
     /// progress displays).
-    public init(store: SQLiteFactorStore, options: Options, logger: Logger = Logger(label: "factorlab.worker"),
+    public init(store: any PlatformStore, options: Options, logger: Logger = Logger(label: "factorlab.worker"),
                 onOutcome: @escaping @Sendable (Outcome) -> Void = { _ in }) {
         self.store = store
         self.options = options

@@ -35,7 +35,7 @@ public final class Monitoring: @unchecked Sendable {
     }
 
     /// The Prometheus text exposition, with the queue gauges refreshed from `store`.
-    func scrape(_ store: SQLiteFactorStore) throws -> String {
+    func scrape(_ store: any PlatformStore) throws -> String {
         let since = Date().addingTimeInterval(-60)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

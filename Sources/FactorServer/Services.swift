@@ -3,7 +3,7 @@ import FactorStore
 
 /// What the routes call: the store (registry, queue, results, tokens) and the registry with its validator.
 public struct Services: Sendable {
-    public let store: SQLiteFactorStore
+    public let store: any PlatformStore
     public let registry: FactorRegistry
     public let tokens: TokenService
     /// Fields of the configured data, for expression validation.
@@ -12,7 +12,7 @@ public struct Services: Sendable {
     public let dataDirectory: String
     public let sourceKind: String
 
-    public init(store: SQLiteFactorStore, validator: ExpressionValidator, fields: Set<String>?, dataDirectory: String, sourceKind: String) {
+    public init(store: any PlatformStore, validator: ExpressionValidator, fields: Set<String>?, dataDirectory: String, sourceKind: String) {
         self.store = store
         registry = FactorRegistry(store: store, validator: validator)
         tokens = TokenService(store: store)

@@ -62,3 +62,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 }
+
+/// Everything the platform layer needs from its database: the registry and results, the job queue, webhooks and
+/// tokens. SQLite implements it; a PostgreSQL store would implement the same, and the platform would not change.
+public typealias PlatformStore = FactorStore & JobQueue & WebhookStore & TokenStore
