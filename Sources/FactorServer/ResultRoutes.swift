@@ -30,13 +30,14 @@ struct ResultRoutes {
                                 horizon: try Self.integer(try need("horizon"), "horizon"), settingsHash: try need("settings"))
             return try JSONIO.response(try store.series(key: key))
         }
-        router.get("/leaderboard", "Each factor's latest result, best first (top, by, universe, freq, horizon)") { request, context in
+        router.get("/leaderboard", "Each factor's latest result, best first (top, by, universe, freq, horizon, start and end of the window)") { request, context in
             try context.require([.researcher, .reviewer], to: "read results")
             let q = request.uri.queryParameters
             let query = LeaderboardQuery(top: try q["top"].map { try Self.integer(String($0), "top") } ?? 10,
                                          metric: q["by"].map(String.init) ?? "rank_icir", universe: q["universe"].map(String.init),
                                          frequency: q["freq"].map(String.init),
-                                         horizon: try q["horizon"].map { try Self.integer(String($0), "horizon") })
+                                         horizon: try q["horizon"].map { try Self.integer(String($0), "horizon") },
+                                         start: q["start"].map(String.init), end: q["end"].map(String.init))
             guard (1...1000).contains(query.top) else { throw APIError(.badRequest, "top must be 1…1000") }
             return try JSONIO.response(try store.leaderboard(query))
         }

@@ -147,6 +147,8 @@ struct StoreContractTests {
         #expect(board.map(\.key.factorCode) == ["B", "A", "D"])  // A's latest is 0.1; D's NaN last; failed C left out
         #expect(board[1].key.runId == "r2")
         #expect(try store.leaderboard(LeaderboardQuery(top: 1)).count == 1)
+        #expect(try store.leaderboard(LeaderboardQuery(top: 10, start: "2020-01-02", end: "2020-12-31")).count == board.count)
+        #expect(try store.leaderboard(LeaderboardQuery(top: 10, start: "2021-01-04")).isEmpty)
         #expect(throws: StoreError.self) { try store.leaderboard(LeaderboardQuery(metric: "rank_icir; DROP TABLE results")) }
     }
 

@@ -54,20 +54,26 @@ ins{background:#aceebb;text-decoration:none}del{background:#ffcecb}mark{backgrou
 const $ = (sel, root = document) => root.querySelector(sel);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const num = (v, d = 4) => (v === null || v === undefined || Number.isNaN(v)) ? "–" : Number(v).toFixed(d);
-const state = { token: sessionStorage.getItem("factorlab.token") || "", role: sessionStorage.getItem("factorlab.role") || "" };
+const state = { token: sessionStorage.getItem("factorlab.token") || "", role: sessionStorage.getItem("factorlab.role") || "", generation: 0 };
+
+// An answer that arrives after the user navigated elsewhere: its page must not replace the new one.
+class Stale extends Error {}
 
 async function api(method, path, body) {
+  const generation = state.generation;
   const response = await fetch(path, {
     method, headers: { "Authorization": "Bearer " + state.token, "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
+  if (generation !== state.generation) throw new Stale("navigated away");
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) { const e = new Error(data?.error?.message || response.statusText); e.status = response.status; e.details = data?.error; throw e; }
   return data;
 }
 
 function view(html) { $("#main").innerHTML = html; $("#main").focus(); }
+function fail(e) { if (!(e instanceof Stale)) flash(e.message); }
 function flash(message, kind = "error") { $("#flash").innerHTML = message ? `<div class="flash ${kind}" role="alert">${esc(message)}</div>` : ""; }
 
 const routes = {
@@ -77,6 +83,7 @@ const routes = {
 
 // #/name/argument?query: handlers get the decoded argument and the query as URLSearchParams.
 async function route() {
+  state.generation++;
   flash("");
   const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
   const [name, arg] = path.split("/");
@@ -88,7 +95,11 @@ async function route() {
   }
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.getAttribute("href") === "#/" + name));
   try { await (routes[name] || factors)(decodeURIComponent(arg || ""), new URLSearchParams(query || "")); }
-  catch (e) { flash(e.message); if (!$("#main").innerHTML.trim() || $("#main").textContent === "Loading…") view(`<p>${esc(e.message)}</p>`); }
+  catch (e) {
+    if (e instanceof Stale) return;
+    flash(e.message);
+    if (!$("#main").innerHTML.trim() || $("#main").textContent === "Loading…") view(`<p>${esc(e.message)}</p>`);
+  }
 }
 
 // Who the token belongs to: shown in the header; the role decides which actions are offered.
@@ -112,7 +123,7 @@ function signIn() {
       await whoAmI();
       sessionStorage.setItem("factorlab.token", state.token);
       location.hash = "#/factors";
-    } catch (e) { state.token = ""; flash(e.status === 401 ? "That token is not valid." : e.message); }
+    } catch (e) { state.token = ""; if (!(e instanceof Stale)) flash(e.status === 401 ? "That token is not valid." : e.message); }
   });
 }
 
@@ -176,7 +187,7 @@ async function factorDetail(code) {
       ${resultsTable(results.slice(-30).reverse())}${history(results)}</section>`);
   document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", `/factors/${encodeURIComponent(code)}/${b.dataset.action}`); await factorDetail(code); flash("Done.", "ok"); }
-    catch (e) { flash(e.message); }
+    catch (e) { fail(e); }
   }));
 }
 
@@ -208,15 +219,18 @@ function register() {
     <div id="check" class="check" aria-live="polite"></div>
     <label for="name">Name</label><input id="name"><label for="category">Category</label><input id="category">
     <label for="tags">Tags (comma-separated)</label><input id="tags"><button type="submit">Register</button></form></section>`);
-  let timer;
+  let timer, latest = 0;
   $("#expression").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validate, 250); });
   async function validate() {
-    const text = $("#expression").value;
+    if (!$("#expression")) return;  // the user left the form before the timer fired
+    const text = $("#expression").value, mine = ++latest;
     if (!text.trim()) { $("#check").innerHTML = ""; return; }
     try {
       const v = await api("POST", "/expressions/validate", { expression: text });
+      if (!$("#check") || mine !== latest) return;  // a newer check answers for newer text
       $("#check").innerHTML = `<span class="ok">✓ ${esc(v.canonical)}</span><br>fields ${v.fields.map(esc).join(" ")} · look-back ${v.lookbackRows ?? "whole history"} rows`;
     } catch (e) {
+      if (e instanceof Stale || !$("#check") || mine !== latest) return;
       const p = (e.details?.position ?? 1) - 1, n = e.details?.length ?? 1;
       $("#check").innerHTML = `<span class="bad">${esc(e.message)}</span><div class="expr">${esc(text.slice(0, p))}<mark>${esc(text.slice(p, p + n) || " ")}</mark>${esc(text.slice(p + n))}</div>`;
     }
@@ -228,7 +242,7 @@ function register() {
     if ($("#category").value) body.category = $("#category").value;
     if ($("#tags").value) body.tags = $("#tags").value.split(",").map((t) => t.trim()).filter(Boolean);
     try { await api("POST", "/factors", body); location.hash = "#/factor/" + encodeURIComponent(body.code); }
-    catch (e) { flash(e.message); validate(); }
+    catch (e) { fail(e); validate(); }
   });
 }
 
@@ -263,7 +277,7 @@ function newJob() {
         windows: list("#jw").map((w) => { const [start, end] = w.split(":"); return { start, end }; }),
         horizons: list("#jh").map(Number), batchSize: +$("#jb").value, includeDrafts: $("#jd").checked });
       location.hash = "#/job/" + r.job.id;
-    } catch (e) { flash(e.message); }
+    } catch (e) { fail(e); }
   });
 }
 
@@ -282,7 +296,7 @@ async function jobDetail(id) {
 
 async function leaderboard(_, p) {
   const q = new URLSearchParams({ top: p.get("top") || "50", by: p.get("by") || "rank_icir" });
-  for (const k of ["universe", "freq", "horizon"]) if (p.get(k)) q.set(k, p.get(k));
+  for (const k of ["universe", "freq", "horizon", "start", "end"]) if (p.get(k)) q.set(k, p.get(k));
   const rows = await api("GET", "/leaderboard?" + q);
   const metrics = ["rank_icir", "rank_ic_mean", "rank_ic_t", "rank_ic_nw_t", "icir", "ic_mean", "ls_sharpe", "ls_ann_return", "ls_max_drawdown", "autocorr", "turnover_top"];
   view(`<section class="card"><h1>Leaderboard</h1><form id="lb" class="filters">
@@ -290,11 +304,13 @@ async function leaderboard(_, p) {
     <label>Universe <input id="lu" value="${esc(p.get("universe") || "")}" placeholder="all"></label>
     <label>Frequency <input id="lf" value="${esc(p.get("freq") || "")}" placeholder="all"></label>
     <label>Horizon <input id="lh" type="number" min="1" value="${esc(p.get("horizon") || "")}" placeholder="all"></label>
+    <label>Window start <input id="ls" value="${esc(p.get("start") || "")}" placeholder="any" size="10"></label>
+    <label>Window end <input id="le" value="${esc(p.get("end") || "")}" placeholder="any" size="10"></label>
     <label>Top <input id="lt" type="number" min="1" max="1000" value="${esc(q.get("top"))}"></label></form>
     ${resultsTable(rows)}</section>`);
   const apply = () => {
     const next = new URLSearchParams({ by: $("#lby").value, top: $("#lt").value || "50" });
-    [["universe", "#lu"], ["freq", "#lf"], ["horizon", "#lh"]].forEach(([k, id]) => { if ($(id).value.trim()) next.set(k, $(id).value.trim()); });
+    [["universe", "#lu"], ["freq", "#lf"], ["horizon", "#lh"], ["start", "#ls"], ["end", "#le"]].forEach(([k, id]) => { if ($(id).value.trim()) next.set(k, $(id).value.trim()); });
     location.hash = "#/leaderboard?" + next;
   };
   $("#lb").addEventListener("change", apply);
@@ -325,7 +341,7 @@ async function subscriptions() {
     <button type="submit">Subscribe</button></form><div id="secret" aria-live="polite"></div></section>`);
   document.querySelectorAll("[data-sub]").forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", `/subscriptions/${b.dataset.sub}/${b.dataset.act}`); await subscriptions(); flash(b.dataset.act === "pause" ? "Paused." : "Resumed.", "ok"); }
-    catch (e) { flash(e.message); }
+    catch (e) { fail(e); }
   }));
   $("#sub").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -335,7 +351,7 @@ async function subscriptions() {
       const created = await api("POST", "/subscriptions", body);
       await subscriptions();
       $("#secret").innerHTML = `<p class="flash ok">Subscribed. Signing secret (shown once): <code>${esc(created.secret)}</code></p>`;
-    } catch (e) { flash(e.message); }
+    } catch (e) { fail(e); }
   });
 }
 

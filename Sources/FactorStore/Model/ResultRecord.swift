@@ -175,12 +175,18 @@ public struct LeaderboardQuery: Sendable, Equatable {
     public var universe: String?
     public var frequency: String?
     public var horizon: Int?
+    /// Only results of exactly this window, so that every factor is ranked on the same period.
+    public var start: String?
+    public var end: String?
 
-    public init(top: Int = 10, metric: String = "rank_icir", universe: String? = nil, frequency: String? = nil, horizon: Int? = nil) {
+    public init(top: Int = 10, metric: String = "rank_icir", universe: String? = nil, frequency: String? = nil, horizon: Int? = nil,
+                start: String? = nil, end: String? = nil) {
         self.top = top
         self.metric = metric
         self.universe = universe
         self.frequency = frequency
         self.horizon = horizon
+        self.start = start
+        self.end = end
     }
 }

@@ -304,6 +304,8 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
         return try read { db in
             var (clause, arguments) = Self.whereClause(ResultFilter(universe: query.universe, frequency: query.frequency, horizon: query.horizon))
             clause += clause.isEmpty ? " WHERE error IS NULL" : " AND error IS NULL"
+            if let start = query.start { clause += " AND start = ?"; arguments += [start] }
+            if let end = query.end { clause += " AND \"end\" = ?"; arguments += [end] }
             // Each (factor, universe, frequency, horizon)'s latest result, best first; undefined values last.
             let sql = """
                 SELECT * FROM results WHERE id IN (

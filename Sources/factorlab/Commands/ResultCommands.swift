@@ -10,9 +10,12 @@ struct LeaderboardCommand: ParsableCommand {
     @Option var universe: String?
     @Option var freq: String?
     @Option var horizon: Int?
+    @Option(help: "Only results whose window starts on this date (rank every factor on the same period).") var start: String?
+    @Option(help: "Only results whose window ends on this date.") var end: String?
 
     func run() throws {
-        let rows = try store.openStore().leaderboard(LeaderboardQuery(top: top, metric: by, universe: universe, frequency: freq, horizon: horizon))
+        let rows = try store.openStore().leaderboard(LeaderboardQuery(top: top, metric: by, universe: universe, frequency: freq, horizon: horizon,
+                                                                        start: start, end: end))
         if store.json { try store.printJSON(rows); return }
         print(Terminal.table(["#", "factor", "v", "universe", "freq", "h", "n", by, "RankIC", "IC", "LS Sharpe", "run"],
                              rows.enumerated().map { k, r in

@@ -126,7 +126,7 @@ final class ChromiumSession: @unchecked Sendable {
 
     /// Sends one command and waits for its answer; a protocol error or silence past `timeout` throws.
     @discardableResult
-    func call(_ method: String, _ params: [String: Any] = [:], page: Bool = true, timeout: TimeInterval = 60) throws -> [String: Any] {
+    func call(_ method: String, _ params: [String: Any] = [:], page: Bool = true, timeout: TimeInterval = 120) throws -> [String: Any] {
         let id = try send(method, params, page: page)
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
@@ -170,7 +170,7 @@ final class ChromiumSession: @unchecked Sendable {
 
     /// Polls `condition` (a JavaScript expression) until it is true; returns the seconds waited.
     @discardableResult
-    func waitUntil(_ condition: String, _ what: String, timeout: TimeInterval = 60) throws -> Double {
+    func waitUntil(_ condition: String, _ what: String, timeout: TimeInterval = 120) throws -> Double {
         let start = Date()
         while Date().timeIntervalSince(start) < timeout {
             if (try? evaluate("Boolean(\(condition))")) as? Bool == true { return Date().timeIntervalSince(start) }

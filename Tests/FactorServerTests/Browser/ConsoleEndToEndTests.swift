@@ -52,7 +52,7 @@ struct ConsoleEndToEndTests {
             try check(problems.isEmpty, "text below WCAG AA contrast on \(name): \(problems.prefix(5).joined(separator: "; "))")
             try check(browser.errors.isEmpty, "script errors on \(name): \(browser.errors)")
         }
-        func go(_ hash: String, until condition: String, _ what: String, timeout: TimeInterval = 60) throws {
+        func go(_ hash: String, until condition: String, _ what: String, timeout: TimeInterval = 120) throws {
             try browser.evaluate("location.hash = \(ChromiumSession.quoted(hash))")
             timings.append((hash.split(separator: "?").first.map(String.init) ?? hash, try browser.waitUntil(condition, what, timeout: timeout)))
         }
@@ -158,7 +158,7 @@ struct ConsoleEndToEndTests {
         try shot("08-approved")
 
         // 5b. The approval went to the webhook outbox; the receiver is down, so it waits there. Pause the subscription.
-        try go("#/subscriptions", until: page(contains: "factor.approved"), "the factor.approved delivery", timeout: 30)
+        try go("#/subscriptions", until: page(contains: "factor.approved"), "the factor.approved delivery")
         try browser.click("[data-act=pause]")
         try browser.waitUntil(page(contains: "paused") + " && document.querySelector('[data-act=resume]')", "the paused subscription")
         try shot("08-webhooks")
