@@ -46,7 +46,7 @@ public enum ResultRecorder {
                 r.turnoverTop = s.turnoverTop; r.turnoverBottom = s.turnoverBottom; r.autocorr = s.autocorrelation
                 r.groupMeans = s.groupMeans
                 r.decay = factor.decay.map(\.rankICMean)
-                r.rows = s.rows; r.rowsNoIC = s.rowsWithoutIC
+                r.rows = s.rows; r.rowsNoIC = s.rowsWithoutIC; r.noICReasons = s.coverage.rowsWithoutIC
                 r.memberRows = s.coverage.members; r.withFactor = s.coverage.withFactor
                 r.withReturn = s.coverage.withReturn; r.inSample = s.coverage.inSample
                 let series = h.series

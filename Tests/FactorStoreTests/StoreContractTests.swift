@@ -38,6 +38,8 @@ func result(_ run: String, _ code: String, horizon: Int = 1, rankICIR: Double = 
     r.icMean = 0.01
     r.groupMeans = [0.1, .nan, 0.3]
     r.decay = [0.05, .nan, 0.02]
+    r.rowsNoIC = 3
+    r.noICReasons = ["fewer than min-names in the sample": 2, "no spread in the factor": 1]
     return r
 }
 

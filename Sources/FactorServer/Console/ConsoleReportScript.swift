@@ -169,7 +169,8 @@ async function report(_, p) {
       { values: series.map((s) => s.withFactor), color: "#2166ac", label: "valid factor" },
       { values: series.map((s) => s.withReturn), color: "#e08214", label: "valid return", dashed: true }] : []).concat([
       { values: series.map((s) => s.n), color: "#1b7837", label: "sample" }]), dates, { includeZero: false })}
-      <p class="note">Member-rows ${r.memberRows}, with a factor ${r.withFactor}, with a return ${r.withReturn}, in the sample ${r.inSample}. Rows without an IC: ${r.rowsNoIC}.</p></section>`);
+      <p class="note">Member-rows ${r.memberRows}, with a factor ${r.withFactor}, with a return ${r.withReturn}, in the sample ${r.inSample}. Rows without an IC: ${r.rowsNoIC}${Object.keys(r.noICReasons || {}).length
+        ? " (" + Object.entries(r.noICReasons).sort().map(([why, n]) => `${n} × ${esc(why)}`).join(", ") + ")" : ""}.</p></section>`);
 }
 
 // "CODE" or "CODE@VERSION".

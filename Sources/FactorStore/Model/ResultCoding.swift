@@ -4,7 +4,7 @@ extension ResultRecord {
     enum CodingKeys: String, CodingKey {
         case key, createdAt, delay, quantiles, n, icMean, icStd, icir, icT, icNwT, icPositive, rankICMean, rankICStd, rankICIR
         case rankICT, rankICNwT, rankICPositive, lsMean, lsStd, lsAnnReturn, lsAnnVol, lsSharpe, lsCumReturn, lsMaxDrawdown
-        case turnoverTop, turnoverBottom, autocorr, groupMeans, decay, rows, rowsNoIC, memberRows, withFactor, withReturn, inSample, error
+        case turnoverTop, turnoverBottom, autocorr, groupMeans, decay, rows, rowsNoIC, noICReasons, memberRows, withFactor, withReturn, inSample, error
     }
 
     static var doubleKeys: [(CodingKeys, WritableKeyPath<ResultRecord, Double>)] { [
@@ -26,6 +26,7 @@ extension ResultRecord {
         decay = (try c.decodeIfPresent([Double?].self, forKey: .decay) ?? []).map { $0 ?? .nan }
         rows = try c.decodeIfPresent(Int.self, forKey: .rows) ?? 0
         rowsNoIC = try c.decodeIfPresent(Int.self, forKey: .rowsNoIC) ?? 0
+        noICReasons = try c.decodeIfPresent([String: Int].self, forKey: .noICReasons) ?? [:]
         memberRows = try c.decodeIfPresent(Int.self, forKey: .memberRows) ?? 0
         withFactor = try c.decodeIfPresent(Int.self, forKey: .withFactor) ?? 0
         withReturn = try c.decodeIfPresent(Int.self, forKey: .withReturn) ?? 0
@@ -47,6 +48,7 @@ extension ResultRecord {
         try c.encode(decay.map { $0.isFinite ? $0 : nil }, forKey: .decay)
         try c.encode(rows, forKey: .rows)
         try c.encode(rowsNoIC, forKey: .rowsNoIC)
+        try c.encode(noICReasons, forKey: .noICReasons)
         try c.encode(memberRows, forKey: .memberRows)
         try c.encode(withFactor, forKey: .withFactor)
         try c.encode(withReturn, forKey: .withReturn)

@@ -57,6 +57,8 @@ public struct ResultRecord: Codable, Sendable, Equatable {
     /// IC decay: mean Rank IC of the factor against the one-bar return k bars later, for k = 0…K.
     public var decay: [Double]
     public var rows: Int, rowsNoIC: Int
+    /// Why rows have no IC: reason → number of rows (the coverage ledger).
+    public var noICReasons: [String: Int]
     public var memberRows: Int, withFactor: Int, withReturn: Int, inSample: Int
     /// Set when the factor failed; the figures are then NaN.
     public var error: String?
@@ -73,6 +75,7 @@ public struct ResultRecord: Codable, Sendable, Equatable {
         turnoverTop = .nan; turnoverBottom = .nan; autocorr = .nan
         groupMeans = []
         decay = []
+        noICReasons = [:]
         rows = 0; rowsNoIC = 0; memberRows = 0; withFactor = 0; withReturn = 0; inSample = 0
         self.error = error
     }
@@ -85,7 +88,7 @@ public struct ResultRecord: Codable, Sendable, Equatable {
             && a.withFactor == b.withFactor && a.withReturn == b.withReturn && a.inSample == b.inSample
             && aFigures.count == bFigures.count && zip(aFigures, bFigures).allSatisfy { same($0.1, $1.1) }
             && a.groupMeans.count == b.groupMeans.count && zip(a.groupMeans, b.groupMeans).allSatisfy(same)
-            && a.decay.count == b.decay.count && zip(a.decay, b.decay).allSatisfy(same)
+            && a.decay.count == b.decay.count && zip(a.decay, b.decay).allSatisfy(same) && a.noICReasons == b.noICReasons
     }
 
     /// The numeric figures by column name, in table order.

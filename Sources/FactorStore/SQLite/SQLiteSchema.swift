@@ -163,5 +163,9 @@ enum SQLiteSchema {
                 ALTER TABLE result_series ADD COLUMN with_factor INTEGER;
                 ALTER TABLE result_series ADD COLUMN with_return INTEGER;
                 """),
+        // The coverage ledger says why rows have no IC; results from jobs keep that too.
+        ("v3-no-ic-reasons", """
+                ALTER TABLE results ADD COLUMN no_ic_reasons TEXT NOT NULL DEFAULT '{}';
+                """),
     ]
 }
