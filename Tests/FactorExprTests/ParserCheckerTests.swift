@@ -44,7 +44,9 @@ struct ParserCheckerTests {
         #expect(nonLiteral.kind == .argument)
         #expect(nonLiteral.position == 13)
         #expect(error("Std($close, -3)")?.kind == .argument)
-        #expect(error("Std($close, 0.5)")?.kind == .argument)  // fractional only for Mean/EMA
+        #expect(error("Std($close, 0.5)") == nil)  // Qlib: any Rolling operator with 0 < N < 1 is the EWM mean
+        #expect(error("Rank($close, 0.5)")?.kind == .argument)  // Rank overrides Qlib's Rolling load: no EWM form
+        #expect(error("IdxMax($close, 0.5)")?.kind == .argument)
         #expect(error("Mean($close, 0.5)") == nil)
         #expect(error("Quantile($close, 5, 1.5)")?.kind == .argument)
         #expect(error("Not($close)")?.kind == .argument)

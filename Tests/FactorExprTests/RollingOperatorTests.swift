@@ -111,6 +111,10 @@ struct RollingOperatorTests {
         let z = (5 + (1 - a) * (1 - a) * 1) / (1 + (1 - a) * (1 - a))
         expectSeries(try evaluate("EMA($close, 2)", close: [1, nan, 5]), [1, 1, z])
         expectSeries(try evaluate("Mean($close, 0.5)", close: [2, 4]), [2, (4 + 0.5 * 2) / 1.5])
+        // Qlib's Rolling base takes ewm(alpha=N).mean() for 0 < N < 1 whatever the operator (spec: "Mean/Sum/…").
+        for name in ["Sum", "Std", "Var", "Max", "Med", "Count", "Mad"] {
+            expectSeries(try evaluate("\(name)($close, 0.5)", close: [2, 4]), [2, (4 + 0.5 * 2) / 1.5])
+        }
     }
 
     @Test func refAndDeltaCountCalendarRows() throws {

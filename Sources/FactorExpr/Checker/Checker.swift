@@ -156,7 +156,13 @@ public struct Checker: Sendable {
                     throw ExpressionError(.argument, "EMA needs a span N ≥ 1 or an alpha 0 < N < 1; N = 0 has no meaning",
                                           position: args[1].position, length: args[1].length)
                 }
-                op = .rolling(r, window)
+                if case .alpha = window, r != .ema {
+                    // Qlib's Rolling base computes `ewm(alpha=N).mean()` for 0 < N < 1 whatever the operator, so
+                    // Sum($close, 0.5) is the exponential mean there, and here.
+                    op = .rolling(.mean, window)
+                } else {
+                    op = .rolling(r, window)
+                }
             }
         }
         return .apply(op, series)
