@@ -24,6 +24,7 @@ public enum HTMLReport {
         .kpi{border:1px solid #eaeef2;border-radius:6px;padding:8px 10px}.kpi b{display:block;font-size:17px}.kpi span{color:#59636e;font-size:12px}
         svg{width:100%;height:auto;display:block}svg .ax{font-size:10px;fill:#59636e}svg .lg{font-size:10.5px;fill:#1f2328}svg .cell{font-size:9px;fill:#1f2328}
         .note{color:#59636e;font-size:12px}.wrap{overflow-x:auto}nav a{margin-right:12px;color:#0969da}
+        @media (max-width:640px){main{padding:10px}header{padding:14px}section{padding:12px;overflow-x:auto}svg{min-width:600px}}
         </style></head><body>
         <header><h1>Factor evaluation</h1><p>universe \(SVGChart.escape(report.universe)) · \(SVGChart.escape(report.frequency)) bars · \(report.start) → \(report.end) · \(report.instruments) instruments · delay \(report.settings.delay) · \(report.settings.quantiles) groups · horizons \(report.settings.horizons.map(String.init).joined(separator: ", "))</p></header>
         <main>
