@@ -285,13 +285,21 @@ async function jobDetail(id) {
   const d = await api("GET", "/jobs/" + encodeURIComponent(id));
   const counts = {}; d.tasks.forEach((t) => { counts[t.status] = (counts[t.status] || 0) + 1; });
   const done = (counts.SUCCESS || 0) + (counts.FAILED || 0) + (counts.CANCELLED || 0);
+  const running = ["PENDING", "RUNNING"].includes(d.job.status);
+  const jobActions = (running ? `<button data-job="cancel">Cancel what has not started</button>` : "")
+    + (!running && (counts.FAILED || 0) > 0 ? `<button data-job="retry">Retry the failed tasks</button>` : "");
   view(`<section class="card"><div class="row"><h1>Job ${esc(d.job.id.slice(0, 8))}</h1><span class="status ${d.job.status}">${esc(d.job.status)}</span></div>
     <progress max="${d.tasks.length}" value="${done}" aria-label="tasks done"></progress> <span>${done}/${d.tasks.length} tasks</span>
+    <div class="actions">${jobActions}</div>
     ${d.job.error ? `<p class="bad">${esc(d.job.error)}</p>` : ""}
     <table><thead><tr><th>Task</th><th>Status</th><th class="n">Attempts</th><th>Error</th></tr></thead><tbody>`
     + d.tasks.map((t) => `<tr><td>${esc(t.id)}</td><td><span class="status ${t.status}">${esc(t.status)}</span></td><td class="n">${t.attempts}</td><td>${esc(t.error || "")}</td></tr>`).join("")
     + `</tbody></table></section><section class="card"><h2>Top factors by Rank ICIR</h2>${resultsTable(d.top)}</section>`);
-  if (!["SUCCESS", "FAILED", "CANCELLED"].includes(d.job.status)) setTimeout(() => { if (location.hash === "#/job/" + id) jobDetail(id); }, 2000);
+  document.querySelectorAll("[data-job]").forEach((b) => b.addEventListener("click", async () => {
+    try { await api("POST", `/jobs/${encodeURIComponent(id)}/${b.dataset.job}`); await jobDetail(id); flash(b.dataset.job === "cancel" ? "Cancelled." : "Failed tasks queued again.", "ok"); }
+    catch (e) { fail(e); }
+  }));
+  if (running) setTimeout(() => { if (location.hash === "#/job/" + id) jobDetail(id); }, 2000);
 }
 
 async function leaderboard(_, p) {

@@ -121,6 +121,8 @@ struct ConsoleEndToEndTests {
         let jobPage = try browser.text("main")
         try check(status == "SUCCESS", "the job ended \(status): \(jobPage)\n\(platform.logs)")
         try browser.waitUntil("document.querySelector(\"main a[href^='#/report?']\")", "the job's leaderboard")
+        try check(try browser.evaluate("document.querySelector('[data-job]') === null") as? Bool == true,
+                  "a finished job without failures still offers cancel or retry")
         try shot("07-job-done")
 
         // 4. Open the report: every chart of the HTML report, drawn from the stored result.
