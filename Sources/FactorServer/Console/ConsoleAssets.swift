@@ -281,6 +281,20 @@ function newJob() {
   });
 }
 
+const safeJSON = (text) => { try { return JSON.parse(text); } catch { return null; } };
+
+// What the job asked for, from its stored request.
+function jobParameters(job) {
+  const p = safeJSON(job.parameters);
+  if (!p) return `created ${esc(job.createdAt)}`;
+  const sel = p.selection || {};
+  const what = sel.codes ? sel.codes._0.join(", ") : sel.category ? "category " + sel.category._0 : "all approved factors";
+  return [`created ${esc(job.createdAt)}`, esc(what) + (p.includeDrafts ? " (drafts included)" : ""), esc((p.universes || []).join(", ")),
+    esc((p.windows || []).map((w) => w.start + "…" + w.end).join(", ")), esc((p.frequencies || []).join(", ")),
+    "horizons " + esc((p.horizons || []).join(", ")), `delay ${p.delay} · ${p.quantiles} groups · batch ${p.batchSize}`,
+    job.summaryPath ? "summary " + esc(job.summaryPath) : ""].filter(Boolean).join(" · ");
+}
+
 async function jobDetail(id) {
   const d = await api("GET", "/jobs/" + encodeURIComponent(id));
   const counts = {}; d.tasks.forEach((t) => { counts[t.status] = (counts[t.status] || 0) + 1; });
@@ -291,9 +305,13 @@ async function jobDetail(id) {
   view(`<section class="card"><div class="row"><h1>Job ${esc(d.job.id.slice(0, 8))}</h1><span class="status ${d.job.status}">${esc(d.job.status)}</span></div>
     <progress max="${d.tasks.length}" value="${done}" aria-label="tasks done"></progress> <span>${done}/${d.tasks.length} tasks</span>
     <div class="actions">${jobActions}</div>
+    <p>${jobParameters(d.job)}</p>
     ${d.job.error ? `<p class="bad">${esc(d.job.error)}</p>` : ""}
-    <table><thead><tr><th>Task</th><th>Status</th><th class="n">Attempts</th><th>Error</th></tr></thead><tbody>`
-    + d.tasks.map((t) => `<tr><td>${esc(t.id)}</td><td><span class="status ${t.status}">${esc(t.status)}</span></td><td class="n">${t.attempts}</td><td>${esc(t.error || "")}</td></tr>`).join("")
+    <table><thead><tr><th>Task</th><th>Factors</th><th>Universe · window · freq</th><th>Status</th><th class="n">Attempts</th><th class="n">Seconds</th><th>Error</th></tr></thead><tbody>`
+    + d.tasks.map((t) => { const p = safeJSON(t.payload) || {};
+      const secs = t.startedAt && t.finishedAt ? ((Date.parse(t.finishedAt) - Date.parse(t.startedAt)) / 1000).toFixed(2) : "";
+      return `<tr><td>${esc(t.id)}</td><td>${esc((p.factors || []).map((f) => f.code).join(", "))}</td><td>${esc([p.universe, p.start && p.start + "…" + p.end, p.frequency].filter(Boolean).join(" · "))}</td>
+        <td><span class="status ${t.status}">${esc(t.status)}</span></td><td class="n">${t.attempts}</td><td class="n">${secs}</td><td>${esc(t.error || "")}</td></tr>`; }).join("")
     + `</tbody></table></section><section class="card"><h2>Top factors by Rank ICIR</h2>${resultsTable(d.top)}</section>`);
   document.querySelectorAll("[data-job]").forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", `/jobs/${encodeURIComponent(id)}/${b.dataset.job}`); await jobDetail(id); flash(b.dataset.job === "cancel" ? "Cancelled." : "Failed tasks queued again.", "ok"); }

@@ -123,6 +123,9 @@ struct ConsoleEndToEndTests {
         try browser.waitUntil("document.querySelector(\"main a[href^='#/report?']\")", "the job's leaderboard")
         try check(try browser.evaluate("document.querySelector('[data-job]') === null") as? Bool == true,
                   "a finished job without failures still offers cancel or retry")
+        let jobText = try browser.text("main")
+        try check(jobText.contains("MOM10, REV5") && jobText.contains(data.universe) && jobText.contains("horizons 1, 5"),
+                  "the job page does not show what the job asked for: \(jobText.prefix(400))")
         try shot("07-job-done")
 
         // 4. Open the report: every chart of the HTML report, drawn from the stored result.
