@@ -249,9 +249,12 @@ function register() {
 async function jobs() {
   const list = await api("GET", "/jobs");
   view(`<section class="card"><div class="row"><h1>Jobs</h1><a class="button" href="#/newjob">New job</a></div>
-    <table><thead><tr><th>Job</th><th>Status</th><th>Created</th><th>Run</th></tr></thead><tbody>`
-    + list.slice().reverse().map((j) => `<tr><td><a href="#/job/${j.id}">${esc(j.id.slice(0, 8))}</a></td><td><span class="status ${j.status}">${esc(j.status)}</span></td><td>${esc(j.createdAt)}</td><td>${esc(j.runId.slice(0, 8))}</td></tr>`).join("")
-    + `</tbody></table></section>`);
+    ${list.length ? `<table><thead><tr><th>Job</th><th>Status</th><th>Created</th><th>Factors</th><th>Universes · windows</th></tr></thead><tbody>`
+    + list.slice().reverse().map((j) => { const p = safeJSON(j.parameters) || {}, sel = p.selection || {};
+      const what = sel.codes ? sel.codes._0.join(", ") : sel.category ? "category " + sel.category._0 : "all approved";
+      return `<tr><td><a href="#/job/${j.id}">${esc(j.id.slice(0, 8))}</a></td><td><span class="status ${j.status}">${esc(j.status)}</span></td><td>${esc(j.createdAt)}</td>
+        <td>${esc(what.length > 60 ? what.slice(0, 57) + "…" : what)}</td><td>${esc((p.universes || []).join(", "))} · ${esc((p.windows || []).map((w) => w.start + "…" + w.end).join(", "))}</td></tr>`; }).join("")
+    + `</tbody></table>` : `<p>No jobs yet. <a href="#/newjob">Submit one.</a></p>`}</section>`);
 }
 
 function newJob() {
