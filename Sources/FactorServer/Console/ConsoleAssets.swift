@@ -31,7 +31,7 @@ label{display:block;margin:10px 0 3px;font-weight:600;font-size:13.5px}.filters{
 .filters label{margin:0;font-weight:400}input,select,textarea{font:inherit;padding:6px 8px;border:1px solid #8c959f;border-radius:6px;width:100%;color:var(--fg);background:#fff}
 .filters input,.filters select{width:auto;min-width:120px}input[type=checkbox]{width:auto}
 button,.button{display:inline-block;margin-top:12px;padding:7px 14px;border-radius:6px;border:1px solid #116329;background:#1a7f37;color:#fff;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
-.actions button{margin-right:6px}.expr{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;background:var(--bg);padding:6px 8px;border-radius:6px;white-space:pre-wrap;word-break:break-all}
+.actions button{margin-right:6px}button.secondary{background:#fff;color:#1f2328;border-color:#8c959f;margin:0 0 0 8px;padding:2px 10px;font-weight:400}.expr{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;background:var(--bg);padding:6px 8px;border-radius:6px;white-space:pre-wrap;word-break:break-all}
 ins{background:#aceebb;text-decoration:none}del{background:#ffcecb}mark{background:#ffcecb;outline:1px solid var(--bad)}
 .check{min-height:1.5em;margin-top:6px;font-size:13.5px}.ok{color:var(--ok)}.bad{color:var(--bad)}
 #flash{max-width:1150px;margin:0 auto;padding:0 16px}.flash{margin:12px 0;padding:10px 14px;border-radius:6px}.flash.error{background:#ffebe9;border:1px solid #ff8182;color:#82071e}.flash.ok{background:#dafbe1;border:1px solid #4ac26b;color:#116329}
@@ -78,7 +78,7 @@ function flash(message, kind = "error") { $("#flash").innerHTML = message ? `<di
 
 const routes = {
   "signin": signIn, "factors": factors, "factor": factorDetail, "register": register, "jobs": jobs, "job": jobDetail,
-  "newjob": newJob, "leaderboard": leaderboard, "alerts": alerts, "subscriptions": subscriptions, "report": report, "compare": compare,
+  "newjob": newJob, "leaderboard": leaderboard, "alerts": alerts, "subscriptions": subscriptions, "report": report, "compare": compare, "edit": editFactor,
 };
 
 // #/name/argument?query: handlers get the decoded argument and the query as URLSearchParams.
@@ -160,7 +160,8 @@ async function factors() {
 }
 
 function diff(a, b) {
-  const ta = a.match(/\$?\w+|\S/g) || [], tb = b.match(/\$?\w+|\S/g) || [];
+  // Whitespace is kept as tokens, so the diff reads like the expressions as written.
+  const ta = a.match(/\s+|\$?\w+|\S/g) || [], tb = b.match(/\s+|\$?\w+|\S/g) || [];
   const m = ta.map(() => Array(tb.length + 1).fill(0)); m.push(Array(tb.length + 1).fill(0));
   for (let i = ta.length - 1; i >= 0; i--) for (let j = tb.length - 1; j >= 0; j--) m[i][j] = ta[i] === tb[j] ? m[i + 1][j + 1] + 1 : Math.max(m[i + 1][j], m[i][j + 1]);
   let i = 0, j = 0, out = "";
@@ -175,16 +176,23 @@ function diff(a, b) {
 async function factorDetail(code) {
   const [detail, results] = await Promise.all([api("GET", "/factors/" + encodeURIComponent(code)), api("GET", "/results?factor=" + encodeURIComponent(code))]);
   const f = detail.factor, versions = detail.versions;
+  const canEdit = canReview() || f.owner === state.name;
   const actions = [["submit-review", "Submit for review", f.status === "draft"], ["approve", "Approve", f.status === "in_review" && canReview()],
     ["deprecate", "Deprecate", f.status !== "deprecated"]].filter((a) => a[2])
     .map(([path, label]) => `<button data-action="${path}">${label}</button>`).join(" ");
   view(`<section class="card"><div class="row"><h1>${esc(f.code)} <small>${esc(f.name)}</small></h1><span class="status ${f.status}">${esc(f.status)}</span></div>
     <p class="expr">${esc(versions[versions.length - 1].expression)}</p>
-    <p>${esc(f.category)} · owner ${esc(f.owner)}${f.tags.length ? " · " + f.tags.map(esc).join(", ") : ""}</p><div class="actions">${actions}</div></section>
+    <p>${esc(f.category)} · owner ${esc(f.owner)}${f.tags.length ? " · " + f.tags.map(esc).join(", ") : ""}</p>
+    <div class="actions">${actions}${canEdit ? ` <a class="button" href="#/edit/${encodeURIComponent(f.code)}">Edit expression</a>` : ""}</div></section>
     <section class="card"><h2>Versions</h2><ol class="versions">${versions.map((v, k) => `<li><b>v${v.version}</b> ${esc(v.createdAt)} by ${esc(v.author)} — ${esc(v.note)}
+      ${canEdit && k < versions.length - 1 ? `<button type="button" class="secondary" data-rollback="${v.version}">Roll back to v${v.version}</button>` : ""}
       <div class="expr">${k === 0 ? esc(v.expression) : diff(versions[k - 1].expression, v.expression)}</div></li>`).join("")}</ol></section>
     <section class="card"><div class="row"><h2>Results</h2><a href="#/compare?a=${encodeURIComponent(f.code)}">Compare with…</a></div>
       ${resultsTable(results.slice(-30).reverse())}${history(results)}</section>`);
+  document.querySelectorAll("[data-rollback]").forEach((b) => b.addEventListener("click", async () => {
+    try { await api("POST", `/factors/${encodeURIComponent(code)}/rollback`, { version: +b.dataset.rollback }); await factorDetail(code); flash(`Rolled back: a new version equal to v${b.dataset.rollback}.`, "ok"); }
+    catch (e) { fail(e); }
+  }));
   document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", `/factors/${encodeURIComponent(code)}/${b.dataset.action}`); await factorDetail(code); flash("Done.", "ok"); }
     catch (e) { fail(e); }
@@ -212,15 +220,10 @@ function resultsTable(rows) {
     + `</tbody></table>`;
 }
 
-function register() {
-  view(`<section class="card narrow"><h1>Register a factor</h1><form id="reg">
-    <label for="code">Code</label><input id="code" required pattern="[A-Za-z][A-Za-z0-9_.-]*">
-    <label for="expression">Expression</label><textarea id="expression" rows="3" required spellcheck="false"></textarea>
-    <div id="check" class="check" aria-live="polite"></div>
-    <label for="name">Name</label><input id="name"><label for="category">Category</label><input id="category">
-    <label for="tags">Tags (comma-separated)</label><input id="tags"><button type="submit">Register</button></form></section>`);
+// Validates #expression as the user types (debounced), showing the canonical form or the error with its span
+// marked in #check; returns the check so a form can run it again after a refused submit.
+function liveValidation() {
   let timer, latest = 0;
-  $("#expression").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validate, 250); });
   async function validate() {
     if (!$("#expression")) return;  // the user left the form before the timer fired
     const text = $("#expression").value, mine = ++latest;
@@ -235,6 +238,37 @@ function register() {
       $("#check").innerHTML = `<span class="bad">${esc(e.message)}</span><div class="expr">${esc(text.slice(0, p))}<mark>${esc(text.slice(p, p + n) || " ")}</mark>${esc(text.slice(p + n))}</div>`;
     }
   }
+  $("#expression").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validate, 250); });
+  return validate;
+}
+
+async function editFactor(code) {
+  const detail = await api("GET", "/factors/" + encodeURIComponent(code));
+  const latest = detail.versions[detail.versions.length - 1];
+  view(`<section class="card narrow"><h1>Edit ${esc(code)} <small>new version after v${latest.version}</small></h1><form id="edit">
+    <label for="expression">Expression</label><textarea id="expression" rows="3" required spellcheck="false">${esc(latest.expression)}</textarea>
+    <div id="check" class="check" aria-live="polite"></div>
+    <label for="note">What changed</label><input id="note" placeholder="e.g. slower window">
+    <button type="submit">Save as v${latest.version + 1}</button> <a href="#/factor/${encodeURIComponent(code)}">Cancel</a></form></section>`);
+  const validate = liveValidation();
+  validate();
+  $("#edit").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api("PATCH", "/factors/" + encodeURIComponent(code), { expression: $("#expression").value, note: $("#note").value });
+      location.hash = "#/factor/" + encodeURIComponent(code);
+    } catch (e) { fail(e); validate(); }
+  });
+}
+
+function register() {
+  view(`<section class="card narrow"><h1>Register a factor</h1><form id="reg">
+    <label for="code">Code</label><input id="code" required pattern="[A-Za-z][A-Za-z0-9_.-]*">
+    <label for="expression">Expression</label><textarea id="expression" rows="3" required spellcheck="false"></textarea>
+    <div id="check" class="check" aria-live="polite"></div>
+    <label for="name">Name</label><input id="name"><label for="category">Category</label><input id="category">
+    <label for="tags">Tags (comma-separated)</label><input id="tags"><button type="submit">Register</button></form></section>`);
+  const validate = liveValidation();
   $("#reg").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const body = { code: $("#code").value.trim(), expression: $("#expression").value };

@@ -175,9 +175,21 @@ struct ConsoleEndToEndTests {
         try check(cells.count == 4 && cells[0] == "Rank IC mean" && Double(cells[1]) != nil && Double(cells[2]) != nil && Double(cells[3]) != nil,
                   "the comparison does not show both Rank IC means and their difference: \(cells)")
         try shot("09-compare")
-        // Two versions of one factor: the second version's expression shows what changed.
-        let edited = try platform.request("PATCH", "/factors/MOM10", body: #"{"expression":"$close / Ref($close, 20) - 1","note":"slower"}"#, token: researcher)
-        try check(edited.status == 200, "updating MOM10 answered \(edited.status): \(edited.json ?? "")")
+        // Edit the expression in the console (a new version), roll back to v1 (a third version equal to it), and
+        // compare two versions of one factor: the second version's expression shows what changed.
+        try go("#/factor/MOM10", until: "document.querySelector(\"a[href='#/edit/MOM10']\")", "the edit link")
+        try browser.click("a[href='#/edit/MOM10']")
+        try browser.waitUntil("document.querySelector('#edit') && document.querySelector('#check .ok')", "the edit form, validated")
+        try browser.replace("#expression", with: "$close / Ref($close, 20) - 1")
+        try browser.waitUntil("document.querySelector('#check .ok')?.textContent.includes('20')", "the edited expression to validate")
+        try browser.focus("#note")
+        try browser.type("slower")
+        try shot("09-edit")
+        try browser.click("#edit button[type=submit]")
+        try browser.waitUntil("location.hash === '#/factor/MOM10' && " + page(contains: "slower"), "version 2 on the factor page")
+        try browser.click("[data-rollback='1']")
+        try browser.waitUntil("document.querySelectorAll('.versions li').length === 3", "the rollback's new version")
+        try shot("09-rolled-back")
         try go("#/compare?a=MOM10@1&b=MOM10@2", until: "document.querySelector('.compare ins')", "the version comparison")
         let inserted = try browser.text(".compare ins"), deleted = try browser.text(".compare del")
         try check(inserted == "20" && deleted == "10", "the version diff shows +\(inserted) −\(deleted), not +20 −10")
