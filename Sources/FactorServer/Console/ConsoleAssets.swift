@@ -72,7 +72,9 @@ async function api(method, path, body) {
   return data;
 }
 
-function view(html) { $("#main").innerHTML = html; $("#main").focus(); }
+// Replaces the page; focus moves to it on navigation, not on a background refresh (keyboard users keep their place).
+function view(html, focus = true) { $("#main").innerHTML = html; if (focus) $("#main").focus(); }
+let jobPoll;
 function fail(e) { if (!(e instanceof Stale)) flash(e.message); }
 function flash(message, kind = "error") { $("#flash").innerHTML = message ? `<div class="flash ${kind}" role="alert">${esc(message)}</div>` : ""; }
 
@@ -84,6 +86,7 @@ const routes = {
 // #/name/argument?query: handlers get the decoded argument and the query as URLSearchParams.
 async function route() {
   state.generation++;
+  clearTimeout(jobPoll);
   flash("");
   const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
   const [name, arg] = path.split("/");
@@ -94,11 +97,13 @@ async function route() {
     }
   }
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.getAttribute("href") === "#/" + name));
+  // The previous page goes at once: nothing on it can act while the new one loads.
+  if (name !== "signin") view(`<p aria-busy="true">Loading…</p>`);
   try { await (routes[name] || factors)(decodeURIComponent(arg || ""), new URLSearchParams(query || "")); }
   catch (e) {
     if (e instanceof Stale) return;
     flash(e.message);
-    if (!$("#main").innerHTML.trim() || $("#main").textContent === "Loading…") view(`<p>${esc(e.message)}</p>`);
+    view(`<p>${esc(e.message)}</p>`);
   }
 }
 
@@ -129,14 +134,16 @@ function signIn() {
 
 async function factors() {
   const [list, board] = await Promise.all([api("GET", "/factors"), api("GET", "/leaderboard?top=1000&horizon=1").catch(() => [])]);
-  const icir = Object.fromEntries(board.map((r) => [r.key.factorCode, r.rankICIR]));
+  // The leaderboard is best first: keep each factor's first (best) row.
+  const icir = new Map();
+  for (const r of board) if (!icir.has(r.key.factorCode)) icir.set(r.key.factorCode, r.rankICIR);
   const categories = [...new Set(list.map((f) => f.category))].sort();
   const owners = [...new Set(list.map((f) => f.owner))].sort();
   const tags = [...new Set(list.flatMap((f) => f.tags))].sort();
-  const opts = (values) => `<option value="">all</option>` + values.map((v) => `<option>${esc(v)}</option>`).join("");
+  const opts = (values) => `<option value="">all</option>` + values.map((v) => `<option value="${esc(v)}">${esc(v)}</option>`).join("");
   view(`<section class="card"><div class="row"><h1>Factors <small>${list.length}</small></h1><a class="button" href="#/register">Register a factor</a></div>
     <div class="filters" role="search">
-      <label>Search <input id="q" placeholder="code, name or expression"></label>
+      <label>Search <input id="q" placeholder="code or name"></label>
       <label>Category <select id="fc">${opts(categories)}</select></label>
       <label>Status <select id="fs">${opts(["draft", "in_review", "approved", "deprecated"])}</select></label>
       <label>Owner <select id="fo">${opts(owners)}</select></label>
@@ -149,10 +156,10 @@ async function factors() {
       && (!$("#fc").value || f.category === $("#fc").value) && (!$("#fs").value || f.status === $("#fs").value)
       && (!$("#fo").value || f.owner === $("#fo").value) && (!$("#ft").value || f.tags.includes($("#ft").value)));
     rows.sort($("#sort").value === "code" ? (a, b) => a.code.localeCompare(b.code)
-      : (a, b) => (icir[b.code] ?? -Infinity) - (icir[a.code] ?? -Infinity));
+      : (a, b) => (icir.get(b.code) ?? -Infinity) - (icir.get(a.code) ?? -Infinity));
     $("#table").innerHTML = `<table><thead><tr><th>Code</th><th>Name</th><th>Category</th><th>Status</th><th>Owner</th><th>v</th><th class="n">Rank ICIR (h=1)</th></tr></thead><tbody>`
       + rows.map((f) => `<tr><td><a href="#/factor/${encodeURIComponent(f.code)}">${esc(f.code)}</a></td><td>${esc(f.name)}</td><td>${esc(f.category)}</td>
-        <td><span class="status ${f.status}">${esc(f.status)}</span></td><td>${esc(f.owner)}</td><td>${f.latestVersion}</td><td class="n">${num(icir[f.code], 3)}</td></tr>`).join("")
+        <td><span class="status ${f.status}">${esc(f.status)}</span></td><td>${esc(f.owner)}</td><td>${f.latestVersion}</td><td class="n">${num(icir.get(f.code), 3)}</td></tr>`).join("")
       + `</tbody></table>`;
   };
   ["#q", "#fc", "#fs", "#fo", "#ft", "#sort"].forEach((s) => $(s).addEventListener("input", render));
@@ -177,8 +184,8 @@ async function factorDetail(code) {
   const [detail, results] = await Promise.all([api("GET", "/factors/" + encodeURIComponent(code)), api("GET", "/results?factor=" + encodeURIComponent(code))]);
   const f = detail.factor, versions = detail.versions;
   const canEdit = canReview() || f.owner === state.name;
-  const actions = [["submit-review", "Submit for review", f.status === "draft"], ["approve", "Approve", f.status === "in_review" && canReview()],
-    ["deprecate", "Deprecate", f.status !== "deprecated"]].filter((a) => a[2])
+  const actions = [["submit-review", "Submit for review", f.status === "draft" && canEdit], ["approve", "Approve", f.status === "in_review" && canReview()],
+    ["deprecate", "Deprecate", f.status !== "deprecated" && canEdit]].filter((a) => a[2])
     .map(([path, label]) => `<button data-action="${path}">${label}</button>`).join(" ");
   view(`<section class="card"><div class="row"><h1>${esc(f.code)} <small>${esc(f.name)}</small></h1><span class="status ${f.status}">${esc(f.status)}</span></div>
     <p class="expr">${esc(versions[versions.length - 1].expression)}</p>
@@ -188,7 +195,7 @@ async function factorDetail(code) {
       ${canEdit && k < versions.length - 1 ? `<button type="button" class="secondary" data-rollback="${v.version}">Roll back to v${v.version}</button>` : ""}
       <div class="expr">${k === 0 ? esc(v.expression) : diff(versions[k - 1].expression, v.expression)}</div></li>`).join("")}</ol></section>
     <section class="card"><div class="row"><h2>Results</h2><a href="#/compare?a=${encodeURIComponent(f.code)}">Compare with…</a></div>
-      ${resultsTable(results.slice(-30).reverse())}${history(results)}</section>`);
+      ${resultsTable(results.slice(-30).reverse())}${resultHistory(results)}</section>`);
   document.querySelectorAll("[data-rollback]").forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", `/factors/${encodeURIComponent(code)}/rollback`, { version: +b.dataset.rollback }); await factorDetail(code); flash(`Rolled back: a new version equal to v${b.dataset.rollback}.`, "ok"); }
     catch (e) { fail(e); }
@@ -200,7 +207,7 @@ async function factorDetail(code) {
 }
 
 // How the factor's Rank IC mean moved from run to run, on its most evaluated universe, frequency and horizon.
-function history(results) {
+function resultHistory(results) {
   const ok = results.filter((r) => !r.error), count = new Map();
   ok.forEach((r) => { const k = `${r.key.universe}|${r.key.frequency}|${r.key.horizon}`; count.set(k, (count.get(k) || 0) + 1); });
   const best = [...count.entries()].sort((a, b) => b[1] - a[1])[0];
@@ -234,8 +241,10 @@ function liveValidation() {
       $("#check").innerHTML = `<span class="ok">✓ ${esc(v.canonical)}</span><br>fields ${v.fields.map(esc).join(" ")} · look-back ${v.lookbackRows ?? "whole history"} rows`;
     } catch (e) {
       if (e instanceof Stale || !$("#check") || mine !== latest) return;
-      const p = (e.details?.position ?? 1) - 1, n = e.details?.length ?? 1;
-      $("#check").innerHTML = `<span class="bad">${esc(e.message)}</span><div class="expr">${esc(text.slice(0, p))}<mark>${esc(text.slice(p, p + n) || " ")}</mark>${esc(text.slice(p + n))}</div>`;
+      if (e.details?.position == null) { $("#check").innerHTML = `<span class="bad">${esc(e.message)}</span>`; return; }
+      // Positions count characters as Swift does (grapheme clusters), not UTF-16 units.
+      const g = [...new Intl.Segmenter().segment(text)].map((x) => x.segment), p = e.details.position - 1, n = e.details.length ?? 1;
+      $("#check").innerHTML = `<span class="bad">${esc(e.message)}</span><div class="expr">${esc(g.slice(0, p).join(""))}<mark>${esc(g.slice(p, p + n).join("") || " ")}</mark>${esc(g.slice(p + n).join(""))}</div>`;
     }
   }
   $("#expression").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validate, 250); });
@@ -263,7 +272,7 @@ async function editFactor(code) {
 
 function register() {
   view(`<section class="card narrow"><h1>Register a factor</h1><form id="reg">
-    <label for="code">Code</label><input id="code" required pattern="[A-Za-z][A-Za-z0-9_.-]*">
+    <label for="code">Code</label><input id="code" required pattern="[A-Za-z][A-Za-z0-9_.\-]*" maxlength="64">
     <label for="expression">Expression</label><textarea id="expression" rows="3" required spellcheck="false"></textarea>
     <div id="check" class="check" aria-live="polite"></div>
     <label for="name">Name</label><input id="name"><label for="category">Category</label><input id="category">
@@ -272,8 +281,8 @@ function register() {
   $("#reg").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const body = { code: $("#code").value.trim(), expression: $("#expression").value };
-    if ($("#name").value) body.name = $("#name").value;
-    if ($("#category").value) body.category = $("#category").value;
+    if ($("#name").value.trim()) body.name = $("#name").value.trim();
+    if ($("#category").value.trim()) body.category = $("#category").value.trim();
     if ($("#tags").value) body.tags = $("#tags").value.split(",").map((t) => t.trim()).filter(Boolean);
     try { await api("POST", "/factors", body); location.hash = "#/factor/" + encodeURIComponent(body.code); }
     catch (e) { fail(e); validate(); }
@@ -332,8 +341,9 @@ function jobParameters(job) {
     job.summaryPath ? "summary " + esc(job.summaryPath) : ""].filter(Boolean).join(" · ");
 }
 
-async function jobDetail(id) {
+async function jobDetail(id, refresh = false) {
   const d = await api("GET", "/jobs/" + encodeURIComponent(id));
+  const activeAction = document.activeElement?.dataset?.job;
   const counts = {}; d.tasks.forEach((t) => { counts[t.status] = (counts[t.status] || 0) + 1; });
   const done = (counts.SUCCESS || 0) + (counts.FAILED || 0) + (counts.CANCELLED || 0);
   const running = ["PENDING", "RUNNING"].includes(d.job.status);
@@ -349,12 +359,17 @@ async function jobDetail(id) {
       const secs = t.startedAt && t.finishedAt ? ((Date.parse(t.finishedAt) - Date.parse(t.startedAt)) / 1000).toFixed(2) : "";
       return `<tr><td>${esc(t.id)}</td><td>${esc((p.factors || []).map((f) => f.code).join(", "))}</td><td>${esc([p.universe, p.start && p.start + "…" + p.end, p.frequency].filter(Boolean).join(" · "))}</td>
         <td><span class="status ${t.status}">${esc(t.status)}</span></td><td class="n">${t.attempts}</td><td class="n">${secs}</td><td>${esc(t.error || "")}</td></tr>`; }).join("")
-    + `</tbody></table></section><section class="card"><h2>Top factors by Rank ICIR</h2>${resultsTable(d.top)}</section>`);
+    + `</tbody></table></section><section class="card"><h2>Top factors by Rank ICIR</h2>${resultsTable(d.top)}</section>`, !refresh);
+  if (activeAction) $(`[data-job="${activeAction}"]`)?.focus();
   document.querySelectorAll("[data-job]").forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", `/jobs/${encodeURIComponent(id)}/${b.dataset.job}`); await jobDetail(id); flash(b.dataset.job === "cancel" ? "Cancelled." : "Failed tasks queued again.", "ok"); }
     catch (e) { fail(e); }
   }));
-  if (running) setTimeout(() => { if (location.hash === "#/job/" + id) jobDetail(id); }, 2000);
+  clearTimeout(jobPoll);
+  if (running) {
+    const generation = state.generation;
+    jobPoll = setTimeout(() => { if (generation === state.generation) jobDetail(id, true).catch(fail); }, 2000);
+  }
 }
 
 async function leaderboard(_, p) {
@@ -369,14 +384,14 @@ async function leaderboard(_, p) {
     <label>Horizon <input id="lh" type="number" min="1" value="${esc(p.get("horizon") || "")}" placeholder="all"></label>
     <label>Window start <input id="ls" value="${esc(p.get("start") || "")}" placeholder="any" size="10"></label>
     <label>Window end <input id="le" value="${esc(p.get("end") || "")}" placeholder="any" size="10"></label>
-    <label>Top <input id="lt" type="number" min="1" max="1000" value="${esc(q.get("top"))}"></label></form>
+    <label>Top <input id="lt" type="number" min="1" max="1000" value="${esc(q.get("top"))}"></label>
+    <button type="submit">Apply</button></form>
     ${resultsTable(rows)}</section>`);
   const apply = () => {
     const next = new URLSearchParams({ by: $("#lby").value, top: $("#lt").value || "50" });
     [["universe", "#lu"], ["freq", "#lf"], ["horizon", "#lh"], ["start", "#ls"], ["end", "#le"]].forEach(([k, id]) => { if ($(id).value.trim()) next.set(k, $(id).value.trim()); });
     location.hash = "#/leaderboard?" + next;
   };
-  $("#lb").addEventListener("change", apply);
   $("#lb").addEventListener("submit", (ev) => { ev.preventDefault(); apply(); });
 }
 
@@ -420,9 +435,17 @@ async function subscriptions() {
 
 window.addEventListener("hashchange", route);
 window.addEventListener("DOMContentLoaded", () => {
-  // A token may arrive once in the URL (#/page?token=…) for links from the CLI; it is moved to sessionStorage.
-  const m = location.hash.match(/[?&]token=([^&]+)/);
-  if (m) { state.token = decodeURIComponent(m[1]); sessionStorage.setItem("factorlab.token", state.token); location.hash = location.hash.replace(/[?&]token=[^&]+/, ""); }
+  // A token may arrive once in the URL (#/page?token=…) for links from the CLI: it moves to sessionStorage and out
+  // of the address bar and history; a link never silently replaces the token of someone signed in.
+  const [page, query = ""] = location.hash.split("?");
+  const params = new URLSearchParams(query), linked = params.get("token");
+  if (linked) {
+    params.delete("token");
+    window.history.replaceState(null, "", location.pathname + location.search + page + (params.size ? "?" + params : ""));
+    if (!state.token || state.token === linked || confirm("Sign in with the token from this link?")) {
+      state.token = linked; state.role = ""; sessionStorage.setItem("factorlab.token", linked);
+    }
+  }
   $("#signout").addEventListener("click", () => { sessionStorage.clear(); state.token = ""; state.role = ""; $("#who").textContent = ""; location.hash = "#/signin"; });
   route();
 });

@@ -53,15 +53,20 @@ function lineChart(title, lines, labels, { includeZero = true } = {}) {
   }
   if (includeZero && lo < 0 && hi > 0) svg += `<line x1="${L}" x2="${W - R}" y1="${y(0)}" y2="${y(0)}" stroke="#8c959f"/>`;
   [0, Math.floor(labels.length / 2), labels.length - 1].filter((k, i, a) => k >= 0 && a.indexOf(k) === i)
-    .forEach((k, i) => { svg += `<text x="${x(k)}" y="${H - 8}" text-anchor="${["start", "middle", "end"][i]}">${esc(labels[k])}</text>`; });
+    .forEach((k) => { svg += `<text x="${x(k)}" y="${H - 8}" text-anchor="${k === 0 ? "start" : k === labels.length - 1 ? "end" : "middle"}">${esc(labels[k])}</text>`; });
   for (const line of lines) {
-    let d = "", pen = false;
-    line.values.forEach((v, k) => { if (finite(v)) { d += `${pen ? "L" : "M"}${x(k).toFixed(1)},${y(v).toFixed(1)}`; pen = true; } else pen = false; });
+    // A point with no neighbour is drawn as a dot (a zero-length segment with round caps).
+    let d = "", run = 0;
+    line.values.forEach((v, k) => {
+      if (finite(v)) { d += `${run ? "L" : "M"}${x(k).toFixed(1)},${y(v).toFixed(1)}`; run++; }
+      else { if (run === 1) d += "l0,0"; run = 0; }
+    });
+    if (run === 1) d += "l0,0";
     if (line.fill && d) {
       const first = line.values.findIndex(finite), last = line.values.length - 1 - [...line.values].reverse().findIndex(finite);
       svg += `<path d="${d}L${x(last).toFixed(1)},${y(Math.max(lo, Math.min(hi, 0))).toFixed(1)}L${x(first).toFixed(1)},${y(Math.max(lo, Math.min(hi, 0))).toFixed(1)}Z" fill="${line.fill}" stroke="none"/>`;
     }
-    svg += `<path d="${d}" fill="none" stroke="${line.color}" stroke-width="${line.width || 1.4}"${line.dashed ? ' stroke-dasharray="5 3"' : ""}/>`;
+    svg += `<path d="${d}" fill="none" stroke="${line.color}" stroke-width="${line.width || 1.4}" stroke-linecap="round"${line.dashed ? ' stroke-dasharray="5 3"' : ""}/>`;
   }
   svg += `</svg>`;
   const legend = lines.map((l) => `<span><i style="background:${l.color}"></i>${esc(l.label)}</span>`).join("");
@@ -108,7 +113,7 @@ function monthlyHeatmap(series) {
     return `<td class="n" style="background:rgba(${rgb},${a.toFixed(2)})">${v.toFixed(3)}</td>`;
   };
   return `<table class="heatmap"><thead><tr><th>Year</th>${months.map((m) => `<th class="n">${m}</th>`).join("")}</tr></thead><tbody>`
-    + years.map((y) => `<tr><th>${y}</th>${months.map((_, k) => { const e = byMonth.get(`${y}-${String(k + 1).padStart(2, "0")}`); return cell(e ? e[0] / e[1] : undefined); }).join("")}</tr>`).join("")
+    + years.map((y) => `<tr><th>${esc(y)}</th>${months.map((_, k) => { const e = byMonth.get(`${y}-${String(k + 1).padStart(2, "0")}`); return cell(e ? e[0] / e[1] : undefined); }).join("")}</tr>`).join("")
     + `</tbody></table>`;
 }
 
@@ -199,13 +204,14 @@ async function compare(_, p) {
     const wanted = p.get("h") ? +p.get("h") : null;
     const pool = wanted === null ? A.results : A.results.filter((r) => r.key.horizon === wanted);
     const ra = pool[pool.length - 1];
-    const rb = ra && [...B.results].reverse().find((r) => r.key.universe === ra.key.universe && r.key.frequency === ra.key.frequency
-      && r.key.start === ra.key.start && r.key.end === ra.key.end && r.key.horizon === ra.key.horizon) || B.results[B.results.length - 1];
+    const rb = ra ? [...B.results].reverse().find((r) => r.key.universe === ra.key.universe && r.key.frequency === ra.key.frequency
+      && r.key.start === ra.key.start && r.key.end === ra.key.end && r.key.horizon === ra.key.horizon) ?? null : null;
     const metrics = [["IC mean", "icMean", 4], ["ICIR", "icir", 3], ["Rank IC mean", "rankICMean", 4], ["Rank ICIR", "rankICIR", 3],
       ["Rank IC t (Newey-West)", "rankICNwT", 2], ["Rank IC > 0", "rankICPositive", 3], ["Long-short ann. return", "lsAnnReturn", 4],
       ["Long-short Sharpe", "lsSharpe", 2], ["Max drawdown", "lsMaxDrawdown", 4], ["Turnover top", "turnoverTop", 3],
       ["Autocorrelation", "autocorr", 3], ["Dates", "n", 0]];
-    const where = (r) => r ? `${esc(r.key.universe)} · ${esc(r.key.frequency)} · ${esc(r.key.start)} → ${esc(r.key.end)} · h = ${r.key.horizon} · ${reportLink(r)}` : "no results yet";
+    const where = (r, other) => r ? `${esc(r.key.universe)} · ${esc(r.key.frequency)} · ${esc(r.key.start)} → ${esc(r.key.end)} · h = ${r.key.horizon} · ${reportLink(r)}`
+      : other ? `<span class="note">no result on the same universe, frequency, window and horizon</span>` : "no results yet";
     let chart = "";
     if (ra && rb) {
       const [sa, sb] = await Promise.all([api("GET", "/results/series?" + resultQuery(ra.key)), api("GET", "/results/series?" + resultQuery(rb.key))]);
@@ -215,7 +221,7 @@ async function compare(_, p) {
         { values: cum(sb), color: "#b2182b", label: `${B.code} v${B.version}`, width: 1.8, dashed: true }], dates);
     }
     body = `<section class="card compare"><div class="side"><h2>${esc(A.code)} <small>v${A.version} · ${esc(A.status)}</small></h2><p class="expr">${esc(A.expression)}</p><p>${where(ra)}</p></div>
-      <div class="side"><h2>${esc(B.code)} <small>v${B.version} · ${esc(B.status)}</small></h2><p class="expr">${A.code === B.code ? diff(A.expression, B.expression) : esc(B.expression)}</p><p>${where(rb)}</p></div></section>
+      <div class="side"><h2>${esc(B.code)} <small>v${B.version} · ${esc(B.status)}</small></h2><p class="expr">${A.code === B.code ? diff(A.expression, B.expression) : esc(B.expression)}</p><p>${where(rb, ra)}</p></div></section>
       <section class="card"><h2>Figures</h2><table id="comparison"><thead><tr><th>Figure</th><th class="n">${esc(A.code)} v${A.version}</th><th class="n">${esc(B.code)} v${B.version}</th><th class="n">Difference</th></tr></thead><tbody>`
       + metrics.map(([label, key, d]) => { const x = ra?.[key], y = rb?.[key];
         return `<tr><td>${label}</td><td class="n">${num(x, d)}</td><td class="n">${num(y, d)}</td><td class="n">${finite(x) && finite(y) ? num(y - x, d) : "–"}</td></tr>`; }).join("")

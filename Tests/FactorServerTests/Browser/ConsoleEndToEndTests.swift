@@ -58,6 +58,13 @@ struct ConsoleEndToEndTests {
         }
         func page(contains text: String) -> String { "document.querySelector('main').innerText.includes(\(ChromiumSession.quoted(text)))" }
 
+        // 0. A link from the CLI carries the token once: it signs in and leaves the address bar and history.
+        try browser.navigate(platform.base + "/console#/factors?token=" + researcher)
+        try browser.waitUntil(page(contains: "REV5") + " && !location.href.includes('token=') && history.length === 2",
+                              "the catalogue from a token link, with the token gone from the URL")
+        try browser.click("#signout")
+        try browser.waitUntil("document.querySelector('#token')", "the sign-in form after signing out")
+
         // 1. Sign in with the keyboard only: Tab to the token field, type, Enter.
         try browser.navigate(platform.base + "/console#/signin")
         try browser.waitUntil("document.querySelector('#token')", "the sign-in form")
@@ -199,7 +206,8 @@ struct ConsoleEndToEndTests {
         try go("#/leaderboard", until: "document.querySelector('#lby') && " + page(contains: "MOM10") + " && " + page(contains: "REV5"),
                "the leaderboard with both factors")
         // Rank by another figure: the table follows, best first.
-        try browser.evaluate("(() => { const s = document.querySelector('#lby'); s.value = 'ls_sharpe'; s.dispatchEvent(new Event('change', { bubbles: true })) })()")
+        try browser.evaluate("document.querySelector('#lby').value = 'ls_sharpe'")
+        try browser.click("#lb button[type=submit]")
         // The old page's select already shows the new value: wait for the re-rendered table (its first row is the best).
         try browser.waitUntil("""
             location.hash.includes('by=ls_sharpe') && (() => { const v = [...document.querySelectorAll('main tbody tr td:last-child')]
