@@ -140,7 +140,7 @@ public final class Worker: @unchecked Sendable {
             }
         } catch {
             let failure = (error as? TaskFailure) ?? TaskFailure(message: "\(error)", retryable: true)
-            let backoff = options.backoffSeconds * pow(2, Double(max(0, task.attempts - 1)))
+            let backoff = RetryBackoff.seconds(afterAttempt: task.attempts, base: options.backoffSeconds)
             try? store.failTask(taskId: task.id, owner: owner, error: failure.message, retryable: failure.retryable,
                                 backoff: backoff, now: Self.now())
             let after = try? store.task(id: task.id)

@@ -122,8 +122,8 @@ struct JobRoutes {
             guard let task = try store.task(id: id), let job = try store.job(id: task.jobId) else { throw StoreError.unknownJob("task \(id)") }
             let owner = "\(caller.name):\(body.worker)"
             if let error = body.error {
-                try store.failTask(taskId: id, owner: owner, error: error, retryable: body.retryable ?? true, backoff: 2,
-                                   now: Date().timeIntervalSince1970)
+                try store.failTask(taskId: id, owner: owner, error: error, retryable: body.retryable ?? true,
+                                   backoff: RetryBackoff.seconds(afterAttempt: task.attempts), now: Date().timeIntervalSince1970)
             } else {
                 let results = body.results ?? []
                 guard results.allSatisfy({ $0.result.key.runId == job.runId }) else {

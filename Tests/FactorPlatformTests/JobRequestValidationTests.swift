@@ -43,3 +43,15 @@ struct JobRequestValidationTests {
         #expect(JobRequest.defaultUniverses(["FACTOR_INSTRUMENTS": "csi300, csi500,"]) == ["csi300", "csi500"])
     }
 }
+
+@Suite("Retry backoff")
+struct RetryBackoffTests {
+    @Test func exponentialWithEqualJitterAndACap() {
+        #expect(RetryBackoff.seconds(afterAttempt: 1, base: 2, jitter: 1) == 2)
+        #expect(RetryBackoff.seconds(afterAttempt: 3, base: 2, jitter: 1) == 8)
+        #expect(RetryBackoff.seconds(afterAttempt: 3, base: 2, jitter: 0.5) == 4)
+        #expect(RetryBackoff.seconds(afterAttempt: 40, base: 2, jitter: 1) == 3600)
+        let drawn = (0..<200).map { _ in RetryBackoff.seconds(afterAttempt: 2, base: 2) }
+        #expect(drawn.allSatisfy { (2...4).contains($0) } && Set(drawn).count > 1)
+    }
+}
