@@ -48,16 +48,12 @@ public enum EvaluationRun {
     /// Expressions are computed in batches of this many so that only a batch's panels are in memory at once.
     public static let batchSize = 32
 
-    /// The expressions evaluated beside the factors: the custom label (`--label`) and the market value for size
-    /// neutralization (`--size`, which, like a factor, may not read the future).
-    static func sideExpressions(_ request: EvaluationRequest) throws -> [NamedExpression] {
+    /// The expressions evaluated beside the factors: the custom label (`--label`, the only one that may read future
+    /// values) and the market value for size neutralization (`--size`, which, like a factor, may not).
+    static func sideExpressions(_ request: EvaluationRequest) -> [NamedExpression] {
         var side: [NamedExpression] = []
         if let label = request.label { side.append(NamedExpression(name: "--label", text: label)) }
-        if let size = request.settings.preprocessing.sizeExpression {
-            let named = NamedExpression(name: "--size", text: size)
-            try FeatureComputation.refuseFutureValues([named])
-            side.append(named)
-        }
+        if let size = request.settings.preprocessing.sizeExpression { side.append(NamedExpression(name: "--size", text: size)) }
         return side
     }
 
@@ -87,8 +83,8 @@ public enum EvaluationRun {
         switch request.factors {
         case .values(let path):
             let available = try source.fieldNames()
-            let side = try sideExpressions(request)
-            let sidePlan = try side.isEmpty ? nil : FeatureComputation.compile(side, fields: available)
+            let side = sideExpressions(request)
+            let sidePlan = try side.isEmpty ? nil : FeatureComputation.compile(side, fields: available, lookingAhead: ["--label"])
             let loaded = try source.load(DataRequest(universe: request.universe,
                                                      fields: Array(Set(["close"] + (sidePlan?.fields ?? []))).sorted(),
                                                      start: request.start, end: request.end, frequency: request.frequency,
@@ -110,9 +106,9 @@ public enum EvaluationRun {
             return (report(settings, request, frequency, universe, reports), warnings)
         case .expressions(let expressions):
             let available = try source.fieldNames()
-            let side = try sideExpressions(request)
-            try FeatureComputation.refuseFutureValues(expressions)
-            let plan = try FeatureComputation.compile(expressions + side, fields: request.allowMissingFields ? nil : available)
+            let side = sideExpressions(request)
+            let plan = try FeatureComputation.compile(expressions + side, fields: request.allowMissingFields ? nil : available,
+                                                      lookingAhead: ["--label"])
             guard available.contains("close") else { throw EvaluationError.missingClose(available: available) }
             let fields = Array(Set(plan.fields + ["close"]).filter { available.contains($0) }).sorted()
             var loaded = try source.load(DataRequest(universe: request.universe, fields: fields, start: request.start,

@@ -89,24 +89,17 @@ public struct FeatureResult: Sendable {
 public enum FeatureComputation {
     /// Checks every expression against the source's fields; the first failure is thrown with its name.
     /// With `fields` nil any field is accepted.
-    public static func compile(_ expressions: [NamedExpression], fields: [String]?) throws(NamedExpressionError) -> Plan {
-        let checker = Checker(fields: fields.map { Set($0) })
-        return try compile(expressions, checker: checker)
-    }
-
-    /// Refuses any expression that reads future values: factors are scored against the future, so they may not see it.
-    public static func refuseFutureValues(_ expressions: [NamedExpression]) throws(NamedExpressionError) {
-        let checker = Checker().forFactors
-        for e in expressions {
-            do { _ = try checker.check(e.text) } catch where error.kind == .lookAhead { throw NamedExpressionError(name: e.name, error: error) } catch {}
-        }
-    }
-
-    static func compile(_ expressions: [NamedExpression], checker: Checker) throws(NamedExpressionError) -> Plan {
+    ///
+    /// `lookingAhead`: the names of the expressions that may read future values (labels); nil lets every one (a
+    /// feature set holds its labels). The others are factors: `Ref(x, -N)` in them is refused with its position.
+    public static func compile(_ expressions: [NamedExpression], fields: [String]?,
+                               lookingAhead: Set<String>? = nil) throws(NamedExpressionError) -> Plan {
+        let checker = Checker(fields: fields.map { Set($0) }), factorChecker = checker.forFactors
         var named: [(name: String, expr: Expr)] = []
         for e in expressions {
             do {
-                named.append((e.name, try checker.check(e.text)))
+                let allowed = lookingAhead.map { $0.contains(e.name) } ?? true
+                named.append((e.name, try (allowed ? checker : factorChecker).check(e.text)))
             } catch {
                 throw NamedExpressionError(name: e.name, error: error)
             }
