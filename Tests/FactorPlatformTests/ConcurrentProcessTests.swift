@@ -11,15 +11,7 @@ struct ConcurrentProcessTests {
     struct Outcome { var status: Int32; var stderr: String }
 
     static func launch(_ arguments: [String], environment: [String: String]) throws -> (Process, Pipe) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(executable, "the factorlab executable is not built"))
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return (process, err)
+        try FactorlabExecutable.launch(arguments, environment: environment)
     }
 
     static func wait(_ launched: [(Process, Pipe)]) -> [Outcome] {

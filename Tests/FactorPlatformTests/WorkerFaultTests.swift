@@ -17,16 +17,22 @@ struct WorkerFaultTests {
         return false
     }
 
-    @Test func aKilledWorkersTaskIsFinishedByAnotherWithOneCopyOfEveryResult() throws {
-        let f = try Fixture()
-        defer { f.remove() }
+    /// A job of one task (30 factors over two years): long enough to kill or stop a worker in the middle of it; with
+    /// the environment a worker process needs for it.
+    static func oneLongTask(_ f: Fixture) throws -> (job: JobRecord, planned: (job: JobRecord, tasks: [TaskRecord]), environment: [String: String]) {
         let codes = try registered(f, count: 30)
         var request = jobRequest(codes, universes: ["all"], batch: 30)
         request.windows = [.init(start: "2021-01-04", end: "2022-12-30")]
         let planned = try JobPlanner.plan(request, store: f.store)
         let (job, _) = try f.store.createJob(planned.job, tasks: planned.tasks, actor: "t")
         #expect(planned.tasks.count == 1)
-        let env = ["FACTOR_PLATFORM_DB": f.store.path, "FACTOR_CACHE_DIR": f.directory + "/cache"]
+        return (job, planned, ["FACTOR_PLATFORM_DB": f.store.path, "FACTOR_CACHE_DIR": f.directory + "/cache"])
+    }
+
+    @Test func aKilledWorkersTaskIsFinishedByAnotherWithOneCopyOfEveryResult() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let (job, planned, env) = try Self.oneLongTask(f)
         let (victim, _) = try ConcurrentProcessTests.launch(["worker", "--once", "--lease-seconds", "2", "--name", "victim"], environment: env)
         let taskId = planned.tasks[0].id
         #expect(try Self.waitFor(20) { try f.store.task(id: taskId)?.leaseOwner == "victim" })
@@ -94,12 +100,7 @@ struct CleanStopTests {
     @Test func sigtermReleasesTheLeaseAndExitsCleanly() throws {
         let f = try Fixture()
         defer { f.remove() }
-        let codes = try registered(f, count: 30)
-        var request = jobRequest(codes, universes: ["all"], batch: 30)
-        request.windows = [.init(start: "2021-01-04", end: "2022-12-30")]
-        let planned = try JobPlanner.plan(request, store: f.store)
-        _ = try f.store.createJob(planned.job, tasks: planned.tasks, actor: "t")
-        let env = ["FACTOR_PLATFORM_DB": f.store.path, "FACTOR_CACHE_DIR": f.directory + "/cache"]
+        let (_, planned, env) = try WorkerFaultTests.oneLongTask(f)
         let (worker, pipe) = try ConcurrentProcessTests.launch(["worker", "--name", "stopper"], environment: env)
         let taskId = planned.tasks[0].id
         #expect(try WorkerFaultTests.waitFor(20) { try f.store.task(id: taskId)?.leaseOwner == "stopper" })

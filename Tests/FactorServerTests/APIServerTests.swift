@@ -317,8 +317,6 @@ extension String {
 
 @Suite("factorlab worker --server", .serialized)
 struct RemoteWorkerProcessTests {
-    static var executable: String? { FactorlabExecutable.path }
-
     @Test func aWorkerProcessRunsAJobThroughTheAPI() async throws {
         let f = try ServerFixture()
         defer { f.remove() }
@@ -334,20 +332,12 @@ struct RemoteWorkerProcessTests {
             #expect(status == 201)
             let job = try #require((submitted as? [String: Any])?["job"] as? [String: Any])
             let port = try #require(client.port)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try #require(Self.executable, "factorlab is not built"))
-            process.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--token", try #require(t[.worker]), "--until-empty",
-                                 "--name", "remote"]
-            process.environment = ProcessInfo.processInfo.environment.merging(["FACTOR_CACHE_DIR": f.directory + "/cache"]) { $1 }
-            let err = Pipe()
-            process.standardError = err
-            try process.run()
-            let log = try await blocking {
-                let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                return text
+            let token = try #require(t[.worker])
+            let (exit, log) = try await blocking {
+                try FactorlabExecutable.run(["worker", "--server", "http://127.0.0.1:\(port)", "--token", token, "--until-empty", "--name", "remote"],
+                                            environment: ["FACTOR_CACHE_DIR": f.directory + "/cache"])
             }
-            #expect(process.terminationStatus == 0, "\(log)")
+            #expect(exit == 0, "\(log)")
             let (_, detail) = try await client.call(.get, "/jobs/\(job["id"] as? String ?? "")", as: .researcher, tokens: t)
             #expect(((detail as? [String: Any])?["job"] as? [String: Any])?["status"] as? String == "SUCCESS", "\(log)")
             #expect(try f.store.results(matching: ResultFilter(runId: job["runId"] as? String)).count == 2)

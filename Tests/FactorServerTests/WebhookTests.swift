@@ -35,25 +35,11 @@ struct WebhookTests {
     @Test func everyEventArrivesSignedOnceAfterFailures() async throws {
         let f = try ServerFixture()
         defer { f.remove() }
-        let received = Received(failFirst: 3)
-        let receiverRouter = Router()
-        receiverRouter.post("/hook") { request, _ -> Response in
-            let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
-            let h = request.headers
-            func header(_ name: String) -> String { HTTPField.Name(name).flatMap { h[$0] } ?? "" }
-            let hit = Received.Hit(event: header("X-FactorLab-Event"), delivery: header("X-FactorLab-Delivery"),
-                                   timestamp: header("X-FactorLab-Timestamp"), signature: header("X-FactorLab-Signature"),
-                                   body: body, answered: 0)
-            let status = received.record(hit)
-            return Response(status: .init(code: status))
-        }
-        let receiver = Application(router: receiverRouter, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await receiver.test(.live) { receiverClient in
-            let receiverPort = try #require(receiverClient.port)
+        try await Self.withReceiver(failFirst: 3) { url, received in
             try await f.app().test(.live) { client in
                 let t = f.tokens
                 let (status, created) = try await client.call(.post, "/subscriptions",
-                    "{\"url\":\"http://127.0.0.1:\(receiverPort)/hook\",\"events\":[\"factor.approved\",\"job.succeeded\"],\"secret\":\"0123456789abcdef-secret\"}",
+                    "{\"url\":\"\(url)\",\"events\":[\"factor.approved\",\"job.succeeded\"],\"secret\":\"0123456789abcdef-secret\"}",
                     as: .researcher, tokens: t)
                 #expect(status == 201)
                 let subscription = try #require((created as? [String: Any])?["id"] as? String)
@@ -100,9 +86,9 @@ struct WebhookTests {
         }
     }
 
-    /// A receiver on loopback that answers 200 and records every hit.
-    static func withReceiver(_ body: @Sendable (_ url: String, _ received: Received) async throws -> Void) async throws {
-        let received = Received(failFirst: 0)
+    /// A receiver on loopback that records every hit and answers 500 to the first `failFirst`, then 200.
+    static func withReceiver(failFirst: Int = 0, _ body: @Sendable (_ url: String, _ received: Received) async throws -> Void) async throws {
+        let received = Received(failFirst: failFirst)
         let router = Router()
         router.post("/hook") { request, _ -> Response in
             let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
@@ -146,29 +132,14 @@ struct WebhookTests {
             try f.store.insertSubscription(SubscriptionRecord(id: "s1", url: url, events: [.jobSucceeded], secret: "0123456789abcdef-secret",
                                                               createdAt: Clock.now()), actor: "test")
             try f.services.registry.register(FactorDraft(code: "MOM5", expression: "$close/Ref($close, 5) - 1"), actor: "test")
-            let executable = try #require(FactorlabExecutable.path, "factorlab is not built")
-            let environment = ProcessInfo.processInfo.environment.merging(["FACTOR_PLATFORM_DB": f.directory + "/api.db",
-                                                                           "FACTOR_CACHE_DIR": f.directory + "/cache"]) { $1 }
-            @Sendable func run(_ arguments: [String]) throws -> (Int32, String) {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                process.environment = environment
-                let err = Pipe()
-                process.standardError = err
-                process.standardOutput = FileHandle.nullDevice
-                try process.run()
-                let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                return (process.terminationStatus, log)
-            }
+            let environment = ["FACTOR_PLATFORM_DB": f.directory + "/api.db", "FACTOR_CACHE_DIR": f.directory + "/cache"]
             let data = ServerFixture.dataDirectory
             let (submitted, submitLog) = try await blocking {
-                try run(["submit-job", "MOM5", "--include-drafts", "--data", data, "--instruments", "core20", "--start", "2021-06-01",
-                         "--end", "2021-12-31", "--horizons", "1"])
+                try FactorlabExecutable.run(["submit-job", "MOM5", "--include-drafts", "--data", data, "--instruments", "core20", "--start", "2021-06-01",
+                         "--end", "2021-12-31", "--horizons", "1"], environment: environment)
             }
             #expect(submitted == 0, "\(submitLog)")
-            let (worked, workLog) = try await blocking { try run(["worker", "--until-empty", "--poll", "0.1"]) }
+            let (worked, workLog) = try await blocking { try FactorlabExecutable.run(["worker", "--until-empty", "--poll", "0.1"], environment: environment) }
             #expect(worked == 0, "\(workLog)")
             let hits = received.all
             #expect(hits.map(\.event) == ["job.succeeded"], "\(workLog)")

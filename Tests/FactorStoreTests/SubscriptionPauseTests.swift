@@ -8,13 +8,19 @@ struct SubscriptionPauseTests {
         AlertRecord(rule: "coverage", severity: "warning", subject: subject, message: "m", jobId: nil, createdAt: Clock.now())
     }
 
-    @Test func aPausedSubscriptionQueuesNothingNewAndItsBacklogWaitsUntilItResumes() throws {
-        let dir = NSTemporaryDirectory() + "factorlab-pause-\(UUID().uuidString)"
+    /// A fresh store with subscription "s1" to alert.raised (a receiver that is down).
+    static func storeWithSubscription() throws -> (SQLiteFactorStore, cleanup: () -> Void) {
+        let dir = NSTemporaryDirectory() + "factorlab-outbox-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteFactorStore(path: dir + "/test.db")
         try store.insertSubscription(SubscriptionRecord(id: "s1", url: "http://127.0.0.1:9/hook", events: [.alertRaised], secret: "0123456789abcdef0123",
                                                         createdAt: Clock.now()), actor: "alice")
+        return (store, { try? FileManager.default.removeItem(atPath: dir) })
+    }
+
+    @Test func aPausedSubscriptionQueuesNothingNewAndItsBacklogWaitsUntilItResumes() throws {
+        let (store, cleanup) = try Self.storeWithSubscription()
+        defer { cleanup() }
         try store.insertAlerts([Self.alert("before")])
         #expect(try store.dueDeliveries(now: Date().timeIntervalSince1970 + 1, limit: 10).count == 1)
 
@@ -33,12 +39,8 @@ struct SubscriptionPauseTests {
     }
 
     @Test func aClaimHidesDeliveriesFromOtherSendersUntilItExpires() throws {
-        let dir = NSTemporaryDirectory() + "factorlab-claim-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try SQLiteFactorStore(path: dir + "/test.db")
-        try store.insertSubscription(SubscriptionRecord(id: "s1", url: "http://127.0.0.1:9/hook", events: [.alertRaised], secret: "0123456789abcdef0123",
-                                                        createdAt: Clock.now()), actor: "alice")
+        let (store, cleanup) = try Self.storeWithSubscription()
+        defer { cleanup() }
         try store.insertAlerts((0..<5).map { Self.alert("a\($0)") })
         let now = Date().timeIntervalSince1970
         let first = try store.claimDueDeliveries(now: now, claimSeconds: 60, limit: 3)

@@ -9,3 +9,33 @@ public enum FactorlabExecutable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }
+
+extension FactorlabExecutable {
+    public struct NotBuilt: Error, CustomStringConvertible {
+        public var description: String { "the factorlab executable is not built" }
+    }
+
+    /// Starts `factorlab arguments…` with `environment` added to this process's; stdout is discarded, stderr is the
+    /// returned pipe (read it to the end before waiting, so a chatty process cannot block on a full pipe).
+    public static func launch(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
+        guard let path else { throw NotBuilt() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return (process, err)
+    }
+
+    /// Runs `factorlab arguments…` to its end; returns the exit status and what it wrote on stderr. Blocks: call it
+    /// from `blocking { }` in async tests.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
+        let (process, err) = try launch(arguments, environment: environment)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+}

@@ -54,7 +54,8 @@ ins{background:#aceebb;text-decoration:none}del{background:#ffcecb}mark{backgrou
 const $ = (sel, root = document) => root.querySelector(sel);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const num = (v, d = 4) => (v === null || v === undefined || Number.isNaN(v)) ? "–" : Number(v).toFixed(d);
-const state = { token: sessionStorage.getItem("factorlab.token") || "", role: sessionStorage.getItem("factorlab.role") || "", generation: 0 };
+// The role and name come from GET /me on the first page of a visit (route() asks when the header is empty).
+const state = { token: sessionStorage.getItem("factorlab.token") || "", role: "", name: "", generation: 0 };
 
 // An answer that arrives after the user navigated elsewhere: its page must not replace the new one.
 class Stale extends Error {}
@@ -111,7 +112,6 @@ async function route() {
 async function whoAmI() {
   const me = await api("GET", "/me");
   state.role = me.role; state.name = me.name;
-  sessionStorage.setItem("factorlab.role", me.role);
   $("#who").textContent = `${me.name} · ${me.role}`;
   return me;
 }
@@ -443,7 +443,7 @@ window.addEventListener("DOMContentLoaded", () => {
     params.delete("token");
     window.history.replaceState(null, "", location.pathname + location.search + page + (params.size ? "?" + params : ""));
     if (!state.token || state.token === linked || confirm("Sign in with the token from this link?")) {
-      state.token = linked; state.role = ""; sessionStorage.setItem("factorlab.token", linked);
+      state.token = linked; sessionStorage.setItem("factorlab.token", linked);
     }
   }
   $("#signout").addEventListener("click", () => { sessionStorage.clear(); state.token = ""; state.role = ""; $("#who").textContent = ""; location.hash = "#/signin"; });

@@ -14,6 +14,8 @@ struct ConsoleEndToEndTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
         let dir = root.appendingPathComponent(".build/console-screenshots").path
+        // Screenshots of earlier runs go first, so a check that one exists speaks of this run.
+        try? FileManager.default.removeItem(atPath: dir)
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }()
