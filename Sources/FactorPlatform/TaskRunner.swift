@@ -57,6 +57,12 @@ public final class TaskRunner: @unchecked Sendable {
                     failed.append((f, "\(error.summary)"))
                 }
             }
+            // A task none of whose factors can be evaluated has nothing to record: it fails for good, naming why, so the
+            // job (and an orchestrator's run) ends FAILED instead of SUCCESS with only error results.
+            if good.isEmpty, !failed.isEmpty {
+                throw TaskFailure(message: "no factor of the task can be evaluated: "
+                                  + failed.map { "\($0.0.code): \($0.1)" }.joined(separator: "; "), retryable: false)
+            }
             var records: [(result: ResultRecord, series: [ResultSeriesRow])] = []
             var universeName = payload.universe, frequencyName = frequency.description
             var windowStart = payload.start, windowEnd = payload.end

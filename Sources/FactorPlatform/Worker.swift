@@ -43,6 +43,10 @@ public final class Worker: @unchecked Sendable {
         public var retryable: Bool?
         /// Seconds spent loading and evaluating (the rest of `seconds` is queue and storage work).
         public var evaluateSeconds: Double = 0
+        /// Factors of the task that got an error result instead of figures (the rest of the batch was evaluated).
+        public var failedFactors: [String] = []
+        /// The task had already succeeded before this call: nothing was evaluated (`run-task` after a retry or Clear).
+        public var alreadyDone = false
 
         public init(taskId: String, jobId: String, status: String, attempt: Int, results: Int, seconds: Double,
                     error: String?, retryable: Bool?) {
@@ -134,6 +138,7 @@ public final class Worker: @unchecked Sendable {
             if try store.completeTask(taskId: task.id, owner: owner, run: run, results: results, now: Self.now()) {
                 outcome.status = "SUCCESS"
                 outcome.results = results.count
+                outcome.failedFactors = Self.failedFactors(results.map(\.result))
             } else {
                 outcome.status = "LOST_LEASE"
                 outcome.error = "the lease expired before the task finished; another worker owns it now"
@@ -159,6 +164,12 @@ public final class Worker: @unchecked Sendable {
         finishJob(task.jobId)
         lock.lock(); outcomes.append(outcome); lock.unlock()
         return outcome
+    }
+
+    /// Codes of the factors with an error result, each once, in the task's order.
+    public static func failedFactors(_ results: [ResultRecord]) -> [String] {
+        var seen = Set<String>()
+        return results.compactMap { $0.error == nil ? nil : $0.key.factorCode }.filter { seen.insert($0).inserted }
     }
 
     /// Builds the job's summary if this task was its last.

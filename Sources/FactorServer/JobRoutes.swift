@@ -27,10 +27,12 @@ struct JobRoutes {
     }
 
     struct Submitted: Encodable { var job: JobRecord; var tasks: Int; var created: Bool }
-    struct JobDetail: Encodable { var job: JobRecord; var tasks: [TaskRecord]; var top: [ResultRecord] }
+    /// The same shape as `show-job --json`.
+    struct JobDetail: Encodable { var job: JobRecord; var tasks: [TaskRecord]; var top: [ResultRecord]; var failures: [ResultRecord] }
     struct LeaseBody: Decodable { var worker: String; var leaseSeconds: Double? }
     struct LeaseReply: Encodable { var task: TaskRecord; var job: JobRecord; var payload: TaskPayload; var leaseSeconds: Double }
     struct HeartbeatBody: Decodable { var worker: String; var leaseSeconds: Double? }
+    struct ReleaseBody: Decodable { var worker: String }
     struct Completion: Decodable {
         var worker: String
         var results: [StoredResult]?
@@ -81,11 +83,17 @@ struct JobRoutes {
             }
             return try JSONIO.response(try store.jobs(status: status))
         }
-        router.get("/jobs/:id", "A job with its tasks and Top-10") { _, context in
+        router.get("/jobs/:id", "A job with its tasks, Top-N (top, default 10) and factor failures") { request, context in
             try context.require([.researcher, .reviewer], to: "read jobs")
+            let topText = request.uri.queryParameters["top"].map(String.init)
+            guard let top = topText.map({ Int($0) }) ?? 10, (1...1000).contains(top) else {
+                throw APIError(.badRequest, "top must be an integer 1…1000")
+            }
             let id = try context.parameters.require("id")
             guard let job = try store.job(id: id) else { throw StoreError.unknownJob(id) }
-            return try JSONIO.response(JobDetail(job: job, tasks: try store.tasks(jobId: id), top: try JobSummary.top(10, job: job, store: store)))
+            let failures = try store.results(matching: ResultFilter(runId: job.runId)).filter { $0.error != nil }
+            return try JSONIO.response(JobDetail(job: job, tasks: try store.tasks(jobId: id), top: try JobSummary.top(top, job: job, store: store),
+                                                 failures: failures))
         }
         router.post("/jobs/:id/cancel", "Cancel what has not started") { _, context in
             let caller = try context.require([.researcher, .reviewer], to: "cancel jobs")
@@ -105,6 +113,28 @@ struct JobRoutes {
             }
             let payload = try JSONDecoder().decode(TaskPayload.self, from: Data(lease.task.payload.utf8))
             return try JSONIO.response(LeaseReply(task: lease.task, job: lease.job, payload: payload, leaseSeconds: seconds))
+        }
+        router.post("/tasks/:id/lease", "Lease one given task (worker; run-task --server); 409 names its state when it is not runnable",
+                    roles: "worker") { request, context in
+            let caller = try context.require([.worker], to: "lease tasks")
+            let body = try await JSONIO.decode(LeaseBody.self, from: request, context: context, allowed: ["worker", "leaseSeconds"])
+            let id = try context.parameters.require("id")
+            let seconds = min(3600, max(1, body.leaseSeconds ?? 60))
+            guard let lease = try store.leaseTask(id: id, owner: "\(caller.name):\(body.worker)", seconds: seconds, now: Date().timeIntervalSince1970) else {
+                guard let task = try store.task(id: id) else { throw StoreError.unknownJob("task \(id)") }
+                let why = task.status.isTerminal ? "task \(id) is \(task.status.rawValue)" : "task \(id) is leased by another worker"
+                throw APIError(.conflict, why, details: ["taskStatus": task.status.rawValue, "jobId": task.jobId, "attempts": String(task.attempts)])
+            }
+            let payload = try JSONDecoder().decode(TaskPayload.self, from: Data(lease.task.payload.utf8))
+            return try JSONIO.response(LeaseReply(task: lease.task, job: lease.job, payload: payload, leaseSeconds: seconds))
+        }
+        router.post("/tasks/:id/release", "Give a lease back without counting the attempt (worker stopping)", roles: "worker") { request, context in
+            let caller = try context.require([.worker], to: "release leases")
+            let body = try await JSONIO.decode(ReleaseBody.self, from: request, context: context, allowed: ["worker"])
+            let id = try context.parameters.require("id")
+            guard try store.task(id: id) != nil else { throw StoreError.unknownJob("task \(id)") }
+            try store.releaseTask(taskId: id, owner: "\(caller.name):\(body.worker)")
+            return try JSONIO.response(try store.task(id: id))
         }
         router.post("/tasks/:id/heartbeat", "Renew a lease (worker)", roles: "worker") { request, context in
             let caller = try context.require([.worker], to: "renew leases")

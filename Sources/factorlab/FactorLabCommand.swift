@@ -18,7 +18,7 @@ struct FactorLabCommand: AsyncParsableCommand {
                       ShowFactorCommand.self, LeaderboardCommand.self, ExportResultsCommand.self,
                       SubmitJobCommand.self, ListJobsCommand.self, ShowJobCommand.self, CancelJobCommand.self, RetryJobCommand.self,
                       WorkerCommand.self, RunTaskCommand.self, DeliverWebhooksCommand.self, ServeCommand.self, CreateTokenCommand.self, RevokeTokenCommand.self,
-                      ListTokensCommand.self, AlertsCommand.self, BenchCommand.self]
+                      ListTokensCommand.self, AlertsCommand.self, AirflowCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; our own errors print one line on stderr and exit with a code that says whether a retry
@@ -45,15 +45,18 @@ struct FactorLabCommand: AsyncParsableCommand {
 }
 
 /// Exit codes: 0 success; 64 bad usage; 65 bad input (an invalid expression or factor, bad data, a refused
-/// change: do not retry); 75 a temporary failure (retry); 1 anything else.
+/// change: do not retry); 75 a temporary failure (retry); 99 the task was cancelled (`run-task`; Airflow's skip
+/// code); 1 anything else.
 enum ExitStatus: Int32 {
     case usage = 64
     case dataError = 65
     case temporary = 75
+    case cancelled = 99
 
     static func of(_ error: any Error) -> ExitStatus? {
         switch error {
         case is ValidationError: return .usage
+        case is ServerUnavailable: return .temporary
         case let e as StoreError:
             if case .database = e { return .temporary }
             return .dataError

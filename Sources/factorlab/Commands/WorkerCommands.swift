@@ -5,15 +5,16 @@ import FactorStore
 import Foundation
 import Logging
 
-/// On SIGTERM (and SIGINT): give every held lease back, then exit cleanly.
-func releaseLeasesOnTermination(_ worker: Worker) -> [any DispatchSourceSignal] {
+/// On SIGTERM (and SIGINT): give every held lease back, then exit with `exitCode` (0 for a worker stopping cleanly;
+/// `run-task` says 75, "try again", because its one task did not finish).
+func releaseLeasesOnTermination(exitCode: Int32 = 0, name: String, release: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
     [SIGTERM, SIGINT].map { signalNumber in
         signal(signalNumber, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: DispatchQueue.global())
         source.setEventHandler {
-            worker.releaseAll()
-            Terminal.info("\(worker.options.name): stopped by signal \(signalNumber); leases released")
-            Foundation.exit(0)
+            release()
+            Terminal.info("\(name): stopped by signal \(signalNumber); leases released")
+            Foundation.exit(exitCode)
         }
         source.resume()
         return source
@@ -53,7 +54,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let worker = Worker(store: db, options: Worker.Options(name: workerName, concurrency: concurrency, mode: mode,
                                                                leaseSeconds: FactorLab.leaseSeconds(leaseSeconds), pollSeconds: poll))
-        let signals = releaseLeasesOnTermination(worker)
+        let signals = releaseLeasesOnTermination(name: workerName, release: worker.releaseAll)
         // Workers also send the webhooks their jobs raise, so events go out without a server running; the outbox
         // claim keeps two senders from sending one delivery twice.
         let deliverer = WebhookDeliverer(store: db)
@@ -68,52 +69,91 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 }
 
-struct RunTaskCommand: ParsableCommand {
+struct RunTaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-task",
         abstract: "Run one task in the foreground under a lease (for orchestrators: one Airflow task per FactorLab task).",
-        discussion: "Exit 0: the task succeeded (or already had). 65: it failed permanently. 75: try again later (leased elsewhere, or a retryable failure).")
+        discussion: """
+            Never retries by itself: the orchestrator does. Exit 0: the task succeeded (or already had: "alreadyDone"). \
+            65: it failed for good. 75: try again later (leased by a live worker, a retryable failure, the database or \
+            server unreachable, or stopped by SIGTERM, which gives the lease back). 99: the task was cancelled.
+            """)
     @OptionGroup var store: StoreOptions
     @Argument var id: String
     @Option(help: "The orchestrator's attempt number (recorded in the log; the queue counts attempts itself).") var attempt: Int?
     @Option var leaseSeconds: Double?
+    @Option(help: "Lease and complete the task through a FactorLab server instead of a database, e.g. http://host:8080.") var server: String?
+    @Option(help: "API token with the worker role (with --server; default $FACTOR_TOKEN).") var token: String?
+    @Option(help: "With --server: read data from this directory instead of the path the server planned with.") var data: String?
 
-    func run() throws {
-        let db = try store.openStore()
-        guard let task = try db.task(id: id) else { throw StoreError.unknownJob("task \(id)") }
-        let owner = "run-task-\(ProcessInfo.processInfo.processIdentifier)"
-        if task.status == .success {
-            try report(Worker.Outcome(taskId: id, jobId: task.jobId, status: "SUCCESS", attempt: task.attempts, results: 0, seconds: 0,
-                                      error: nil, retryable: nil))
-            return
-        }
-        if task.status == .failed || task.status == .cancelled {
-            try report(Worker.Outcome(taskId: id, jobId: task.jobId, status: task.status.rawValue, attempt: task.attempts, results: 0,
-                                      seconds: 0, error: task.error, retryable: false))
-            throw ExitCode(65)
-        }
-        guard let lease = try db.leaseTask(id: id, owner: owner, seconds: FactorLab.leaseSeconds(leaseSeconds), now: Date().timeIntervalSince1970) else {
-            try report(Worker.Outcome(taskId: id, jobId: task.jobId, status: "LEASED_ELSEWHERE", attempt: task.attempts, results: 0,
-                                      seconds: 0, error: "another worker holds the task's lease", retryable: true))
-            throw ExitCode(75)
-        }
-        var logger = Logger(label: "factorlab.worker")
-        if let attempt { logger[metadataKey: "orchestrator_attempt"] = "\(attempt)" }
-        let worker = Worker(store: db, options: Worker.Options(name: owner, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds)),
-                            logger: logger)
-        let signals = releaseLeasesOnTermination(worker)
-        let outcome = worker.process(lease, owner: owner)
-        _ = signals
-        try report(outcome)
-        switch outcome.status {
-        case "SUCCESS": return
-        case "FAILED": throw ExitCode(65)
-        default: throw ExitCode(75)
+    func run() async throws {
+        let outcome = try await server == nil ? runHere() : runThroughServer()
+        if store.json { try store.printJSON(outcome) } else { print("task \(outcome.taskId): \(outcome.status)\(outcome.error.map { " — " + $0 } ?? "")") }
+        if let status = Self.exitStatus(outcome.status) { throw ExitCode(status.rawValue) }
+    }
+
+    /// What each final state means to an orchestrator (nil: exit 0).
+    static func exitStatus(_ taskStatus: String) -> ExitStatus? {
+        switch taskStatus {
+        case "SUCCESS": return nil
+        case "FAILED": return .dataError
+        case "CANCELLED": return .cancelled
+        default: return .temporary  // PENDING again after a retryable failure, LEASED_ELSEWHERE, LOST_LEASE
         }
     }
 
-    private func report(_ outcome: Worker.Outcome) throws {
-        if store.json { try store.printJSON(outcome) } else { print("task \(outcome.taskId): \(outcome.status)\(outcome.error.map { " — " + $0 } ?? "")") }
+    private var logger: Logger {
+        var logger = Logger(label: "factorlab.worker")
+        if let attempt { logger[metadataKey: "orchestrator_attempt"] = "\(attempt)" }
+        return logger
+    }
+
+    private func runHere() throws -> Worker.Outcome {
+        let db = try store.openStore()
+        let owner = "run-task-\(ProcessInfo.processInfo.processIdentifier)"
+        let seconds = FactorLab.leaseSeconds(leaseSeconds)
+        guard let lease = try db.leaseTask(id: id, owner: owner, seconds: seconds, now: Date().timeIntervalSince1970) else {
+            // Not runnable: say why, from the task's state after the refused lease (it may have changed just now).
+            guard let task = try db.task(id: id) else { throw StoreError.unknownJob("task \(id)") }
+            return Self.notRunnable(task)
+        }
+        let worker = Worker(store: db, options: Worker.Options(name: owner, leaseSeconds: seconds), logger: logger)
+        let signals = releaseLeasesOnTermination(exitCode: ExitStatus.temporary.rawValue, name: owner, release: worker.releaseAll)
+        defer { signals.forEach { $0.cancel() } }
+        return worker.process(lease, owner: owner)
+    }
+
+    private func runThroughServer() async throws -> Worker.Outcome {
+        guard let server, let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
+            throw ValidationError("--server must be a URL such as http://127.0.0.1:8080")
+        }
+        guard let token = token ?? ProcessInfo.processInfo.environment["FACTOR_TOKEN"] else {
+            throw ValidationError("--server needs --token (a worker token; or $FACTOR_TOKEN)")
+        }
+        let name = "run-task-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let remote = RemoteWorker(server: url, token: token, name: name, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds),
+                                  untilEmpty: true, dataOverride: data, logger: logger)
+        let signals = releaseLeasesOnTermination(exitCode: ExitStatus.temporary.rawValue, name: name, release: remote.releaseHeld)
+        defer { signals.forEach { $0.cancel() } }
+        return try await remote.runTask(id: id)
+    }
+
+    /// The outcome of a task this call could not lease.
+    static func notRunnable(_ task: TaskRecord) -> Worker.Outcome {
+        var outcome = Worker.Outcome(taskId: task.id, jobId: task.jobId, status: task.status.rawValue, attempt: task.attempts, results: 0,
+                                     seconds: 0, error: task.error, retryable: false)
+        switch task.status {
+        case .success:
+            outcome.alreadyDone = true
+            outcome.error = nil
+        case .failed, .cancelled:
+            break
+        case .pending, .running:
+            outcome.status = "LEASED_ELSEWHERE"
+            outcome.error = "another worker holds the task's lease"
+            outcome.retryable = true
+        }
+        return outcome
     }
 }
 
