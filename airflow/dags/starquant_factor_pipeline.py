@@ -86,7 +86,7 @@ def _command(args: list[str]) -> str:
     return shlex.join([FACTORLAB_BIN, *args])
 
 
-def _factorlab(*args: str) -> dict | list:
+def _factorlab(*args: str, env: dict | None = None) -> dict | list:
     """Run one `factorlab` command with `--json`; return what it printed on stdout (JSON only, logs on stderr).
 
     FactorLab's stderr lines are forwarded to the task log as they come, at INFO (an inherited stderr would also
@@ -96,7 +96,8 @@ def _factorlab(*args: str) -> dict | list:
     cmd = [FACTORLAB_BIN, *args]
     log.info("$ %s", shlex.join(cmd))
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, **env} if env else None)
     except FileNotFoundError:
         raise AirflowFailException(f"factorlab executable not found: {FACTORLAB_BIN!r} (set FACTORLAB_BIN)")
 
@@ -345,8 +346,9 @@ def build_pipeline() -> None:
             token = os.environ.get("FACTORLAB_WORKER_TOKEN") or os.environ.get("FACTORLAB_TOKEN")
             if not token:
                 raise AirflowFailException("FACTORLAB_SERVER is set but neither FACTORLAB_WORKER_TOKEN nor FACTORLAB_TOKEN is")
-            args += ["--server", FACTORLAB_SERVER, "--token", token]
-        out = _factorlab(*args)
+            args += ["--server", FACTORLAB_SERVER]
+        # The token travels in the environment, not in argv: the command line is logged (and visible in ps).
+        out = _factorlab(*args, env={"FACTOR_TOKEN": token} if FACTORLAB_SERVER else None)
         if out.get("failedFactors"):
             log.warning("factors with an error result (the rest of the batch was evaluated): %s", out["failedFactors"])
         return {k: out.get(k) for k in ("taskId", "status", "attempt", "results", "seconds", "failedFactors", "alreadyDone")}

@@ -3,8 +3,9 @@ real market data, one scenario per row of the failure table in shared/research/a
 need a real scheduler: live.sh).
 
 Needs a migrated Airflow metadata DB (AIRFLOW_HOME) and:
-  FACTORLAB_AIRFLOW_E2E=1, FACTORLAB_BIN (the release binary), FACTORLAB_TEST_DATA (a data directory with csi300),
-  FACTORLAB_CATALOGUE (configs/factors.json).
+  FACTORLAB_AIRFLOW_E2E=1, FACTORLAB_BIN (the release binary), FACTORLAB_CATALOGUE (configs/factors.json),
+  FACTORLAB_TEST_DATA, FACTORLAB_TEST_UNIVERSE, FACTORLAB_TEST_START, FACTORLAB_TEST_END (the data, e.g. csi300 over
+  2022-01-04…2023-12-29), FACTORLAB_TEST_VWAP_DATA (a data directory that has $vwap, which the test data lacks).
 airflow/tests/run.sh sets all of them. Every assertion reads FactorLab's own store (`show-job --json`) and Airflow's
 task instances, never the DAG's XComs alone.
 """
@@ -28,6 +29,10 @@ DAGS = HERE.parent / "dags"
 MANUAL, DAILY = "starquant_factor_pipeline", "factorlab_daily_evaluation"
 BIN = os.environ.get("FACTORLAB_BIN", "factorlab")
 DATA = os.environ.get("FACTORLAB_TEST_DATA", "")
+UNIVERSE = os.environ.get("FACTORLAB_TEST_UNIVERSE", "csi300")
+START = os.environ.get("FACTORLAB_TEST_START", "2022-01-04")
+END = os.environ.get("FACTORLAB_TEST_END", "2023-12-29")
+VWAP_DATA = os.environ.get("FACTORLAB_TEST_VWAP_DATA", "")
 CATALOGUE = os.environ.get("FACTORLAB_CATALOGUE", str(HERE.parents[1] / "configs" / "factors.json"))
 APPROVED = ["A158_ROC20", "A158_MA5", "A158_KMID", "A158_STD20", "A158_CORR20", "A158_RSV10", "A158_BETA10", "A158_ROC60"]
 
@@ -94,8 +99,8 @@ def dag(dag_id: str, **env: str):
     return bag.dags[dag_id]
 
 
-CONF = {"factor_selection": "codes", "universes": ["csi300"], "frequencies": ["day"], "start_date": "2022-01-04",
-        "end_date": "2023-12-29", "horizons": [1, 5]}
+CONF = {"factor_selection": "codes", "universes": [UNIVERSE], "frequencies": ["day"], "start_date": START, "end_date": END,
+        "horizons": [1, 5]}
 
 
 def test_a_task_held_by_a_crashed_worker_exits_75_once_and_is_retried_to_success(store):
@@ -141,8 +146,8 @@ def test_a_task_held_by_a_crashed_worker_exits_75_once_and_is_retried_to_success
 
 def test_a_factor_that_cannot_be_evaluated_fails_its_task_without_retry_and_the_run(store):
     """exit 65 -> failed on try 1 (no retry); the other task succeeds; aggregate runs; publish fails the run."""
-    # $vwap exists in the synthetic market (where it is registered) but not in the csi300 data the job reads.
-    factorlab("register-factor", "VWAPGAP", "$vwap/$close - 1", "--category", "test", env={"FACTOR_DATA_PATH": ""})
+    # Registered (and warmed up) on data that has $vwap; the job reads data that has none.
+    factorlab("register-factor", "VWAPGAP", "$vwap/$close - 1", "--category", "test", "--data", VWAP_DATA)
     factorlab("submit-review", "VWAPGAP")
     factorlab("approve-factor", "VWAPGAP", "--by", "reviewer")
     run = dag(MANUAL).test(run_conf={**CONF, "factor_codes": ["A158_ROC20", "VWAPGAP"], "batch_size": 1})
@@ -213,13 +218,16 @@ def test_more_tasks_than_max_map_length_fail_fetch_at_once_with_advice(store, mo
 def test_the_daily_dag_evaluates_every_approved_factor_over_the_trailing_window(store):
     import pendulum
 
-    run = dag(DAILY).test(logical_date=pendulum.datetime(2023, 12, 29, 10, 30, tz="UTC"), run_conf={"lookback_days": 365})
+    last = pendulum.parse(END)
+    # 18:30 in Shanghai on the last day of the data: that evening's scheduled run.
+    run = dag(DAILY).test(logical_date=pendulum.datetime(last.year, last.month, last.day, 10, 30, tz="UTC"),
+                          run_conf={"lookback_days": 365})
     assert run.state == "success"
     shown = show(jobs()[-1]["job"]["id"])
     assert shown["job"]["status"] == "SUCCESS"
     evaluated = {f["code"] for t in shown["tasks"] for f in json.loads(t["payload"])["factors"]}
     assert evaluated == set(APPROVED)
     windows = {(json.loads(t["payload"])["start"], json.loads(t["payload"])["end"]) for t in shown["tasks"]}
-    assert windows == {("2022-12-29", "2023-12-29")}  # 18:30 Shanghai on 2023-12-29 is that evening's run
+    assert windows == {(last.subtract(days=365).to_date_string(), END)}
     results = json.loads(factorlab("export-results", "--format", "json", "--run", shown["job"]["runId"]).stdout)
     assert len(results) == len(APPROVED) * 3  # horizons 1, 5, 20
