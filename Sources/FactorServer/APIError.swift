@@ -36,7 +36,7 @@ public struct APIError: Error, Sendable {
         case let e as StoreError:
             switch e {
             case .duplicateCode, .duplicateToken, .invalidTransition, .versionConflict: return APIError(.conflict, e.description)
-            case .unknownFactor, .unknownJob, .unknownToken: return APIError(.notFound, e.description)
+            case .unknownFactor, .unknownJob, .unknownTask, .unknownToken: return APIError(.notFound, e.description)
             case .unknownMetric: return APIError(.badRequest, e.description)
             case .database, .schemaTooNew: return APIError(.serviceUnavailable, e.description)
             }

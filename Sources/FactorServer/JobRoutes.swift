@@ -121,7 +121,7 @@ struct JobRoutes {
             let id = try context.parameters.require("id")
             let seconds = min(3600, max(1, body.leaseSeconds ?? 60))
             guard let lease = try store.leaseTask(id: id, owner: "\(caller.name):\(body.worker)", seconds: seconds, now: Date().timeIntervalSince1970) else {
-                guard let task = try store.task(id: id) else { throw StoreError.unknownJob("task \(id)") }
+                guard let task = try store.task(id: id) else { throw StoreError.unknownTask(id) }
                 let why = task.status.isTerminal ? "task \(id) is \(task.status.rawValue)" : "task \(id) is leased by another worker"
                 throw APIError(.conflict, why, details: ["taskStatus": task.status.rawValue, "jobId": task.jobId, "attempts": String(task.attempts)])
             }
@@ -132,7 +132,7 @@ struct JobRoutes {
             let caller = try context.require([.worker], to: "release leases")
             let body = try await JSONIO.decode(ReleaseBody.self, from: request, context: context, allowed: ["worker"])
             let id = try context.parameters.require("id")
-            guard try store.task(id: id) != nil else { throw StoreError.unknownJob("task \(id)") }
+            guard try store.task(id: id) != nil else { throw StoreError.unknownTask(id) }
             try store.releaseTask(taskId: id, owner: "\(caller.name):\(body.worker)")
             return try JSONIO.response(try store.task(id: id))
         }
@@ -149,7 +149,7 @@ struct JobRoutes {
             let caller = try context.require([.worker], to: "complete tasks")
             let body = try await JSONIO.decode(Completion.self, from: request, context: context, allowed: ["worker", "results", "error", "retryable"])
             let id = try context.parameters.require("id")
-            guard let task = try store.task(id: id), let job = try store.job(id: task.jobId) else { throw StoreError.unknownJob("task \(id)") }
+            guard let task = try store.task(id: id), let job = try store.job(id: task.jobId) else { throw StoreError.unknownTask(id) }
             let owner = "\(caller.name):\(body.worker)"
             if let error = body.error {
                 try store.failTask(taskId: id, owner: owner, error: error, retryable: body.retryable ?? true,

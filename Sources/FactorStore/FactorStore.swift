@@ -38,6 +38,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalidTransition(code: String, from: FactorStatus, to: FactorStatus)
     case unknownMetric(String, available: [String])
     case unknownJob(String)
+    case unknownTask(String)
     case duplicateToken(String)
     case unknownToken(String)
     case schemaTooNew(unknown: [String])
@@ -54,6 +55,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unknownMetric(let metric, let available):
             return "unknown metric '\(metric)'; use one of \(available.joined(separator: ", "))"
         case .unknownJob(let id): return "no job with id \(id)"
+        case .unknownTask(let id): return "no task with id \(id)"
         case .duplicateToken(let name): return "a token named \(name) already exists"
         case .unknownToken(let name): return "no live token named \(name)"
         case .schemaTooNew(let unknown):

@@ -345,6 +345,69 @@ struct RemoteWorkerProcessTests {
     }
 }
 
+@Suite("factorlab run-task --server", .serialized)
+struct RemoteRunTaskTests {
+    struct Report: Decodable { var status: String; var alreadyDone: Bool; var results: Int }
+
+    @Test func runTaskLeasesOneGivenTaskThroughTheAPIAndReportsEachState() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            let t = f.tokens
+            _ = try await client.call(.post, "/factors", #"{"code":"MOM3","expression":"$close/Ref($close,3)-1"}"#, as: .researcher, tokens: t)
+            let (_, submitted) = try await client.call(.post, "/jobs",
+                #"{"factors":["MOM3"],"includeDrafts":true,"universes":["core20","all"],"start":"2021-06-01","end":"2022-06-30","horizons":[1,5]}"#,
+                as: .researcher, tokens: t)
+            let job = try #require((submitted as? [String: Any])?["job"] as? [String: Any])
+            let jobId = try #require(job["id"] as? String)
+            let tasks = try f.store.tasks(jobId: jobId).map(\.id)
+            #expect(tasks.count == 2)
+            let port = try #require(client.port)
+            let env = ["FACTOR_TOKEN": try #require(t[.worker]), "FACTOR_CACHE_DIR": f.directory + "/cache", "FACTOR_PLATFORM_DB": f.directory + "/unused.db"]
+            func runTask(_ id: String) async throws -> (Int32, Report?, String) {
+                let (status, out, err) = try await blocking {
+                    try FactorlabExecutable.output(["run-task", id, "--server", "http://127.0.0.1:\(port)", "--json"], environment: env)
+                }
+                return (status, try? JSONDecoder().decode(Report.self, from: out), err)
+            }
+            // Only workers lease; a lease held by another worker is a 409 that names the task's state.
+            #expect(try await client.call(.post, "/tasks/\(tasks[0])/lease", #"{"worker":"w"}"#, as: .researcher, tokens: t).status == 403)
+            #expect(try await client.call(.post, "/tasks/\(tasks[0])/lease", #"{"worker":"other","leaseSeconds":60}"#, as: .worker, tokens: t).status == 200)
+            let (conflict, answer) = try await client.call(.post, "/tasks/\(tasks[0])/lease", #"{"worker":"w"}"#, as: .worker, tokens: t)
+            #expect(conflict == 409)
+            #expect(((answer as? [String: Any])?["error"] as? [String: Any])?["taskStatus"] as? String == "RUNNING")
+            var (status, report, log) = try await runTask(tasks[0])
+            #expect(status == 75 && report?.status == "LEASED_ELSEWHERE", "\(log)")
+            // Released (a worker stopping): runnable again at once, the attempt not counted.
+            #expect(try await client.call(.post, "/tasks/\(tasks[0])/release", #"{"worker":"other"}"#, as: .worker, tokens: t).status == 200)
+            #expect(try f.store.task(id: tasks[0])?.attempts == 0)
+            (status, report, log) = try await runTask(tasks[0])
+            #expect(status == 0 && report?.status == "SUCCESS" && report?.results == 2, "\(log)")
+            (status, report, log) = try await runTask(tasks[0])
+            #expect(status == 0 && report?.alreadyDone == true && report?.results == 0, "\(log)")
+            #expect(try f.store.results(matching: ResultFilter(runId: job["runId"] as? String)).count == 2)
+            #expect(try await client.call(.post, "/jobs/\(jobId)/cancel", as: .researcher, tokens: t).status == 200)
+            (status, report, log) = try await runTask(tasks[1])
+            #expect(status == 99 && report?.status == "CANCELLED", "\(log)")
+            (status, _, log) = try await runTask("no-such-task")
+            #expect(status == 65 && log.contains("no task with id no-such-task"), "\(log)")
+            // The job detail carries what show-job --json carries.
+            let (_, detail) = try await client.call(.get, "/jobs/\(jobId)?top=1", as: .researcher, tokens: t)
+            let object = try #require(detail as? [String: Any])
+            #expect((object["top"] as? [Any])?.count == 1 && object["failures"] is [Any])
+            #expect(try await client.call(.get, "/jobs/\(jobId)?top=zero", as: .researcher, tokens: t).status == 400)
+        }
+    }
+
+    @Test func runTaskSaysTryAgainWhenTheServerCannotBeReached() async throws {
+        let (status, _, log) = try await blocking {
+            try FactorlabExecutable.output(["run-task", "any", "--server", "http://127.0.0.1:9", "--json"], environment: ["FACTOR_TOKEN": "x"])
+        }
+        #expect(status == 75, "\(log)")
+        #expect(log.contains("cannot reach http://127.0.0.1:9"))
+    }
+}
+
 extension JSONEncoder {
     /// JSON with NaN and infinities as null.
     static func nullNaN<T: Encodable>(_ value: T) throws -> Data {

@@ -1,4 +1,5 @@
 import Foundation
+import Dispatch
 
 /// The `factorlab` executable that `swift test` built beside the test bundle.
 public enum FactorlabExecutable {
@@ -38,4 +39,39 @@ extension FactorlabExecutable {
         process.waitUntilExit()
         return (process.terminationStatus, text)
     }
+}
+
+extension FactorlabExecutable {
+    /// Runs `factorlab arguments…` to its end and returns its exit status, stdout and stderr (stderr is drained on
+    /// another thread, so neither pipe can fill up and block the process). Blocks: call it from `blocking { }`.
+    public static func output(_ arguments: [String], environment: [String: String] = [:]) throws
+        -> (status: Int32, stdout: Data, stderr: String) {
+        let (process, err) = try launchCapturing(arguments, environment: environment)
+        let box = ErrorText()
+        let drained = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            box.text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            drained.signal()
+        }
+        let out = (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        drained.wait()
+        return (process.terminationStatus, out, box.text)
+    }
+
+    /// Starts `factorlab arguments…` with stdout and stderr as pipes (read both before waiting).
+    public static func launchCapturing(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
+        guard let path else { throw NotBuilt() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        return (process, err)
+    }
+
+    private final class ErrorText: @unchecked Sendable { var text = "" }
 }

@@ -114,7 +114,7 @@ struct RunTaskCommand: AsyncParsableCommand {
         let seconds = FactorLab.leaseSeconds(leaseSeconds)
         guard let lease = try db.leaseTask(id: id, owner: owner, seconds: seconds, now: Date().timeIntervalSince1970) else {
             // Not runnable: say why, from the task's state after the refused lease (it may have changed just now).
-            guard let task = try db.task(id: id) else { throw StoreError.unknownJob("task \(id)") }
+            guard let task = try db.task(id: id) else { throw StoreError.unknownTask(id) }
             return Self.notRunnable(task)
         }
         let worker = Worker(store: db, options: Worker.Options(name: owner, leaseSeconds: seconds), logger: logger)
