@@ -399,6 +399,47 @@ struct RemoteRunTaskTests {
         }
     }
 
+    @Test func sigtermGivesTheLeaseBackThroughTheServer() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            let t = f.tokens
+            let codes = (1...30).map { "MOM\($0)" }
+            for (k, code) in codes.enumerated() {
+                _ = try await client.call(.post, "/factors", "{\"code\":\"\(code)\",\"expression\":\"$close/Ref($close,\(k + 1))-1\"}",
+                                          as: .researcher, tokens: t)
+            }
+            let body = "{\"factors\":[\(codes.map { "\"\($0)\"" }.joined(separator: ","))],\"includeDrafts\":true,\"universes\":[\"all\"],"
+                + "\"start\":\"2021-01-04\",\"end\":\"2022-12-30\",\"batchSize\":30}"
+            let (_, submitted) = try await client.call(.post, "/jobs", body, as: .researcher, tokens: t)
+            let jobId = try #require(((submitted as? [String: Any])?["job"] as? [String: Any])?["id"] as? String)
+            let taskId = try #require(try f.store.tasks(jobId: jobId).first?.id)
+            let port = try #require(client.port)
+            let (process, err) = try FactorlabExecutable.launchCapturing(
+                ["run-task", taskId, "--server", "http://127.0.0.1:\(port)", "--json"],
+                environment: ["FACTOR_TOKEN": try #require(t[.worker]), "FACTOR_CACHE_DIR": f.directory + "/cache"])
+            let store = f.store
+            let leased = try await blocking {
+                let deadline = Date().addingTimeInterval(30)
+                while Date() < deadline {
+                    if try store.task(id: taskId)?.status == .running { return true }
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
+                return false
+            }
+            #expect(leased)
+            kill(process.processIdentifier, SIGTERM)
+            let log = try await blocking {
+                let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return text
+            }
+            #expect(process.terminationStatus == 75, "\(log)")
+            let task = try #require(try f.store.task(id: taskId))
+            #expect(task.status == .pending && task.leaseOwner == nil && task.attempts == 0, "\(task)")
+        }
+    }
+
     @Test func runTaskSaysTryAgainWhenTheServerCannotBeReached() async throws {
         let (status, _, log) = try await blocking {
             try FactorlabExecutable.output(["run-task", "any", "--server", "http://127.0.0.1:9", "--json"], environment: ["FACTOR_TOKEN": "x"])

@@ -19,6 +19,15 @@ extension FactorlabExecutable {
     /// Starts `factorlab arguments…` with `environment` added to this process's; stdout is discarded, stderr is the
     /// returned pipe (read it to the end before waiting, so a chatty process cannot block on a full pipe).
     public static func launch(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
+        try start(arguments, environment: environment, stdout: FileHandle.nullDevice)
+    }
+
+    /// Starts `factorlab arguments…` with stdout and stderr as pipes (read both before waiting).
+    public static func launchCapturing(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
+        try start(arguments, environment: environment, stdout: Pipe())
+    }
+
+    private static func start(_ arguments: [String], environment: [String: String], stdout: Any) throws -> (Process, Pipe) {
         guard let path else { throw NotBuilt() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -26,7 +35,7 @@ extension FactorlabExecutable {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let err = Pipe()
         process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = stdout
         try process.run()
         return (process, err)
     }
@@ -57,20 +66,6 @@ extension FactorlabExecutable {
         process.waitUntilExit()
         drained.wait()
         return (process.terminationStatus, out, box.text)
-    }
-
-    /// Starts `factorlab arguments…` with stdout and stderr as pipes (read both before waiting).
-    public static func launchCapturing(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
-        guard let path else { throw NotBuilt() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = Pipe()
-        try process.run()
-        return (process, err)
     }
 
     private final class ErrorText: @unchecked Sendable { var text = "" }

@@ -112,14 +112,19 @@ struct RunTaskCommand: AsyncParsableCommand {
         let db = try store.openStore()
         let owner = "run-task-\(ProcessInfo.processInfo.processIdentifier)"
         let seconds = FactorLab.leaseSeconds(leaseSeconds)
+        // Installed before the lease is taken, so a signal at any moment gives it back (releasing a lease this process
+        // does not hold changes nothing).
+        let taskId = id
+        let signals = releaseLeasesOnTermination(exitCode: ExitStatus.temporary.rawValue, name: owner) {
+            try? db.releaseTask(taskId: taskId, owner: owner)
+        }
+        defer { signals.forEach { $0.cancel() } }
         guard let lease = try db.leaseTask(id: id, owner: owner, seconds: seconds, now: Date().timeIntervalSince1970) else {
             // Not runnable: say why, from the task's state after the refused lease (it may have changed just now).
             guard let task = try db.task(id: id) else { throw StoreError.unknownTask(id) }
             return Self.notRunnable(task)
         }
         let worker = Worker(store: db, options: Worker.Options(name: owner, leaseSeconds: seconds), logger: logger)
-        let signals = releaseLeasesOnTermination(exitCode: ExitStatus.temporary.rawValue, name: owner, release: worker.releaseAll)
-        defer { signals.forEach { $0.cancel() } }
         return worker.process(lease, owner: owner)
     }
 
@@ -133,7 +138,8 @@ struct RunTaskCommand: AsyncParsableCommand {
         let name = "run-task-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let remote = RemoteWorker(server: url, token: token, name: name, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds),
                                   untilEmpty: true, dataOverride: data, logger: logger)
-        let signals = releaseLeasesOnTermination(exitCode: ExitStatus.temporary.rawValue, name: name, release: remote.releaseHeld)
+        let taskId = id
+        let signals = releaseLeasesOnTermination(exitCode: ExitStatus.temporary.rawValue, name: name) { remote.release(taskId: taskId) }
         defer { signals.forEach { $0.cancel() } }
         return try await remote.runTask(id: id)
     }

@@ -20,8 +20,6 @@ final class RemoteWorker: @unchecked Sendable {
     let dataOverride: String?
     let runner = TaskRunner()
     private let session = URLSession(configuration: .ephemeral)
-    private let lock = NSLock()
-    private var held: String?
 
     init(server: URL, token: String, name: String, leaseSeconds: Double, untilEmpty: Bool, dataOverride: String?,
          logger: Logger = Logger(label: "factorlab.worker")) {
@@ -100,8 +98,6 @@ final class RemoteWorker: @unchecked Sendable {
     private func execute(_ lease: LeaseReply) async throws -> Worker.Outcome {
         var payload = lease.payload
         if let dataOverride { payload.dataDirectory = dataOverride }
-        setHeld(lease.task.id)
-        defer { setHeld(nil) }
         let heartbeat = startHeartbeat(taskId: lease.task.id)
         let started = Date()
         var body = Completion(worker: name)
@@ -142,20 +138,13 @@ final class RemoteWorker: @unchecked Sendable {
 
     struct TaskState: Decodable { var status: String }
 
-    /// Gives the lease of the task in hand back to the server (SIGTERM), so the task is runnable again at once.
-    func releaseHeld() {
-        lock.lock()
-        let taskId = held
-        lock.unlock()
-        guard let taskId else { return }
+    /// Gives this worker's lease of `taskId` back to the server (SIGTERM), so the task is runnable again at once; the
+    /// server ignores it when this worker holds no lease of it.
+    func release(taskId: String) {
         let done = DispatchSemaphore(value: 0)
         let request = makeRequest("/tasks/\(taskId)/release", body: try? JSONSerialization.data(withJSONObject: ["worker": name]))
         session.dataTask(with: request) { _, _, _ in done.signal() }.resume()
         _ = done.wait(timeout: .now() + 5)
-    }
-
-    private func setHeld(_ taskId: String?) {
-        lock.lock(); held = taskId; lock.unlock()
     }
 
     private func startHeartbeat(taskId: String) -> DispatchSourceTimer {
