@@ -37,6 +37,11 @@ public enum JobSummary {
         return path
     }
 
+    /// The job's results that carry an error instead of figures (factors that could not be evaluated).
+    public static func failures(job: JobRecord, store: any PlatformStore) throws -> [ResultRecord] {
+        try store.results(matching: ResultFilter(runId: job.runId)).filter { $0.error != nil }
+    }
+
     /// The job's best results by Rank ICIR (the old pipeline's `publish_summary`).
     public static func top(_ n: Int, job: JobRecord, store: any PlatformStore, horizon: Int? = nil) throws -> [ResultRecord] {
         try store.results(matching: ResultFilter(runId: job.runId, horizon: horizon))

@@ -91,7 +91,7 @@ struct JobRoutes {
             }
             let id = try context.parameters.require("id")
             guard let job = try store.job(id: id) else { throw StoreError.unknownJob(id) }
-            let failures = try store.results(matching: ResultFilter(runId: job.runId)).filter { $0.error != nil }
+            let failures = try JobSummary.failures(job: job, store: store)
             return try JSONIO.response(JobDetail(job: job, tasks: try store.tasks(jobId: id), top: try JobSummary.top(top, job: job, store: store),
                                                  failures: failures))
         }

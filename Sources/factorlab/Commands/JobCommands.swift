@@ -137,7 +137,7 @@ struct ShowJobCommand: ParsableCommand {
         guard let job = try db.job(id: id) else { throw StoreError.unknownJob(id) }
         let tasks = try db.tasks(jobId: id)
         let top = try JobSummary.top(self.top, job: job, store: db)
-        let failures = try db.results(matching: ResultFilter(runId: job.runId)).filter { $0.error != nil }
+        let failures = try JobSummary.failures(job: job, store: db)
         if store.json { try store.printJSON(Output(job: job, tasks: tasks, top: top, failures: failures)); return }
         let counts = Dictionary(grouping: tasks, by: \.status).mapValues(\.count)
         print("job \(job.id) · \(job.status.rawValue) · run \(job.runId) · priority \(job.priority) · max attempts \(job.maxAttempts)")

@@ -36,12 +36,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let server {
-            guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
-                throw ValidationError("--server must be a URL such as http://127.0.0.1:8080")
-            }
-            guard let token = token ?? ProcessInfo.processInfo.environment["FACTOR_TOKEN"] else {
-                throw ValidationError("--server needs --token (a worker token; or $FACTOR_TOKEN)")
-            }
+            let (url, token) = try FactorLab.serverEndpoint(server, token: token)
             let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
             let remote = RemoteWorker(server: url, token: token, name: workerName, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds),
                                       untilEmpty: untilEmpty || once, dataOverride: data)
@@ -129,12 +124,7 @@ struct RunTaskCommand: AsyncParsableCommand {
     }
 
     private func runThroughServer() async throws -> Worker.Outcome {
-        guard let server, let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
-            throw ValidationError("--server must be a URL such as http://127.0.0.1:8080")
-        }
-        guard let token = token ?? ProcessInfo.processInfo.environment["FACTOR_TOKEN"] else {
-            throw ValidationError("--server needs --token (a worker token; or $FACTOR_TOKEN)")
-        }
+        let (url, token) = try FactorLab.serverEndpoint(server ?? "", token: token)
         let name = "run-task-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let remote = RemoteWorker(server: url, token: token, name: name, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds),
                                   untilEmpty: true, dataOverride: data, logger: logger)
@@ -168,6 +158,17 @@ enum FactorLab {
     /// Lease length: --lease-seconds, else $FACTOR_LEASE_SECONDS, else 60.
     static func leaseSeconds(_ flag: Double?) -> Double {
         flag ?? ProcessInfo.processInfo.environment["FACTOR_LEASE_SECONDS"].flatMap(Double.init) ?? 60
+    }
+
+    /// `--server` and its token (`--token`, else $FACTOR_TOKEN), checked, for the commands that work through the API.
+    static func serverEndpoint(_ server: String, token: String?) throws -> (url: URL, token: String) {
+        guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
+            throw ValidationError("--server must be a URL such as http://127.0.0.1:8080")
+        }
+        guard let token = token ?? ProcessInfo.processInfo.environment["FACTOR_TOKEN"] else {
+            throw ValidationError("--server needs --token (a worker token; or $FACTOR_TOKEN)")
+        }
+        return (url, token)
     }
 }
 
