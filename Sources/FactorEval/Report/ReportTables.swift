@@ -1,3 +1,4 @@
+import FactorCore
 import Foundation
 
 /// The CSV files `factorlab evaluate` writes: one summary row per (factor, horizon), one series row per
@@ -34,27 +35,32 @@ public enum ReportTables {
     }
 
     /// Header and rows of the per-date series table.
-    public static func seriesCSV(_ report: EvaluationReport) -> String {
-        let q = report.settings.quantiles
-        var header = ["factor", "horizon", "date", "n", "ic", "rank_ic", "long_short"]
-        header += (1...q).map { "q\($0)" }
-        header += ["turnover_top", "turnover_bottom", "autocorr", "members", "n_factor", "n_return", "no_ic_reason"]
-        var out = header.joined(separator: ",") + "\n"
-        for f in report.factors {
-            for h in f.horizons {
-                let s = h.series
-                for k in 0..<s.dates.count {
-                    var cells = [f.name, String(h.horizon), s.dates[k], String(s.n[k]), cell(s.ic[k]), cell(s.rankIC[k]),
-                                 cell(s.longShort[k])]
-                    cells += s.groups.map { cell($0.wrappedValue[k]) }
-                    cells += [cell(s.turnoverTop[k]), cell(s.turnoverBottom[k]), cell(s.autocorrelation[k]),
-                              String(s.members[k]), String(s.nFactor[k]), String(s.nReturn[k]), s.noICReason[k] ?? ""]
-                    out += cells.joined(separator: ",")
-                    out += "\n"
-                }
-            }
+    public static func seriesCSV(_ report: EvaluationReport) -> String { seriesTable(report).csv() }
+
+    /// The per-date series as a typed table (for CSV or Parquet): one row per factor × horizon × date.
+    public static func seriesTable(_ report: EvaluationReport) -> DataTable {
+        let rows = report.factors.flatMap { f in f.horizons.map { (f.name, $0) } }
+        func doubles(_ pick: (HorizonReport) -> [Double]) -> DataTable.Column { .doubles(rows.flatMap { pick($0.1) }) }
+        func integers(_ pick: (HorizonReport) -> [Int]) -> DataTable.Column { .integers(rows.flatMap { pick($0.1).map(Int64.init) }) }
+        var table = DataTable()
+        table.add("factor", .strings(rows.flatMap { name, h in Array(repeating: name, count: h.series.dates.count) }))
+        table.add("horizon", .integers(rows.flatMap { _, h in Array(repeating: Int64(h.horizon), count: h.series.dates.count) }))
+        table.add("date", .times(rows.flatMap { $0.1.series.dates }))
+        table.add("n", integers { $0.series.n })
+        table.add("ic", doubles { $0.series.ic })
+        table.add("rank_ic", doubles { $0.series.rankIC })
+        table.add("long_short", doubles { $0.series.longShort })
+        for g in 0..<report.settings.quantiles {
+            table.add("q\(g + 1)", doubles { g < $0.series.groups.count ? $0.series.groups[g].wrappedValue : Array(repeating: .nan, count: $0.series.dates.count) })
         }
-        return out
+        table.add("turnover_top", doubles { $0.series.turnoverTop })
+        table.add("turnover_bottom", doubles { $0.series.turnoverBottom })
+        table.add("autocorr", doubles { $0.series.autocorrelation })
+        table.add("members", integers { $0.series.members })
+        table.add("n_factor", integers { $0.series.nFactor })
+        table.add("n_return", integers { $0.series.nReturn })
+        table.add("no_ic_reason", .strings(rows.flatMap { $0.1.series.noICReason.map { $0 ?? "" } }))
+        return table
     }
 
     /// The report as JSON (NaN as null).

@@ -59,7 +59,7 @@ public struct Evaluator: Sendable {
         let length = data.calendar.count, n = data.instruments.count
         var outputs = plan.outputs.map { _ in [Double](repeating: .nan, count: n * length) }
         do {
-            try chunks(plan, on: data, profile: &profile) { (chunk: EvaluatedChunk) throws(Never) in
+            try chunks(plan, on: data, profile: &profile, splitWholeRuns: false, map: { (chunk: EvaluatedChunk, _) throws(Never) in chunk }) { (chunk: EvaluatedChunk) throws(Never) in
                 for (k, panel) in chunk.panels.enumerated() {
                     for (local, i) in chunk.instruments.enumerated() {
                         outputs[k].replaceSubrange((i * length)..<((i + 1) * length), with: panel.series(local))
@@ -78,8 +78,16 @@ public struct Evaluator: Sendable {
     /// code. Only the chunks in flight are held in memory.
     public func forEachChunk(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?,
                              _ body: (EvaluatedChunk) throws -> Void) throws {
+        try forEachChunk(plan, on: data, profile: &profile, map: { chunk, _ in chunk }, body)
+    }
+
+    /// Like `forEachChunk`, with `map` applied to each chunk (and the data of its instruments) on the thread that
+    /// evaluated it; `body` receives the mapped chunks in order on the calling thread.
+    public func forEachChunk<Mapped: Sendable>(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?,
+                                               map: @escaping @Sendable (EvaluatedChunk, MarketData) throws -> Mapped,
+                                               _ body: (Mapped) throws -> Void) throws {
         do {
-            try chunks(plan, on: data, profile: &profile, body)
+            try chunks(plan, on: data, profile: &profile, splitWholeRuns: true, map: map, body)
         } catch {
             switch error {
             case .evaluation(let failure): throw failure
@@ -94,13 +102,17 @@ public struct Evaluator: Sendable {
         case consumer(Consumer)
     }
 
-    private func chunks<Consumer: Error>(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?,
-                                         _ body: (EvaluatedChunk) throws(Consumer) -> Void) throws(ChunkFailure<Consumer>) {
+    /// `splitWholeRuns`: a plan evaluated over every instrument at once (cross-sectional) is still handed over in
+    /// chunk-sized pieces of instruments.
+    private func chunks<Mapped, Consumer: Error>(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?,
+                                                 splitWholeRuns: Bool,
+                                                 map: @escaping @Sendable (EvaluatedChunk, MarketData) throws(Consumer) -> Mapped,
+                                                 _ body: (Mapped) throws(Consumer) -> Void) throws(ChunkFailure<Consumer>) {
         func evaluated(_ run: () throws(ExpressionEvaluationError) -> [Panel]) throws(ChunkFailure<Consumer>) -> [Panel] {
             do { return try run() } catch { throw .evaluation(error) }
         }
-        func consume(_ chunk: EvaluatedChunk) throws(ChunkFailure<Consumer>) {
-            do { try body(chunk) } catch { throw .consumer(error) }
+        func consume(_ mapped: Mapped) throws(ChunkFailure<Consumer>) {
+            do { try body(mapped) } catch { throw .consumer(error) }
         }
         let order = data.instruments.indices.sorted { data.instruments[$0] < data.instruments[$1] }
         if plan.usesCrossSection || order.count <= 1 {
@@ -109,67 +121,172 @@ public struct Evaluator: Sendable {
                 try ChunkEvaluation.run(plan, data: data, threads: threads, profile: &chunkProfile)
             }
             if let chunkProfile { profile?.merge(chunkProfile) }
-            try consume(EvaluatedChunk(instruments: Array(data.instruments.indices), panels: panels))
+            let perPiece = max(1, chunkBytes / max(1, data.calendar.count * 8))
+            guard splitWholeRuns && order.count > perPiece else {
+                let mapped: Mapped
+                do { mapped = try map(EvaluatedChunk(instruments: Array(data.instruments.indices), panels: panels), data) } catch { throw .consumer(error) }
+                try consume(mapped)
+                return
+            }
+            // Handed over in pieces of a chunk's size, so that what `map` makes of them (text, columns) stays small.
+            for start in stride(from: 0, to: order.count, by: perPiece) {
+                let piece = Array(order[start..<min(order.count, start + perPiece)])
+                let chunk = EvaluatedChunk(instruments: piece, panels: panels.map { $0.selectingInstruments(piece) })
+                let mapped: Mapped
+                do { mapped = try map(chunk, data.selectingInstruments(piece)) } catch { throw .consumer(error) }
+                try consume(mapped)
+            }
             return
         }
         let perChunk = max(1, chunkBytes / max(1, data.calendar.count * 8))
         let chunks = stride(from: 0, to: order.count, by: perChunk).map { Array(order[$0..<min(order.count, $0 + perChunk)]) }
-        let wave = threads == 1 ? 1 : threads * waveFactor
         let wantProfile = profile != nil
-        var start = 0
-        while start < chunks.count {
-            let batch = Array(chunks[start..<min(chunks.count, start + wave)])
-            let slots = ChunkSlots(count: batch.count)
-            DispatchQueue.concurrentPerform(iterations: batch.count) { b in
-                var chunkProfile: EvaluationProfile? = wantProfile ? EvaluationProfile() : nil
-                do throws(ExpressionEvaluationError) {
-                    let slice = data.selectingInstruments(batch[b])
-                    let panels = try ChunkEvaluation.run(plan, data: slice, threads: 1, profile: &chunkProfile)
-                    slots.set(b, .success((EvaluatedChunk(instruments: batch[b], panels: panels), chunkProfile)))
-                } catch {
-                    slots.set(b, .failure(error))
-                }
+        let pools = BufferPools(capacity: plan.outputs.count + 64)
+        // Evaluates chunk k and maps it, on the calling thread or a worker.
+        let produce: @Sendable (Int) -> Result<(Mapped, EvaluationProfile?), ChunkFailure<Consumer>> = { k in
+            var chunkProfile: EvaluationProfile? = wantProfile ? EvaluationProfile() : nil
+            let slice = data.selectingInstruments(chunks[k])
+            let pool = pools.take(count: slice.instruments.count * slice.calendar.count)
+            defer { pools.give(pool) }
+            var panels: [Panel]
+            do throws(ExpressionEvaluationError) {
+                panels = try ChunkEvaluation.run(plan, data: slice, threads: 1, pool: pool, profile: &chunkProfile)
+            } catch {
+                return .failure(.evaluation(error))
             }
-            for b in 0..<batch.count {
-                switch slots.get(b) {
-                case .success(let (chunk, chunkProfile))?:
-                    if let chunkProfile { profile?.merge(chunkProfile) }
-                    try consume(chunk)
-                case .failure(let error)?:
-                    throw .evaluation(error)
-                case nil:
-                    break
+            defer {
+                // Output buffers go back to the pool once mapped: each once, and never a field's own storage. A
+                // panel the mapped result kept is still safe (arrays copy on write: reusing it costs a copy).
+                var given = Set(slice.fields.values.map { $0.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } })
+                for panel in panels where given.insert(panel.values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }).inserted {
+                    pool.give(panel.values)
                 }
+                panels = []
             }
-            start += wave
+            do throws(Consumer) {
+                return .success((try map(EvaluatedChunk(instruments: chunks[k], panels: panels), slice), chunkProfile))
+            } catch {
+                return .failure(.consumer(error))
+            }
+        }
+        func deliver(_ result: Result<(Mapped, EvaluationProfile?), ChunkFailure<Consumer>>) throws(ChunkFailure<Consumer>) {
+            switch result {
+            case .success(let (mapped, chunkProfile)):
+                if let chunkProfile { profile?.merge(chunkProfile) }
+                try consume(mapped)
+            case .failure(let error):
+                throw error
+            }
+        }
+        if threads == 1 || chunks.count == 1 {
+            for k in chunks.indices { try deliver(produce(k)) }
+            return
+        }
+        // Workers claim chunks in order and run at most `window` chunks ahead of the consumer, which takes them in
+        // order: no barrier between waves, and memory bounded by the window. The workers run on Dispatch's global
+        // pool, whose width the whole process shares (several evaluations at once do not oversubscribe the
+        // cores); the consumer produces chunks itself while it waits, so it progresses even if no worker starts.
+        let pipeline = OrderedPipeline<Result<(Mapped, EvaluationProfile?), ChunkFailure<Consumer>>>(
+            count: chunks.count, window: threads * waveFactor)
+        for _ in 0..<min(threads - 1, chunks.count) {
+            DispatchQueue.global().async {
+                guard pipeline.workerStarts() else { return }
+                while let k = pipeline.claim() { pipeline.deliver(k, produce(k)) }
+                pipeline.workerEnds()
+            }
+        }
+        defer { pipeline.stopAndWaitForWorkers() }
+        for k in chunks.indices {
+            while true {
+                switch pipeline.takeOrClaim(k) {
+                case .result(let result): try deliver(result)
+                case .claimed(let other): pipeline.deliver(other, produce(other)); continue
+                }
+                break
+            }
         }
     }
 }
 
-/// Results of the chunks of one parallel wave.
-private final class ChunkSlots: @unchecked Sendable {
-    private var slots: [Result<(EvaluatedChunk, EvaluationProfile?), ExpressionEvaluationError>?]
-    private let lock = NSLock()
+/// Results produced out of order by workers and taken in order by one consumer, with at most `window` claimed
+/// but not yet taken.
+private final class OrderedPipeline<Output>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var next = 0, taken = 0, activeWorkers = 0
+    private var results: [Int: Output] = [:]
+    private var stopped = false
+    private let count: Int, window: Int
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ i: Int, _ value: Result<(EvaluatedChunk, EvaluationProfile?), ExpressionEvaluationError>) {
-        lock.lock(); slots[i] = value; lock.unlock()
+    init(count: Int, window: Int) {
+        self.count = count
+        self.window = max(1, window)
     }
 
-    func get(_ i: Int) -> Result<(EvaluatedChunk, EvaluationProfile?), ExpressionEvaluationError>? {
-        lock.lock(); defer { lock.unlock() }
-        return slots[i]
+    /// The next index to produce, or nil when every one is claimed or the consumer stopped (workers wait while
+    /// the window is full).
+    func claim() -> Int? {
+        condition.lock(); defer { condition.unlock() }
+        while !stopped && next < count && next - taken >= window { condition.wait() }
+        if stopped || next >= count { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func deliver(_ index: Int, _ output: Output) {
+        condition.lock(); results[index] = output; condition.broadcast(); condition.unlock()
+    }
+
+    enum Step {
+        case result(Output)
+        case claimed(Int)
+    }
+
+    /// Result `index` when it is there; else an unclaimed index for the consumer to produce itself; else waits.
+    func takeOrClaim(_ index: Int) -> Step {
+        condition.lock(); defer { condition.unlock() }
+        while true {
+            if let output = results.removeValue(forKey: index) {
+                taken = index + 1
+                condition.broadcast()
+                return .result(output)
+            }
+            if next < count && (next == index || next - taken < window) {
+                next += 1
+                return .claimed(next - 1)
+            }
+            condition.wait()
+        }
+    }
+
+    /// False when the run is over before the worker started (it then does nothing).
+    func workerStarts() -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        if stopped { return false }
+        activeWorkers += 1
+        return true
+    }
+
+    func workerEnds() {
+        condition.lock(); activeWorkers -= 1; condition.broadcast(); condition.unlock()
+    }
+
+    /// Ends the run: no more claims; waits for the workers that started (those not started yet never will).
+    func stopAndWaitForWorkers() {
+        condition.lock(); defer { condition.unlock() }
+        stopped = true
+        condition.broadcast()
+        while activeWorkers > 0 { condition.wait() }
     }
 }
 
 /// Evaluation of a whole plan on one `MarketData` (all its instruments at once).
 enum ChunkEvaluation {
-    static func run(_ plan: Plan, data: MarketData, threads: Int,
+    static func run(_ plan: Plan, data: MarketData, threads: Int, pool: BufferPool? = nil,
                     profile: inout EvaluationProfile?) throws(ExpressionEvaluationError) -> [Panel] {
         let clock = ContinuousClock()
         let context = Context(data: data, threads: threads,
-                              memberMask: plan.usesCrossSection ? data.membership.denseMask() : nil)
+                              memberMask: plan.usesCrossSection ? data.membership.denseMask() : nil,
+                              pool: pool ?? BufferPool(count: data.instruments.count * data.calendar.count))
         var values = [NodeValue?](repeating: nil, count: plan.nodes.count)
         let groups = KernelGroups(plan)
         for (k, node) in plan.nodes.enumerated() {
@@ -338,12 +455,18 @@ extension Plan.Node {
 }
 
 /// Reusable value buffers of one panel size: reusing memory that is already mapped avoids a page fault per page
-/// of every intermediate result.
+/// of every intermediate result. A buffer still referenced elsewhere when it is handed out is copied on its first
+/// write (arrays are values), so giving one back is always safe.
 final class BufferPool {
     private var free: [[Double]] = []
     let count: Int
+    /// Enough for a chunk's outputs (Alpha158 has 159) and its live intermediates.
+    let capacity: Int
 
-    init(count: Int) { self.count = count }
+    init(count: Int, capacity: Int = 64) {
+        self.count = count
+        self.capacity = capacity
+    }
 
     /// A buffer of `count` elements with unspecified contents.
     func take() -> [Double] {
@@ -352,7 +475,27 @@ final class BufferPool {
     }
 
     func give(_ buffer: [Double]) {
-        if buffer.count == count && free.count < 64 { free.append(buffer) }
+        if buffer.count == count && free.count < capacity { free.append(buffer) }
+    }
+}
+
+/// Buffer pools kept across the chunks of one run, one in use per evaluating thread: after the first chunks,
+/// evaluation allocates no memory.
+final class BufferPools: @unchecked Sendable {
+    private var free: [BufferPool] = []
+    private let lock = NSLock()
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func take(count: Int) -> BufferPool {
+        lock.lock(); defer { lock.unlock() }
+        if let k = free.firstIndex(where: { $0.count == count }) { return free.remove(at: k) }
+        return BufferPool(count: count, capacity: capacity)
+    }
+
+    func give(_ pool: BufferPool) {
+        lock.lock(); free.append(pool); lock.unlock()
     }
 }
 
@@ -363,11 +506,12 @@ final class Context {
     let memberMask: [Bool]?
     let pool: BufferPool
 
-    init(data: MarketData, threads: Int, memberMask: [Bool]?) {
+    init(data: MarketData, threads: Int, memberMask: [Bool]?, pool: BufferPool) {
+        precondition(pool.count == data.instruments.count * data.calendar.count, "buffer pool of another size")
         self.data = data
         self.threads = threads
         self.memberMask = memberMask
-        self.pool = BufferPool(count: data.instruments.count * data.calendar.count)
+        self.pool = pool
     }
 
     var instrumentCount: Int { data.instruments.count }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,10 +18,27 @@ struct SharedReadPointer<T>: @unchecked Sendable {
 
 /// Runs loop bodies across cores.
 public enum Parallel {
-    /// Online processors, or `FACTOR_THREADS` when set.
+    /// `FACTOR_THREADS` when set, else the online processors this process may run on (`taskset -c 0` means one).
     public static var defaultThreads: Int {
         if let text = getenv("FACTOR_THREADS"), let n = Int(String(cString: text)), n > 0 { return n }
-        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        return usableProcessors
+    }
+
+    /// The affinity mask spans every possible CPU, online or not: it only ever lowers the online count.
+    private static let usableProcessors: Int = {
+        let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        guard let allowed = allowedProcessors, allowed > 0 else { return online }
+        return min(online, allowed)
+    }()
+
+    /// The bits of `Cpus_allowed` in /proc/self/status (the affinity mask; Glibc's `sched_getaffinity` is not
+    /// visible to Swift).
+    private static var allowedProcessors: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return nil }
+        return line.dropFirst("Cpus_allowed:".count).reduce(0) { count, c in
+            count + (c.hexDigitValue.map { $0.nonzeroBitCount } ?? 0)
+        }
     }
 
     /// Calls `body(i)` for i in 0..<count on up to `threads` threads, in contiguous chunks.

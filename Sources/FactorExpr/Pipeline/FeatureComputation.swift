@@ -72,17 +72,27 @@ public struct FeatureResult: Sendable {
     /// The (instrument, row) pairs that are output rows, instruments sorted by code, rows ascending.
     public func outputCells() -> [(instrument: Int, row: Int)] {
         var cells: [(Int, Int)] = []
+        for (i, rows) in outputRanges() { for t in rows { cells.append((i, t)) } }
+        return cells
+    }
+
+    /// The output rows as runs: (instrument, rows), instruments sorted by code, runs ascending.
+    public func outputRanges() -> [(instrument: Int, rows: Range<Int>)] {
+        var runs: [(Int, Range<Int>)] = []
         let order = data.instruments.indices.sorted { data.instruments[$0] < data.instruments[$1] }
         for i in order {
             let span = data.spans[i]
             for r in data.membership.rows[i] {
                 let lo = max(r.lowerBound, outputRows.lowerBound, span.lowerBound)
                 let hi = min(r.upperBound, outputRows.upperBound, span.upperBound)
-                if lo < hi { for t in lo..<hi { cells.append((i, t)) } }
+                if lo < hi { runs.append((i, lo..<hi)) }
             }
         }
-        return cells
+        return runs
     }
+
+    /// The number of output rows.
+    public var outputCellCount: Int { outputRanges().reduce(0) { $0 + $1.rows.count } }
 }
 
 /// Checks, plans, loads and evaluates a batch of expressions: the engine behind `factorlab features`.
@@ -150,6 +160,15 @@ public enum FeatureComputation {
     @discardableResult
     public static func stream(_ request: FeatureRequest, source: any MarketDataSource,
                               _ body: (FeatureResult) throws -> Void) throws -> FeatureResult {
+        try stream(request, source: source, map: { $0 }, body)
+    }
+
+    /// Like `stream`, with `map` applied to each chunk on the thread that evaluated it (formatting or summarising
+    /// output in parallel); `body` receives the mapped chunks in order, on the calling thread.
+    @discardableResult
+    public static func stream<Mapped: Sendable>(_ request: FeatureRequest, source: any MarketDataSource,
+                                                map: @escaping @Sendable (FeatureResult) throws -> Mapped,
+                                                _ body: (Mapped) throws -> Void) throws -> FeatureResult {
         let prepared = try prepare(request, source: source)
         let data = prepared.loaded.data
         let names = request.expressions.map(\.name)
@@ -157,11 +176,13 @@ public enum FeatureComputation {
         let evalStart = clock.now
         var consumed = Duration.zero
         var none: EvaluationProfile?
-        try Evaluator(threads: request.threads).forEachChunk(prepared.plan, on: data, profile: &none) { chunk in
+        let plan = prepared.plan, outputRows = prepared.loaded.outputRows
+        try Evaluator(threads: request.threads).forEachChunk(plan, on: data, profile: &none, map: { chunk, chunkData in
+            try map(FeatureResult(names: names, panels: chunk.panels, data: chunkData, outputRows: outputRows, plan: plan,
+                                  warnings: [], loadSeconds: 0, evaluateSeconds: 0))
+        }) { mapped in
             let started = clock.now
-            try body(FeatureResult(names: names, panels: chunk.panels, data: data.selectingInstruments(chunk.instruments),
-                                   outputRows: prepared.loaded.outputRows, plan: prepared.plan,
-                                   warnings: [], loadSeconds: 0, evaluateSeconds: 0))
+            try body(mapped)
             consumed += clock.now - started
         }
         return FeatureResult(names: names, panels: [], data: data, outputRows: prepared.loaded.outputRows,

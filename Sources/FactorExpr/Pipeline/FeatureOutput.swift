@@ -15,33 +15,54 @@ public enum FeatureOutput {
         "instrument,datetime," + names.joined(separator: ",") + "\n"
     }
 
-    /// Writes the rows of `result` (one per output cell, instrument then date) in chunks of text to `write`.
+    /// Writes the rows of `result` (one per output cell, instrument then date) as text to `write`.
     public static func writeCSVRows(_ result: FeatureResult, _ write: (String) throws -> Void) rethrows {
-        var buffer = ""
-        let calendar = result.data.calendar
-        var labels: [String?] = Array(repeating: nil, count: calendar.count)
-        for (i, t) in result.outputCells() {
-            buffer += result.data.instruments[i]
-            buffer += ","
-            if labels[t] == nil { labels[t] = calendar.label(t) }
-            buffer += labels[t]!
-            for p in result.panels {
-                buffer += ","
-                buffer += format(p[i, t])
-            }
-            buffer += "\n"
-            if buffer.utf8.count > 1 << 20 {
-                try write(buffer)
-                buffer = ""
-            }
-        }
-        try write(buffer)
+        try write(CSVEncoder(calendar: result.data.calendar).rows(result).withBytes { String(decoding: $0, as: UTF8.self) })
     }
 
     /// The whole CSV (header and rows) of `result`.
     public static func writeCSV(_ result: FeatureResult, _ write: (String) throws -> Void) rethrows {
         try write(csvHeader(result.names))
         try writeCSVRows(result, write)
+    }
+
+    /// Formats the rows of chunks as CSV bytes. It holds the calendar's labels, formatted once, so that chunks can
+    /// be encoded on any thread.
+    public struct CSVEncoder: Sendable {
+        private let labels: [[UInt8]]
+
+        public init(calendar: MarketCalendar) {
+            labels = (0..<calendar.count).map { Array(calendar.label($0).utf8) }
+        }
+
+        /// The rows of `result`: instrument, datetime, then each panel's value (empty for NaN, `inf`/`-inf`).
+        public func rows(_ result: FeatureResult) -> ByteWriter {
+            let out = ByteWriter(capacity: result.outputCellCount * (result.panels.count * 20 + 24))
+            let length = result.data.calendar.count
+            // Base addresses of every panel, taken once: reading through the arrays would retain each per cell.
+            withPanelBases(result.panels) { bases in
+                for (i, rows) in result.outputRanges() {
+                    let code = Array(result.data.instruments[i].utf8)
+                    for t in rows {
+                        out.append(code)
+                        out.append(UInt8(ascii: ","))
+                        out.append(labels[t])
+                        let cell = i * length + t
+                        for base in bases {
+                            out.append(UInt8(ascii: ","))
+                            let v = base[cell]
+                            if v.isNaN { continue }
+                            if v.isInfinite { out.append(v > 0 ? Self.inf : Self.minusInf); continue }
+                            out.appendShortest(v)
+                        }
+                        out.append(UInt8(ascii: "\n"))
+                    }
+                }
+            }
+            return out
+        }
+
+        private static let inf = Array("inf".utf8), minusInf = Array("-inf".utf8)
     }
 
     /// Health statistics of one expression over the output cells.
@@ -56,42 +77,101 @@ public enum FeatureOutput {
         public var max = Double.nan
     }
 
-    /// Accumulates `Stats` over streamed chunks (Welford's update for mean and variance).
-    public struct StatsAccumulator: Sendable {
-        private var stats: [Stats]
-        private var m2: [Double]
+    /// Counts, mean, sum of squared deviations and extremes of each expression over one chunk's output cells:
+    /// computed where the chunk was evaluated, merged in order by `StatsAccumulator`.
+    public struct PartialStats: Sendable {
+        struct Column: Sendable {
+            var valid = 0, nan = 0, inf = 0
+            var mean = 0.0, m2 = 0.0
+            var min = Double.infinity, max = -Double.infinity
 
-        public init(names: [String]) {
-            stats = names.map { Stats(name: $0) }
-            m2 = Array(repeating: 0, count: names.count)
-        }
+            init() {}
 
-        public mutating func add(_ result: FeatureResult) {
-            let cells = result.outputCells()
-            for k in 0..<stats.count {
-                let panel = result.panels[k]
-                var s = stats[k]
-                var mean = s.valid == 0 ? 0 : s.mean
-                for (i, t) in cells {
-                    let v = panel[i, t]
-                    if v.isNaN { s.nan += 1; continue }
-                    if v.isInfinite { s.inf += 1; continue }
-                    s.valid += 1
-                    let delta = v - mean
-                    mean += delta / Double(s.valid)
-                    m2[k] += delta * (v - mean)
-                    s.min = s.valid == 1 ? v : Swift.min(s.min, v)
-                    s.max = s.valid == 1 ? v : Swift.max(s.max, v)
+            init(_ run: UnsafeBufferPointer<Double>) {
+                var sum = 0.0
+                for x in run {
+                    if x.isFinite {
+                        valid += 1
+                        sum += x
+                        min = Swift.min(min, x)
+                        max = Swift.max(max, x)
+                    } else if x.isNaN {
+                        nan += 1
+                    } else {
+                        inf += 1
+                    }
                 }
-                if s.valid > 0 {
-                    s.mean = mean
-                    s.std = s.valid > 1 ? (m2[k] / Double(s.valid - 1)).squareRoot() : .nan
-                }
-                stats[k] = s
+                guard valid > 0 else { return }
+                mean = sum / Double(valid)
+                for x in run where x.isFinite { m2 += (x - mean) * (x - mean) }
+            }
+
+            /// Chan, Golub and LeVeque's pairwise update of mean and squared deviations.
+            mutating func merge(_ b: Column) {
+                nan += b.nan
+                inf += b.inf
+                guard b.valid > 0 else { return }
+                let n = valid + b.valid
+                let delta = b.mean - mean
+                mean += delta * Double(b.valid) / Double(n)
+                m2 += b.m2 + delta * delta * Double(valid) * Double(b.valid) / Double(n)
+                valid = n
+                min = Swift.min(min, b.min)
+                max = Swift.max(max, b.max)
             }
         }
 
-        public var result: [Stats] { stats }
+        var columns: [Column]
+
+        /// Two passes over each run of one instrument's rows (its mean, then squared deviations from it) while
+        /// the run is in cache, runs merged pairwise: as exact as Welford's update, without a division per value.
+        public init(_ result: FeatureResult) {
+            let ranges = result.outputRanges()
+            let length = result.data.calendar.count
+            columns = result.panels.map { panel in
+                var total = Column()
+                panel.values.withUnsafeBufferPointer { v in
+                    for (i, rows) in ranges {
+                        let run = UnsafeBufferPointer(rebasing: v[(i * length + rows.lowerBound)..<(i * length + rows.upperBound)])
+                        total.merge(Column(run))
+                    }
+                }
+                return total
+            }
+        }
+    }
+
+    /// Accumulates `Stats` over streamed chunks (partial statistics merged with Chan et al.'s pairwise update).
+    public struct StatsAccumulator: Sendable {
+        private var stats: [Stats]
+        private var columns: [PartialStats.Column]
+
+        public init(names: [String]) {
+            stats = names.map { Stats(name: $0) }
+            columns = Array(repeating: PartialStats.Column(), count: names.count)
+        }
+
+        public mutating func add(_ result: FeatureResult) { merge(PartialStats(result)) }
+
+        public mutating func merge(_ partial: PartialStats) {
+            for (k, column) in partial.columns.enumerated() { columns[k].merge(column) }
+        }
+
+        public var result: [Stats] {
+            zip(stats, columns).map { s, c in
+                var s = s
+                s.valid = c.valid
+                s.nan = c.nan
+                s.inf = c.inf
+                if c.valid > 0 {
+                    s.mean = c.mean
+                    s.std = c.valid > 1 ? (c.m2 / Double(c.valid - 1)).squareRoot() : .nan
+                    s.min = c.min
+                    s.max = c.max
+                }
+                return s
+            }
+        }
     }
 
     /// Count of valid values, NaN and inf counts, mean, sample std, min and max per expression.
@@ -99,5 +179,20 @@ public enum FeatureOutput {
         var accumulator = StatsAccumulator(names: result.names)
         accumulator.add(result)
         return accumulator.result
+    }
+
+    /// Calls `body` with the base address of every panel's values, valid for the call.
+    static func withPanelBases<R>(_ panels: [Panel], _ body: ([UnsafePointer<Double>]) throws -> R) rethrows -> R {
+        var bases: [UnsafePointer<Double>] = []
+        bases.reserveCapacity(panels.count)
+        func nest(_ k: Int) throws -> R {
+            if k == panels.count { return try body(bases) }
+            return try panels[k].values.withUnsafeBufferPointer { b in
+                // An empty panel has no cells to read; any address stands in for it.
+                bases.append(b.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Double>.alignment)!)
+                return try nest(k + 1)
+            }
+        }
+        return try nest(0)
     }
 }

@@ -31,7 +31,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Run id to save under (default: a new UUID); saving the same run id again replaces its results.")
     var runId: String?
 
-    @Option(help: "SQLite database for --factor and --save (default: $FACTOR_PLATFORM_DB, else factorlab.db).")
+    @Option(help: "The store for --factor and --save: an SQLite file or a postgres:// URL (default: $FACTOR_PLATFORM_DB, else factorlab.db).")
     var db: String?
 
     @Option(help: "A custom label expression replacing the forward return, e.g. 'Ref($close, -2)/Ref($close, -1) - 1'; give one --horizons value, the label's length in bars.")
@@ -70,7 +70,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Write the summary table (one row per factor × horizon) to this CSV.")
     var summary: String?
 
-    @Option(help: "Write the per-date series (one row per factor × horizon × date) to this CSV.")
+    @Option(help: "Write the per-date series (one row per factor × horizon × date) to this CSV, or Parquet when it ends in .parquet.")
     var series: String?
 
     @Option(help: "Write the whole report as JSON (NaN as null).")
@@ -96,7 +96,7 @@ struct EvaluateCommand: ParsableCommand {
         if let values {
             factors = .values(path: values)
         } else if let factor {
-            let store = try SQLiteFactorStore(path: db ?? SQLiteFactorStore.defaultPath())
+            let store = try StoreLocation.open(StoreLocation.resolve(db))
             var named: [NamedExpression] = []
             for code in factor.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !code.isEmpty {
                 guard let record = try store.factor(code: code), let current = try store.versions(code: code).last else {
@@ -172,15 +172,18 @@ struct EvaluateCommand: ParsableCommand {
                              (clock.now - started).seconds))
         print(ReportTables.terminalTable(report))
         if let summary { try write(ReportTables.summaryCSV(report), to: summary) }
-        if let series { try write(ReportTables.seriesCSV(report), to: series) }
+        if let series {
+            try TableFile.write(ReportTables.seriesTable(report), to: series)
+            Terminal.info("wrote \(series)")
+        }
         if let json { try writeData(try ReportTables.json(report), to: json) }
         if let html { try write(HTMLReport.render(report), to: html) }
         if save {
-            let store = try SQLiteFactorStore(path: db ?? SQLiteFactorStore.defaultPath())
+            let store = try StoreLocation.open(StoreLocation.resolve(db))
             let id = runId ?? UUID().uuidString.lowercased()
             let records = ResultRecorder.records(report, runId: id, identities: identities, label: label)
             try store.saveResults(run: ResultRecorder.run(report, runId: id, kind: "evaluate"), results: records, actor: StoreOptions.actor)
-            Terminal.info("saved \(records.count) results under run \(id) in \(store.path)")
+            Terminal.info("saved \(records.count) results under run \(id) in \(store.locationDescription)")
         }
     }
 

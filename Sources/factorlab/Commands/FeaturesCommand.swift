@@ -18,8 +18,14 @@ struct FeaturesCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var expressionOptions: ExpressionOptions
 
-    @Option(help: "Output CSV file ('-' for stdout). Default: stdout.")
+    @Option(help: "Output file: CSV, or Parquet when the name ends in .parquet ('-' for CSV on stdout). Default: stdout.")
     var out: String?
+
+    @Option(help: "Parquet page compression: snappy or none (default: snappy).")
+    var compression: String = "snappy"
+
+    @Option(help: "Rows per Parquet row group (default: about 64 MB of values).")
+    var rowGroupRows: Int?
 
     @Flag(help: "Print per-expression statistics (valid, NaN, inf, mean, std, min, max) instead of writing values.")
     var stats = false
@@ -38,13 +44,39 @@ struct FeaturesCommand: ParsableCommand {
             threads: threads ?? Parallel.defaultThreads, allowMissingFields: allowMissingFields)
         var statistics = FeatureOutput.StatsAccumulator(names: request.expressions.map(\.name))
         var cells = 0
-        let sink = stats ? nil : try TextSink(path: out ?? "-")
-        try sink?.write(FeatureOutput.csvHeader(request.expressions.map(\.name)))
-        // Streamed: each chunk of instruments is written or summarised, then dropped.
-        let run = try FeatureComputation.stream(request, source: source) { chunk in
-            cells += chunk.outputCells().count
-            if let sink { try FeatureOutput.writeCSVRows(chunk) { try sink.write($0) } } else { statistics.add(chunk) }
+        let names = request.expressions.map(\.name)
+        let parquet = !stats && (out?.lowercased().hasSuffix(".parquet") ?? false)
+        guard let codec = ParquetCompression(rawValue: compression.lowercased()) else {
+            throw ValidationError("--compression must be snappy or none, not \(compression)")
         }
+        if let rowGroupRows, rowGroupRows < 1 || rowGroupRows > 100_000_000 {
+            throw ValidationError("--row-group-rows must be between 1 and 100000000, not \(rowGroupRows)")
+        }
+        if parquet {
+            var seen: Set<String> = ["instrument", "datetime"]
+            for name in names where !seen.insert(name).inserted {
+                throw ValidationError("expression name \(name) appears twice among the Parquet columns (instrument, datetime, then the expressions); rename it")
+            }
+        }
+        let sink = stats ? nil : try TextSink(path: out ?? "-")
+        let parquetSink = parquet ? try FeatureParquetSink(names: names, compression: codec, rowGroupRows: rowGroupRows) { try sink?.write($0) } : nil
+        if !parquet { try sink?.write(FeatureOutput.csvHeader(names)) }
+        // Streamed: each chunk of instruments is formatted or summarised on the thread that computed it, then
+        // written or merged here in instrument order, then dropped.
+        let encoder = LazyCSVEncoder()
+        let summarise = stats
+        let run = try FeatureComputation.stream(request, source: source, map: { chunk -> ChunkOutput in
+            if summarise { return .stats(FeatureOutput.PartialStats(chunk), chunk.outputCellCount) }
+            if parquet { return .parquet(FeatureParquetSink.gather(chunk), chunk.outputCellCount) }
+            return .csv(encoder.encoder(for: chunk.data.calendar).rows(chunk), chunk.outputCellCount)
+        }) { output in
+            switch output {
+            case .stats(let partial, let count): statistics.merge(partial); cells += count
+            case .csv(let bytes, let count): try sink?.write(bytes); cells += count
+            case .parquet(let rows, let count): try parquetSink?.append(rows); cells += count
+            }
+        }
+        try parquetSink?.close()
         try sink?.close()
         for w in run.warnings { Terminal.info("warning: \(w)") }
         Terminal.info(String(format: "loaded %d instruments × %d rows in %.3f s; evaluated %d expressions (%d plan nodes) in %.3f s; %d output rows",
@@ -59,5 +91,26 @@ struct FeaturesCommand: ParsableCommand {
         } else if let out, out != "-" {
             Terminal.info("wrote \(cells) rows to \(out)")
         }
+    }
+}
+
+/// What the evaluating thread made of one chunk.
+private enum ChunkOutput: Sendable {
+    case stats(FeatureOutput.PartialStats, Int)
+    case csv(ByteWriter, Int)
+    case parquet(FeatureParquetSink.Rows, Int)
+}
+
+/// The CSV encoder of the run's calendar, made by the first chunk (the calendar is only known once data loads).
+private final class LazyCSVEncoder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var made: FeatureOutput.CSVEncoder?
+
+    func encoder(for calendar: MarketCalendar) -> FeatureOutput.CSVEncoder {
+        lock.lock(); defer { lock.unlock() }
+        if let made { return made }
+        let encoder = FeatureOutput.CSVEncoder(calendar: calendar)
+        made = encoder
+        return encoder
     }
 }

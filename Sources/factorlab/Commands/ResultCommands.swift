@@ -1,4 +1,5 @@
 import ArgumentParser
+import FactorCore
 import FactorStore
 import Foundation
 
@@ -30,7 +31,7 @@ struct LeaderboardCommand: ParsableCommand {
 struct ExportResultsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export-results", abstract: "Export stored results as CSV or JSON.")
     @OptionGroup var store: StoreOptions
-    @Option(help: "csv or json.") var format: String = "csv"
+    @Option(help: "csv, json or parquet (parquet needs --out).") var format: String = "csv"
     @Option(help: "Output file (default: stdout).") var out: String?
     @Option var factor: String?
     @Option(name: .customLong("run")) var runId: String?
@@ -43,21 +44,16 @@ struct ExportResultsCommand: ParsableCommand {
                                                                            frequency: freq, horizon: horizon))
         let text: String
         switch format.lowercased() {
-        case "csv":
-            let q = results.map(\.groupMeans.count).max() ?? 0
-            var lines = [(["run_id", "factor", "version", "universe", "frequency", "start", "end", "horizon", "settings_hash",
-                           "created_at", "delay", "quantiles", "n"] + ResultRecord.metricNames + (0..<q).map { "q\($0 + 1)_mean" }
-                          + ["rows", "rows_no_ic", "member_rows", "with_factor", "with_return", "in_sample", "error"]).joined(separator: ",")]
-            for r in results {
-                var cells = [r.key.runId, r.key.factorCode, String(r.key.factorVersion), r.key.universe, r.key.frequency, r.key.start,
-                             r.key.end, String(r.key.horizon), r.key.settingsHash, r.createdAt, String(r.delay), String(r.quantiles), String(r.n)]
-                cells += r.figures.map { $0.1.isFinite ? $0.1.description : "" }
-                cells += (0..<q).map { $0 < r.groupMeans.count && r.groupMeans[$0].isFinite ? r.groupMeans[$0].description : "" }
-                cells += [r.rows, r.rowsNoIC, r.memberRows, r.withFactor, r.withReturn, r.inSample].map(String.init)
-                cells.append((r.error ?? "").replacingOccurrences(of: ",", with: ";").replacingOccurrences(of: "\n", with: " "))
-                lines.append(cells.joined(separator: ","))
+        case "csv", "parquet":
+            let table = Self.table(results)
+            if format.lowercased() == "parquet" {
+                guard let out else { throw ValidationError("--format parquet needs --out FILE.parquet (it is binary)") }
+                try TableFile.write(table, to: out, parquet: true)
+                if !out.lowercased().hasSuffix(".parquet") { Terminal.info("note: \(out) holds Parquet; name it .parquet for other tools") }
+                Terminal.info("exported \(results.count) results to \(out)")
+                return
             }
-            text = lines.joined(separator: "\n") + "\n"
+            text = table.csv()
         case "json":
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -66,7 +62,7 @@ struct ExportResultsCommand: ParsableCommand {
                 .replacingOccurrences(of: "\"NaN\"", with: "null").replacingOccurrences(of: "\"inf\"", with: "null")
                 .replacingOccurrences(of: "\"-inf\"", with: "null") + "\n"
         default:
-            throw ValidationError("--format must be csv or json")
+            throw ValidationError("--format must be csv, json or parquet")
         }
         if let out {
             guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else { throw CLIError("cannot write \(out)") }
@@ -74,5 +70,41 @@ struct ExportResultsCommand: ParsableCommand {
         } else {
             print(text, terminator: "")
         }
+    }
+
+    /// One row per stored result: its key, figures (non-finite as empty), quantile means and coverage.
+    static func table(_ results: [ResultRecord]) -> DataTable {
+        let q = results.map(\.groupMeans.count).max() ?? 0
+        var table = DataTable()
+        func strings(_ name: String, _ pick: (ResultRecord) -> String) { table.add(name, .strings(results.map(pick))) }
+        func integers(_ name: String, _ pick: (ResultRecord) -> Int) { table.add(name, .integers(results.map { Int64(pick($0)) })) }
+        func finite(_ v: Double) -> Double { v.isFinite ? v : .nan }
+        strings("run_id") { $0.key.runId }
+        strings("factor") { $0.key.factorCode }
+        integers("version") { $0.key.factorVersion }
+        strings("universe") { $0.key.universe }
+        strings("frequency") { $0.key.frequency }
+        table.add("start", .times(results.map(\.key.start)))
+        table.add("end", .times(results.map(\.key.end)))
+        integers("horizon") { $0.key.horizon }
+        strings("settings_hash") { $0.key.settingsHash }
+        strings("created_at") { $0.createdAt }
+        integers("delay") { $0.delay }
+        integers("quantiles") { $0.quantiles }
+        integers("n") { $0.n }
+        for (k, name) in ResultRecord.metricNames.enumerated() {
+            table.add(name, .doubles(results.map { finite($0.figures[k].1) }))
+        }
+        for g in 0..<q {
+            table.add("q\(g + 1)_mean", .doubles(results.map { g < $0.groupMeans.count ? finite($0.groupMeans[g]) : .nan }))
+        }
+        integers("rows") { $0.rows }
+        integers("rows_no_ic") { $0.rowsNoIC }
+        integers("member_rows") { $0.memberRows }
+        integers("with_factor") { $0.withFactor }
+        integers("with_return") { $0.withReturn }
+        integers("in_sample") { $0.inSample }
+        strings("error") { ($0.error ?? "").replacingOccurrences(of: ",", with: ";").replacingOccurrences(of: "\n", with: " ") }
+        return table
     }
 }
