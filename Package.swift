@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "FactorLab",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "factorlab", targets: ["factorlab"]),
         .library(name: "FactorCore", targets: ["FactorCore"]),
@@ -21,13 +21,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(name: "FactorCore"),
         .target(name: "FactorData", dependencies: ["FactorCore"]),
         .target(name: "FactorExpr", dependencies: ["FactorCore", "FactorData"]),
         .target(name: "FactorEval", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
-        .target(name: "FactorStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "FactorStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
+                                                   .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                   .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                                   .product(name: "Logging", package: "swift-log")]),
         .target(name: "FactorPlatform", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore",
                                                       .product(name: "Logging", package: "swift-log")]),
         .target(name: "FactorServer", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
@@ -43,12 +48,12 @@ let package = Package(
             ]
         ),
         // Shared by the test targets: running blocking work off the cooperative pool, finding the built executable.
-        .target(name: "FactorTestSupport", path: "Tests/Support"),
+        .target(name: "FactorTestSupport", dependencies: ["FactorStore"], path: "Tests/Support"),
         .testTarget(name: "FactorCoreTests", dependencies: ["FactorCore"]),
         .testTarget(name: "FactorDataTests", dependencies: ["FactorCore", "FactorData", "FactorTestSupport"]),
         .testTarget(name: "FactorExprTests", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
         .testTarget(name: "FactorEvalTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval"]),
-        .testTarget(name: "FactorStoreTests", dependencies: ["FactorStore"]),
+        .testTarget(name: "FactorStoreTests", dependencies: ["FactorStore", "FactorTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FactorPlatformTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform", "FactorTestSupport",
                                                               .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "FactorServerTests", dependencies: ["FactorStore", "FactorPlatform", "FactorServer", "FactorTestSupport",

@@ -14,6 +14,8 @@ public enum PlatformError: Error, CustomStringConvertible, Sendable {
     case notApproved([String])
     case noFactors
     case badTask(String)
+    case noSummary(jobId: String, status: WorkStatus)
+    case export(path: String, reason: String)
     case store(StoreError)
 
     public var description: String {
@@ -40,6 +42,10 @@ public enum PlatformError: Error, CustomStringConvertible, Sendable {
             return "the job selects no factors (register and approve some, or ask for drafts with --include-drafts)"
         case .badTask(let message):
             return "task: \(message)"
+        case .noSummary(let jobId, let status):
+            return "job \(jobId) has no summary yet: it is \(status.rawValue); the summary is stored when its last task ends"
+        case .export(let path, let reason):
+            return "cannot write \(path): \(reason)"
         case .store(let error):
             return error.description
         }

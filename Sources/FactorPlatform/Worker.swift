@@ -47,6 +47,8 @@ public final class Worker: @unchecked Sendable {
         public var failedFactors: [String] = []
         /// The task had already succeeded before this call: nothing was evaluated (`run-task` after a retry or Clear).
         public var alreadyDone = false
+        /// The lease owner that ran it (a worker slot: `name#k` with `--concurrency`).
+        public var worker = ""
 
         public init(taskId: String, jobId: String, status: String, attempt: Int, results: Int, seconds: Double,
                     error: String?, retryable: Bool?) {
@@ -67,6 +69,9 @@ public final class Worker: @unchecked Sendable {
     private let logger: Logger
     private let onOutcome: @Sendable (Outcome) -> Void
     private let lock = NSLock()
+    /// Held while a lease is taken and recorded in `held`, so `releaseAll` never misses a lease committed a moment
+    /// before SIGTERM (it waits for that one and gives it back too).
+    private let leasing = NSLock()
     private var held: [String: String] = [:]  // task id → lease owner
     private var stopping = false
     private var outcomes: [Outcome] = []
@@ -97,10 +102,20 @@ public final class Worker: @unchecked Sendable {
     }
 
     private func loop(owner: String) {
+        var lastSweep = Date.distantPast
         while !isStopping {
+            // Tasks whose lease expired on their last attempt are never leased again; someone must fail them.
+            if Date().timeIntervalSince(lastSweep) >= max(1, options.pollSeconds) {
+                JobFinisher.failLostTasks(store: store, logger: logger)
+                lastSweep = Date()
+            }
             let lease: Lease?
             do {
+                leasing.lock()
+                defer { leasing.unlock() }
+                if isStopping { return }
                 lease = try store.leaseTask(owner: owner, seconds: options.leaseSeconds, now: Self.now())
+                if let lease { setHeld(lease.task.id, owner) }
             } catch {
                 logger.error("cannot lease a task", metadata: ["owner": "\(owner)", "error": "\(error)"])
                 Thread.sleep(forTimeInterval: options.pollSeconds)
@@ -127,6 +142,7 @@ public final class Worker: @unchecked Sendable {
         let started = Date()
         var outcome = Outcome(taskId: task.id, jobId: task.jobId, status: "RUNNING", attempt: task.attempts, results: 0,
                               seconds: 0, error: nil, retryable: nil)
+        outcome.worker = owner
         do {
             guard let payload = try? JSONDecoder().decode(TaskPayload.self, from: Data(task.payload.utf8)) else {
                 throw TaskFailure(message: "the task payload is not readable", retryable: false)
@@ -161,7 +177,7 @@ public final class Worker: @unchecked Sendable {
         if let error = outcome.error { metadata["error"] = "\(error)" }
         logger.log(level: outcome.error == nil ? .info : .warning, "task \(outcome.status)", metadata: metadata)
         onOutcome(outcome)
-        finishJob(task.jobId)
+        JobFinisher.finishIfDone(jobId: task.jobId, store: store, logger: logger)
         lock.lock(); outcomes.append(outcome); lock.unlock()
         return outcome
     }
@@ -170,21 +186,6 @@ public final class Worker: @unchecked Sendable {
     public static func failedFactors(_ results: [ResultRecord]) -> [String] {
         var seen = Set<String>()
         return results.compactMap { $0.error == nil ? nil : $0.key.factorCode }.filter { seen.insert($0).inserted }
-    }
-
-    /// Builds the job's summary if this task was its last.
-    private func finishJob(_ jobId: String) {
-        do {
-            if let job = try store.finishJobIfDone(id: jobId) {
-                let path = try JobSummary.build(job: job, store: store)
-                logger.info("job \(job.status.rawValue)", metadata: ["job": "\(job.id)", "summary": "\(path)"])
-                for alert in try JobMonitor(store: store).evaluate(job) {
-                    logger.warning("alert \(alert.rule): \(alert.subject): \(alert.message)", metadata: ["job": "\(job.id)", "severity": "\(alert.severity)"])
-                }
-            }
-        } catch {
-            logger.error("job summary failed", metadata: ["job": "\(jobId)", "error": "\(error)"])
-        }
     }
 
     private func startHeartbeat(taskId: String, owner: String) -> DispatchSourceTimer {
@@ -207,6 +208,8 @@ public final class Worker: @unchecked Sendable {
 
     /// Stops taking tasks and gives back every lease held (SIGTERM): the tasks return to the queue at once.
     public func releaseAll() {
+        leasing.lock()
+        defer { leasing.unlock() }
         lock.lock()
         stopping = true
         let leases = held

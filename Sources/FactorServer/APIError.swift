@@ -38,7 +38,7 @@ public struct APIError: Error, Sendable {
             case .duplicateCode, .duplicateToken, .invalidTransition, .versionConflict: return APIError(.conflict, e.description)
             case .unknownFactor, .unknownJob, .unknownTask, .unknownToken: return APIError(.notFound, e.description)
             case .unknownMetric: return APIError(.badRequest, e.description)
-            case .database, .schemaTooNew: return APIError(.serviceUnavailable, e.description)
+            case .database, .schemaTooNew, .targetNotEmpty, .targetMissingColumns: return APIError(.serviceUnavailable, e.description)
             }
         case let e as DecodingError:
             return APIError(.badRequest, "malformed request body: \(describe(e))")

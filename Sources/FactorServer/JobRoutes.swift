@@ -95,6 +95,17 @@ struct JobRoutes {
             return try JSONIO.response(JobDetail(job: job, tasks: try store.tasks(jobId: id), top: try JobSummary.top(top, job: job, store: store),
                                                  failures: failures))
         }
+        router.get("/jobs/:id/summary.csv", "The job's stored summary: every result of its run as CSV (404 until its last task ends)") { _, context in
+            try context.require([.researcher, .reviewer], to: "read jobs")
+            let id = try context.parameters.require("id")
+            guard let job = try store.job(id: id) else { throw StoreError.unknownJob(id) }
+            guard let summary = try store.jobSummary(id: id) else {
+                throw APIError(.notFound, PlatformError.noSummary(jobId: id, status: job.status).description)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                                   .contentDisposition: "attachment; filename=\"\(id).csv\""],
+                            body: .init(byteBuffer: ByteBuffer(string: summary.csv)))
+        }
         router.post("/jobs/:id/cancel", "Cancel what has not started") { _, context in
             let caller = try context.require([.researcher, .reviewer], to: "cancel jobs")
             return try JSONIO.response(try store.cancelJob(id: try context.parameters.require("id"), actor: caller.name))
@@ -108,6 +119,7 @@ struct JobRoutes {
             let caller = try context.require([.worker], to: "lease tasks")
             let body = try await JSONIO.decode(LeaseBody.self, from: request, context: context, allowed: ["worker", "leaseSeconds"])
             let seconds = min(3600, max(1, body.leaseSeconds ?? 60))
+            JobFinisher.failLostTasks(store: store)
             guard let lease = try store.leaseTask(owner: "\(caller.name):\(body.worker)", seconds: seconds, now: Date().timeIntervalSince1970) else {
                 return Response(status: .noContent)
             }
@@ -120,6 +132,7 @@ struct JobRoutes {
             let body = try await JSONIO.decode(LeaseBody.self, from: request, context: context, allowed: ["worker", "leaseSeconds"])
             let id = try context.parameters.require("id")
             let seconds = min(3600, max(1, body.leaseSeconds ?? 60))
+            JobFinisher.failLostTasks(store: store)
             guard let lease = try store.leaseTask(id: id, owner: "\(caller.name):\(body.worker)", seconds: seconds, now: Date().timeIntervalSince1970) else {
                 guard let task = try store.task(id: id) else { throw StoreError.unknownTask(id) }
                 let why = task.status.isTerminal ? "task \(id) is \(task.status.rawValue)" : "task \(id) is leased by another worker"
@@ -165,10 +178,7 @@ struct JobRoutes {
                     throw APIError(.conflict, "task \(id) is not leased by \(body.worker) any more; its results were not stored")
                 }
             }
-            if let finished = try store.finishJobIfDone(id: job.id) {
-                _ = try? JobSummary.build(job: finished, store: store)
-                _ = try? JobMonitor(store: store).evaluate(finished)
-            }
+            JobFinisher.finishIfDone(jobId: job.id, store: store)
             return try JSONIO.response(try store.task(id: id))
         }
     }

@@ -1,6 +1,9 @@
 /// What the platform persists, independent of the database. Every mutating call is one transaction that also
 /// appends its audit entry; a call that fails changes nothing.
 public protocol FactorStore: Sendable {
+    /// Where the store lives, for messages: the SQLite file, or the PostgreSQL URL without its password.
+    var locationDescription: String { get }
+
     // MARK: Factors
 
     /// Inserts new factors with their first versions (all or none); fails with `duplicateCode` if a code exists.
@@ -42,6 +45,10 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case duplicateToken(String)
     case unknownToken(String)
     case schemaTooNew(unknown: [String])
+    /// A copy's target already holds rows (table and count each).
+    case targetNotEmpty([String])
+    /// A copy's target lacks columns the source has (it runs an older FactorLab).
+    case targetMissingColumns(table: String, columns: [String])
     case database(String)
 
     public var description: String {
@@ -60,11 +67,15 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unknownToken(let name): return "no live token named \(name)"
         case .schemaTooNew(let unknown):
             return "the database was migrated by a newer FactorLab (migrations \(unknown.joined(separator: ", ")) are unknown to this version); upgrade factorlab or use another database"
+        case .targetNotEmpty(let tables):
+            return "the target store is not empty: \(tables.joined(separator: ", ")); migrate into a new, empty database"
+        case .targetMissingColumns(let table, let columns):
+            return "the target's \(table) lacks columns \(columns.joined(separator: ", ")); upgrade the target's FactorLab"
         case .database(let message): return "database error: \(message)"
         }
     }
 }
 
 /// Everything the platform layer needs from its database: the registry and results, the job queue, webhooks and
-/// tokens. SQLite implements it; a PostgreSQL store would implement the same, and the platform would not change.
+/// tokens. SQLite and PostgreSQL implement it; the platform does not know which one it has.
 public typealias PlatformStore = FactorStore & JobQueue & WebhookStore & TokenStore

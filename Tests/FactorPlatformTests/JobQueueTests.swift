@@ -129,9 +129,17 @@ struct JobQueueTests {
         #expect(outcomes.count == planned.tasks.count && outcomes.allSatisfy { $0.status == "SUCCESS" })
         let done = try #require(try f.store.job(id: job.id))
         #expect(done.status == .success)
-        let summary = try #require(done.summaryPath)
-        #expect(FileManager.default.fileExists(atPath: summary))
+        #expect(done.summaryAt != nil)
         let results = try f.store.results(matching: ResultFilter(runId: job.runId))
+        // The summary is a record in the store: a header and one CSV row per result; its Top-N is ranked by Rank ICIR.
+        let summary = try #require(try f.store.jobSummary(id: job.id))
+        #expect(summary.csv.split(separator: "\n").count == results.count + 1)
+        #expect(summary.csv.hasPrefix("factor,version,universe,frequency,start,end,horizon,n,ic_mean,"))
+        #expect(summary.top.count == results.filter { $0.error == nil && $0.rankICIR.isFinite }.count)
+        #expect(zip(summary.top, summary.top.dropFirst()).allSatisfy { $0.rankICIR >= $1.rankICIR })
+        let exported = f.directory + "/summary.csv"
+        try JobSummary.export(jobId: job.id, to: exported, store: f.store)
+        #expect(try String(contentsOfFile: exported, encoding: .utf8) == summary.csv)
         #expect(results.count == 6 * 2 * 2)  // factors × windows × horizons
         let errors = results.filter { $0.error != nil }
         #expect(Set(errors.map(\.key.factorCode)) == ["BETA500"])

@@ -17,14 +17,22 @@ struct ServerFixture {
     }()
 
     let directory: String
-    let store: SQLiteFactorStore
+    let store: any PlatformStore
     let services: Services
     var tokens: [Role: String] = [:]
+    private var dropDatabase: (@Sendable () -> Void)?
 
-    init() throws {
+    /// Over SQLite, or over a scratch PostgreSQL database when `postgres` (the test server must be configured).
+    init(postgres: Bool = false) throws {
         directory = NSTemporaryDirectory() + "factorlab-server-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        store = try SQLiteFactorStore(path: directory + "/api.db")
+        if postgres {
+            let (url, drop) = try TestPostgres.scratchDatabase("server")
+            store = try PostgresFactorStore(url: url)
+            dropDatabase = drop
+        } else {
+            store = try SQLiteFactorStore(path: directory + "/api.db")
+        }
         let source = try DataSources.open(directory: Self.dataDirectory, kind: .csv, cacheDirectory: directory + "/cache")
         services = Services(store: store, validator: try ExpressionValidator(source: source), fields: Set(try source.fieldNames()),
                             dataDirectory: Self.dataDirectory, sourceKind: "csv")
@@ -32,7 +40,10 @@ struct ServerFixture {
         for role in Role.allCases { tokens[role] = try issuer.create(name: role.rawValue, role: role, actor: "test").secret }
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
+        dropDatabase?()
+    }
 
     func app() -> some ApplicationProtocol { APIServer.application(services, host: "127.0.0.1", port: 0) }
 }
@@ -429,11 +440,7 @@ struct RemoteRunTaskTests {
             }
             #expect(leased)
             kill(process.processIdentifier, SIGTERM)
-            let log = try await blocking {
-                let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                return text
-            }
+            let log = try await blocking { FactorlabExecutable.finish(process, err).stderr }
             #expect(process.terminationStatus == 75, "\(log)")
             let task = try #require(try f.store.task(id: taskId))
             #expect(task.status == .pending && task.leaseOwner == nil && task.attempts == 0, "\(task)")

@@ -56,16 +56,22 @@ extension FactorlabExecutable {
     public static func output(_ arguments: [String], environment: [String: String] = [:]) throws
         -> (status: Int32, stdout: Data, stderr: String) {
         let (process, err) = try launchCapturing(arguments, environment: environment)
+        let (out, log) = finish(process, err)
+        return (process.terminationStatus, out, log)
+    }
+
+    /// Reads a started process's stdout (when it is a pipe) and stderr to their ends and waits for it to exit.
+    public static func finish(_ process: Process, _ err: Pipe) -> (stdout: Data, stderr: String) {
         let box = ErrorText()
         let drained = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             box.text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             drained.signal()
         }
-        let out = (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+        let out = (process.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
         process.waitUntilExit()
         drained.wait()
-        return (process.terminationStatus, out, box.text)
+        return (out, box.text)
     }
 
     private final class ErrorText: @unchecked Sendable { var text = "" }

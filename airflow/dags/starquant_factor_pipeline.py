@@ -373,7 +373,7 @@ def build_pipeline() -> None:
             "status": shown["job"]["status"],
             "error": shown["job"].get("error"),
             "counts": {**counts, "total": len(shown["tasks"])},
-            "summary_csv": shown["job"].get("summaryPath"),
+            "summary_at": shown["job"].get("summaryAt"),
             "top": [{"factor": r["key"]["factorCode"], "version": r["key"]["factorVersion"], "universe": r["key"]["universe"],
                      "freq": r["key"]["frequency"], "window": f"{r['key']['start']}:{r['key']['end']}",
                      "horizon": r["key"]["horizon"], "rank_ic": r.get("rankICMean"), "rank_icir": r.get("rankICIR"),
@@ -404,7 +404,9 @@ def build_pipeline() -> None:
             "|---|---|---|---|---|---|---|---|---|",
             rows or "| | (no results) | | | | | | | |",
             "",
-            f"summary CSV: {summary['summary_csv'] or '(not written: the job has not ended)'}",
+            (f"summary: stored in FactorLab at {summary['summary_at']} (export: factorlab show-job {summary['job_id']} "
+             f"--summary-csv FILE, or GET /jobs/{summary['job_id']}/summary.csv)" if summary.get("summary_at")
+             else "summary: not stored (the job has not ended)"),
         ]
         if summary["failed_factors"]:
             lines.append(f"factors with an error result: {', '.join(summary['failed_factors'])}")

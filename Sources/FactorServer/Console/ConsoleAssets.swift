@@ -76,6 +76,7 @@ async function api(method, path, body) {
 // Replaces the page; focus moves to it on navigation, not on a background refresh (keyboard users keep their place).
 function view(html, focus = true) { $("#main").innerHTML = html; if (focus) $("#main").focus(); }
 let jobPoll;
+let summaryWaits = 0;
 function fail(e) { if (!(e instanceof Stale)) flash(e.message); }
 function flash(message, kind = "error") { $("#flash").innerHTML = message ? `<div class="flash ${kind}" role="alert">${esc(message)}</div>` : ""; }
 
@@ -338,7 +339,18 @@ function jobParameters(job) {
   return [`created ${esc(job.createdAt)}`, esc(what) + (p.includeDrafts ? " (drafts included)" : ""), esc((p.universes || []).join(", ")),
     esc((p.windows || []).map((w) => w.start + "…" + w.end).join(", ")), esc((p.frequencies || []).join(", ")),
     "horizons " + esc((p.horizons || []).join(", ")), `delay ${p.delay} · ${p.quantiles} groups · batch ${p.batchSize}`,
-    job.summaryPath ? "summary " + esc(job.summaryPath) : ""].filter(Boolean).join(" · ");
+    job.summaryAt ? "summary stored " + esc(job.summaryAt) : ""].filter(Boolean).join(" · ");
+}
+
+// The summary lives in the database; the download carries the token, so it is fetched rather than linked.
+async function downloadSummary(id) {
+  const response = await fetch(`/jobs/${encodeURIComponent(id)}/summary.csv`, { headers: { "Authorization": "Bearer " + state.token } });
+  if (!response.ok) { const data = safeJSON(await response.text()); throw new Error(data?.error?.message || response.statusText); }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = id + ".csv";
+  document.body.appendChild(link); link.click(); link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
 async function jobDetail(id, refresh = false) {
@@ -348,7 +360,8 @@ async function jobDetail(id, refresh = false) {
   const done = (counts.SUCCESS || 0) + (counts.FAILED || 0) + (counts.CANCELLED || 0);
   const running = ["PENDING", "RUNNING"].includes(d.job.status);
   const jobActions = (running ? `<button data-job="cancel">Cancel what has not started</button>` : "")
-    + (!running && (counts.FAILED || 0) > 0 ? `<button data-job="retry">Retry the failed tasks</button>` : "");
+    + (!running && (counts.FAILED || 0) > 0 ? `<button data-job="retry">Retry the failed tasks</button>` : "")
+    + (d.job.summaryAt ? `<button type="button" id="summary-csv">Download the summary CSV</button>` : "");
   view(`<section class="card"><div class="row"><h1>Job ${esc(d.job.id.slice(0, 8))}</h1><span class="status ${d.job.status}">${esc(d.job.status)}</span></div>
     <progress max="${d.tasks.length}" value="${done}" aria-label="tasks done"></progress> <span>${done}/${d.tasks.length} tasks</span>
     <div class="actions">${jobActions}</div>
@@ -361,14 +374,17 @@ async function jobDetail(id, refresh = false) {
         <td><span class="status ${t.status}">${esc(t.status)}</span></td><td class="n">${t.attempts}</td><td class="n">${secs}</td><td>${esc(t.error || "")}</td></tr>`; }).join("")
     + `</tbody></table></section><section class="card"><h2>Top factors by Rank ICIR</h2>${resultsTable(d.top)}</section>`, !refresh);
   if (activeAction) $(`[data-job="${activeAction}"]`)?.focus();
+  $("#summary-csv")?.addEventListener("click", () => downloadSummary(id).catch(fail));
   document.querySelectorAll("[data-job]").forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", `/jobs/${encodeURIComponent(id)}/${b.dataset.job}`); await jobDetail(id); flash(b.dataset.job === "cancel" ? "Cancelled." : "Failed tasks queued again.", "ok"); }
     catch (e) { fail(e); }
   }));
   clearTimeout(jobPoll);
-  if (running) {
+  // The summary is stored just after the last task ends: keep looking for it a little while once the job is done.
+  summaryWaits = refresh ? summaryWaits + (running ? 0 : 1) : 0;
+  if (running || (!d.job.summaryAt && summaryWaits < 10)) {
     const generation = state.generation;
-    jobPoll = setTimeout(() => { if (generation === state.generation) jobDetail(id, true).catch(fail); }, 2000);
+    jobPoll = setTimeout(() => { if (generation === state.generation) jobDetail(id, true).catch(fail); }, running ? 2000 : 500);
   }
 }
 

@@ -19,13 +19,14 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var maxAttempts: Int
     /// The job's parameters as JSON (what was asked, for display and re-planning).
     public var parameters: String
-    public var summaryPath: String?
+    /// When the job's summary (CSV and Top-N) was stored; nil until its last task ended.
+    public var summaryAt: String?
     public var error: String?
     public var createdAt: String
     public var updatedAt: String
 
     public init(id: String, runId: String, idempotencyKey: String?, status: WorkStatus, priority: Int, maxAttempts: Int,
-                parameters: String, summaryPath: String? = nil, error: String? = nil, createdAt: String, updatedAt: String) {
+                parameters: String, summaryAt: String? = nil, error: String? = nil, createdAt: String, updatedAt: String) {
         self.id = id
         self.runId = runId
         self.idempotencyKey = idempotencyKey
@@ -33,7 +34,7 @@ public struct JobRecord: Codable, Sendable, Equatable {
         self.priority = priority
         self.maxAttempts = maxAttempts
         self.parameters = parameters
-        self.summaryPath = summaryPath
+        self.summaryAt = summaryAt
         self.error = error
         self.createdAt = createdAt
         self.updatedAt = updatedAt
@@ -82,4 +83,19 @@ public struct TaskRecord: Codable, Sendable, Equatable {
 public struct Lease: Sendable, Equatable {
     public var task: TaskRecord
     public var job: JobRecord
+}
+
+/// What is stored when a job ends: every result of its run as CSV, and its best results by Rank ICIR.
+public struct JobSummaryRecord: Codable, Sendable, Equatable {
+    public var jobId: String
+    public var csv: String
+    public var top: [ResultRecord]
+    public var createdAt: String
+
+    public init(jobId: String, csv: String, top: [ResultRecord], createdAt: String) {
+        self.jobId = jobId
+        self.csv = csv
+        self.top = top
+        self.createdAt = createdAt
+    }
 }

@@ -7,6 +7,7 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
     // GRDB's DatabasePool is thread-safe; this class holds nothing else mutable.
     private let pool: DatabasePool
     public let path: String
+    public var locationDescription: String { path }
 
     /// Opens (creating and migrating when needed) the database at `path`.
     public init(path: String, busyTimeout: TimeInterval = 30) throws {
@@ -44,11 +45,6 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
                 delay = min(0.2, delay * 2)
             }
         }
-    }
-
-    /// The default database: `FACTOR_PLATFORM_DB`, else `factorlab.db` in the working directory.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        environment["FACTOR_PLATFORM_DB"] ?? "factorlab.db"
     }
 
     // MARK: Transactions
@@ -310,7 +306,7 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
             let sql = """
                 SELECT * FROM results WHERE id IN (
                     SELECT MAX(id) FROM results\(clause) GROUP BY factor_code, universe, frequency, horizon)
-                ORDER BY \(query.metric) IS NULL, \(query.metric) DESC LIMIT ?
+                ORDER BY \(query.metric) IS NULL, \(query.metric) DESC, id LIMIT ?
                 """
             arguments += [max(0, query.top)]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.resultFrom)

@@ -9,10 +9,10 @@ extension SQLiteFactorStore: JobQueue {
                 return (Self.jobFrom(existing), false)
             }
             try db.execute(sql: """
-                INSERT INTO jobs (id, run_id, idempotency_key, status, priority, max_attempts, parameters, summary_path, error, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO jobs (id, run_id, idempotency_key, status, priority, max_attempts, parameters, error, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [job.id, job.runId, job.idempotencyKey, job.status.rawValue, job.priority, job.maxAttempts,
-                                 job.parameters, job.summaryPath, job.error, job.createdAt, job.updatedAt])
+                                 job.parameters, job.error, job.createdAt, job.updatedAt])
             let statement = try db.makeStatement(sql: """
                 INSERT INTO tasks (id, job_id, status, attempts, payload, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?)
                 """)
@@ -30,7 +30,7 @@ extension SQLiteFactorStore: JobQueue {
             let row = try Row.fetchOne(db, sql: """
                 SELECT t.* FROM tasks t JOIN jobs j ON j.id = t.job_id
                 WHERE (t.status = 'PENDING' AND (t.not_before IS NULL OR t.not_before <= ?))
-                   OR (t.status = 'RUNNING' AND t.lease_expires_at < ?)
+                   OR (t.status = 'RUNNING' AND t.lease_expires_at < ? AND t.attempts < j.max_attempts)
                 ORDER BY j.priority DESC, j.created_at, t.created_at, t.id LIMIT 1
                 """, arguments: [now, now])
             guard let row else { return nil }
@@ -40,9 +40,12 @@ extension SQLiteFactorStore: JobQueue {
 
     public func leaseTask(id: String, owner: String, seconds: Double, now: Double) throws -> Lease? {
         try write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]) else { return nil }
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]),
+                  let maxAttempts = try Int.fetchOne(db, sql: "SELECT max_attempts FROM jobs WHERE id = ?", arguments: [row["job_id"] as String])
+            else { return nil }
             let task = Self.taskFrom(row)
-            let runnable = task.status == .pending || (task.status == .running && (task.leaseExpiresAt ?? 0) < now)
+            let runnable = task.status == .pending
+                || (task.status == .running && (task.leaseExpiresAt ?? 0) < now && task.attempts < maxAttempts)
             return runnable ? try takeLease(db, task, owner: owner, seconds: seconds, now: now) : nil
         }
     }
@@ -65,6 +68,26 @@ extension SQLiteFactorStore: JobQueue {
             throw StoreError.database("task \(t.id) has no job")
         }
         return Lease(task: t, job: job)
+    }
+
+    public func failLostTasks(now: Double) throws -> [String] {
+        try write { db in
+            let lost = try Row.fetchAll(db, sql: """
+                SELECT t.id, t.job_id FROM tasks t JOIN jobs j ON j.id = t.job_id
+                WHERE t.status = 'RUNNING' AND t.lease_expires_at < ? AND t.attempts >= j.max_attempts
+                """, arguments: [now])
+            for row in lost {
+                try db.execute(sql: """
+                    UPDATE tasks SET status = 'FAILED',
+                        error = 'worker lost ' || attempts || ' times: the lease of ' || COALESCE(lease_owner, 'a worker')
+                                || ' expired on every attempt (killed, out of memory or cut off)',
+                        lease_owner = NULL, lease_expires_at = NULL, finished_at = ?, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [Clock.now(), Clock.now(), row["id"] as String])
+            }
+            var seen = Set<String>()
+            return lost.map { $0["job_id"] as String }.filter { seen.insert($0).inserted }
+        }
     }
 
     public func renewLease(taskId: String, owner: String, seconds: Double, now: Double) throws -> Bool {
@@ -135,7 +158,9 @@ extension SQLiteFactorStore: JobQueue {
             try db.execute(sql: "UPDATE tasks SET status = 'PENDING', attempts = 0, error = NULL, not_before = NULL, finished_at = NULL, updated_at = ? WHERE job_id = ? AND status = 'FAILED'",
                            arguments: [Clock.now(), id])
             if db.changesCount > 0 {
-                try db.execute(sql: "UPDATE jobs SET status = 'PENDING', error = NULL, updated_at = ? WHERE id = ?", arguments: [Clock.now(), id])
+                // The old summary described the failed run; the job gets a new one when it ends again.
+                try db.execute(sql: "UPDATE jobs SET status = 'PENDING', error = NULL, summary_csv = NULL, summary_top = NULL, summary_at = NULL, updated_at = ? WHERE id = ?",
+                               arguments: [Clock.now(), id])
             }
             try appendAuditRow(db, actor: actor, action: "retry-job", entity: id, before: nil, after: nil)
             return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.jobFrom)!
@@ -144,29 +169,44 @@ extension SQLiteFactorStore: JobQueue {
 
     public func finishJobIfDone(id: String) throws -> JobRecord? {
         try write { db in
+            // A finished job without a summary (its finisher died in between) is returned again, to be summarised.
             guard var job = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.jobFrom),
-                  !job.status.isTerminal || job.status == .cancelled else { return nil }
+                  !job.status.isTerminal || job.status == .cancelled || job.summaryAt == nil else { return nil }
             let counts = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM tasks WHERE job_id = ? GROUP BY status",
                                                                             arguments: [id]).map { (($0["status"] as String), ($0["n"] as Int)) })
             let open = (counts["PENDING"] ?? 0) + (counts["RUNNING"] ?? 0)
             guard open == 0 else { return nil }
             let failed = counts["FAILED"] ?? 0, cancelled = counts["CANCELLED"] ?? 0
             let status: WorkStatus = cancelled > 0 && job.status == .cancelled ? .cancelled : (cancelled > 0 ? .cancelled : (failed > 0 ? .failed : .success))
-            if job.status == status && job.summaryPath != nil { return nil }
+            if job.status == status && job.summaryAt != nil { return nil }
+            let previous = job.status
             job.status = status
             job.error = failed > 0 ? "\(failed) of \(counts.values.reduce(0, +)) tasks failed" : nil
             job.updatedAt = Clock.now()
             try db.execute(sql: "UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?",
                            arguments: [status.rawValue, job.error, job.updatedAt, id])
-            if status == .success || status == .failed {
+            if (status == .success || status == .failed) && previous != status {
                 try enqueueEvent(db, status == .success ? .jobSucceeded : .jobFailed, payload: JSON.encode(job))
             }
             return job
         }
     }
 
-    public func setJobSummary(id: String, path: String) throws {
-        try write { db in try db.execute(sql: "UPDATE jobs SET summary_path = ? WHERE id = ?", arguments: [path, id]) }
+    public func saveJobSummary(_ summary: JobSummaryRecord) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE jobs SET summary_csv = ?, summary_top = ?, summary_at = ? WHERE id = ?",
+                           arguments: [summary.csv, JSON.encode(summary.top), summary.createdAt, summary.jobId])
+            guard db.changesCount == 1 else { throw StoreError.unknownJob(summary.jobId) }
+        }
+    }
+
+    public func jobSummary(id: String) throws -> JobSummaryRecord? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT summary_csv, summary_top, summary_at FROM jobs WHERE id = ? AND summary_at IS NOT NULL",
+                                             arguments: [id]) else { return nil }
+            return JobSummaryRecord(jobId: id, csv: row["summary_csv"] ?? "", top: JSON.decode([ResultRecord].self, row["summary_top"]) ?? [],
+                                    createdAt: row["summary_at"])
+        }
     }
 
     public func job(id: String) throws -> JobRecord? {
@@ -214,7 +254,7 @@ extension SQLiteFactorStore: JobQueue {
     static func jobFrom(_ row: Row) -> JobRecord {
         JobRecord(id: row["id"], runId: row["run_id"], idempotencyKey: row["idempotency_key"],
                   status: WorkStatus(rawValue: row["status"]) ?? .pending, priority: row["priority"], maxAttempts: row["max_attempts"],
-                  parameters: row["parameters"], summaryPath: row["summary_path"], error: row["error"],
+                  parameters: row["parameters"], summaryAt: row["summary_at"], error: row["error"],
                   createdAt: row["created_at"], updatedAt: row["updated_at"])
     }
 

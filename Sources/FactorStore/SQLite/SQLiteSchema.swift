@@ -167,5 +167,12 @@ enum SQLiteSchema {
         ("v3-no-ic-reasons", """
                 ALTER TABLE results ADD COLUMN no_ic_reasons TEXT NOT NULL DEFAULT '{}';
                 """),
+        // The job summary is a record in the database (many hosts read it), not a file on the last worker's disk;
+        // summary_path stays for databases written before, unused.
+        ("v4-job-summary-in-database", """
+                ALTER TABLE jobs ADD COLUMN summary_csv TEXT;
+                ALTER TABLE jobs ADD COLUMN summary_top TEXT;
+                ALTER TABLE jobs ADD COLUMN summary_at TEXT;
+                """),
     ]
 }

@@ -32,7 +32,7 @@ struct AirflowEnvCommand: ParsableCommand {
         let folder = try dagsFolder.map(absolute) ?? AirflowDagsFolder.locate()
         var lines = ["export AIRFLOW__CORE__DAGS_FOLDER=\(Self.quoted(folder))",
                      "export FACTORLAB_BIN=\(Self.quoted(AirflowDagsFolder.executablePath()))"]
-        let database = db ?? SQLiteFactorStore.defaultPath()
+        let database = StoreLocation.resolve(db)
         lines.append("export FACTOR_PLATFORM_DB=\(Self.quoted(database.contains("://") ? database : absolute(database)))")
         if let location = try? DataLocator.resolve(explicitPath: data) {
             let variable = location.kind == .qlib ? "QLIB_DATA_PATH" : "FACTOR_DATA_PATH"

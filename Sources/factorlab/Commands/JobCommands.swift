@@ -129,12 +129,17 @@ struct ShowJobCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Argument var id: String
     @Option var top: Int = 10
+    @Option(help: "Write the job's stored summary (every result as CSV) to this file.") var summaryCsv: String?
 
     struct Output: Encodable { var job: JobRecord; var tasks: [TaskRecord]; var top: [ResultRecord]; var failures: [ResultRecord] }
 
     func run() throws {
         let db = try store.openStore()
         guard let job = try db.job(id: id) else { throw StoreError.unknownJob(id) }
+        if let summaryCsv {
+            try JobSummary.export(jobId: id, to: summaryCsv, store: db)
+            Terminal.info("wrote the summary of job \(id) to \(summaryCsv)")
+        }
         let tasks = try db.tasks(jobId: id)
         let top = try JobSummary.top(self.top, job: job, store: db)
         let failures = try JobSummary.failures(job: job, store: db)
@@ -143,7 +148,7 @@ struct ShowJobCommand: ParsableCommand {
         print("job \(job.id) · \(job.status.rawValue) · run \(job.runId) · priority \(job.priority) · max attempts \(job.maxAttempts)")
         print("tasks: " + WorkStatus.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: " · "))
         if let error = job.error { print("error: \(error)") }
-        if let path = job.summaryPath { print("summary: \(path)") }
+        if let at = job.summaryAt { print("summary: stored \(at) (export: factorlab show-job \(job.id) --summary-csv FILE)") }
         print(Terminal.table(["task", "status", "attempts", "started", "finished", "error"], tasks.map { t in
             [t.id, t.status.rawValue, String(t.attempts), t.startedAt ?? "", t.finishedAt ?? "", String((t.error ?? "").prefix(70))]
         }))

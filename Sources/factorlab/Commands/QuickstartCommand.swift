@@ -80,7 +80,7 @@ struct QuickstartCommand: ParsableCommand {
                             logger: Self.quietLogger, onOutcome: { _ in progress.tick() })
         _ = worker.run()
         let finished = try store.job(id: job.id) ?? job
-        step("job \(finished.status.rawValue) in \(String(format: "%.1f", (clock.now - started).seconds)) s · summary \(finished.summaryPath ?? "–")")
+        step("job \(finished.status.rawValue) in \(String(format: "%.1f", (clock.now - started).seconds)) s · summary \(finished.summaryAt == nil ? "not stored" : "stored (show-job \(finished.id) --summary-csv FILE)")")
         // 5. Top-10.
         let top = try JobSummary.top(10, job: finished, store: store, horizon: 1)
         print(Terminal.table(["#", "factor", "category", "RankIC", "RankICIR", "t(NW)", "IC", "LS Sharpe", "turnover"],

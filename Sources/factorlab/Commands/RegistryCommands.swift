@@ -25,18 +25,18 @@ struct InitDBCommand: ParsableCommand {
     func run() throws {
         let db = try store.openStore()
         guard let path = seed ?? ProcessInfo.processInfo.environment["FACTOR_CATALOG_PATH"] else {
-            if store.json { try store.printJSON(["database": db.path]) } else { print("database ready: \(db.path)") }
+            if store.json { try store.printJSON(["database": db.locationDescription]) } else { print("database ready: \(db.locationDescription)") }
             return
         }
         let drafts = try FactorRegistry.readCatalogue(path)
         let registry = FactorRegistry(store: db, validator: try ExpressionValidator.forConfiguredData(explicitPath: data))
         let report = try registry.seed(drafts, actor: StoreOptions.actor)
         if store.json {
-            try store.printJSON(SeedOutput(database: db.path, inserted: report.inserted, alreadyPresent: report.alreadyPresent,
+            try store.printJSON(SeedOutput(database: db.locationDescription, inserted: report.inserted, alreadyPresent: report.alreadyPresent,
                                            skipped: report.skipped.map { SeedOutput.Skip(code: $0.code, reason: $0.reason) }))
             return
         }
-        print("database \(db.path): seeded \(report.inserted.count) factors from \(path); \(report.alreadyPresent.count) already present; \(report.skipped.count) skipped")
+        print("database \(db.locationDescription): seeded \(report.inserted.count) factors from \(path); \(report.alreadyPresent.count) already present; \(report.skipped.count) skipped")
         for s in report.skipped { print("  skipped \(s.code): \(s.reason)") }
     }
 

@@ -22,7 +22,7 @@ struct ServeCommand: AsyncParsableCommand {
         let source = try DataSources.open(directory: directory, kind: location?.kind)
         let services = Services(store: db, validator: validator, fields: Set(try source.fieldNames()),
                                 dataDirectory: (directory as NSString).standardizingPath, sourceKind: source.kind.rawValue)
-        Terminal.info("factorlab API on http://\(host):\(port) · database \(db.path) · data \(directory)")
+        Terminal.info("factorlab API on http://\(host):\(port) · database \(db.locationDescription) · data \(directory)")
         // Webhooks leave from the outbox in the background; nothing is lost while a receiver is down.
         let deliveries = WebhookDeliverer(store: db).start()
         defer { deliveries.cancel() }

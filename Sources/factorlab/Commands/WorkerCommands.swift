@@ -35,17 +35,20 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "With --server: read data from this directory instead of the path the server planned with.") var data: String?
 
     func run() async throws {
+        let mode: Worker.Mode = once ? .once : (untilEmpty ? .untilEmpty : .forever)
         if let server {
             let (url, token) = try FactorLab.serverEndpoint(server, token: token)
             let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
             let remote = RemoteWorker(server: url, token: token, name: workerName, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds),
-                                      untilEmpty: untilEmpty || once, dataOverride: data)
-            let count = try await remote.run()
-            Terminal.info("\(workerName): \(count) tasks run through \(server)")
+                                      mode: mode, concurrency: concurrency, pollSeconds: poll, dataOverride: data)
+            let signals = releaseLeasesOnTermination(name: workerName, release: remote.releaseAll)
+            let outcomes = try await remote.run()
+            _ = signals
+            if store.json { try store.printJSON(outcomes); return }
+            Terminal.info("\(workerName): \(outcomes.count) tasks run through \(server), \(outcomes.filter { $0.status == "FAILED" }.count) failed")
             return
         }
         let db = try store.openStore()
-        let mode: Worker.Mode = once ? .once : (untilEmpty ? .untilEmpty : .forever)
         let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let worker = Worker(store: db, options: Worker.Options(name: workerName, concurrency: concurrency, mode: mode,
                                                                leaseSeconds: FactorLab.leaseSeconds(leaseSeconds), pollSeconds: poll))
@@ -114,6 +117,7 @@ struct RunTaskCommand: AsyncParsableCommand {
             try? db.releaseTask(taskId: taskId, owner: owner)
         }
         defer { signals.forEach { $0.cancel() } }
+        JobFinisher.failLostTasks(store: db, logger: logger)
         guard let lease = try db.leaseTask(id: id, owner: owner, seconds: seconds, now: Date().timeIntervalSince1970) else {
             // Not runnable: say why, from the task's state after the refused lease (it may have changed just now).
             guard let task = try db.task(id: id) else { throw StoreError.unknownTask(id) }
@@ -127,7 +131,7 @@ struct RunTaskCommand: AsyncParsableCommand {
         let (url, token) = try FactorLab.serverEndpoint(server ?? "", token: token)
         let name = "run-task-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let remote = RemoteWorker(server: url, token: token, name: name, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds),
-                                  untilEmpty: true, dataOverride: data, logger: logger)
+                                  mode: .once, dataOverride: data, logger: logger)
         let taskId = id
         let signals = releaseLeasesOnTermination(exitCode: ExitStatus.temporary.rawValue, name: name) { remote.release(taskId: taskId) }
         defer { signals.forEach { $0.cancel() } }

@@ -1,4 +1,5 @@
 import Dispatch
+import FactorExpr
 import FactorPlatform
 import FactorStore
 import Foundation
@@ -9,27 +10,37 @@ import FoundationNetworking
 
 /// A worker that leases and completes tasks through the HTTP API (`worker --server URL --token T`): the same loop
 /// as a local worker, with the queue on the other side of `/jobs/dequeue`, `/tasks/{id}/heartbeat` and
-/// `/tasks/{id}/complete`.
+/// `/tasks/{id}/complete`: `--concurrency` slots, `--once`, leases given back on SIGTERM, and a heartbeat the
+/// server refuses (409: the lease lapsed and moved on) ends the attempt without sending its results.
 final class RemoteWorker: @unchecked Sendable {
     let server: URL
     let token: String
     let name: String
     private let logger: Logger
     let leaseSeconds: Double
-    let untilEmpty: Bool
+    let mode: Worker.Mode
+    let concurrency: Int
+    let pollSeconds: Double
     let dataOverride: String?
-    let runner = TaskRunner()
+    let runner: TaskRunner
     private let session = URLSession(configuration: .ephemeral)
+    private let lock = NSLock()
+    private var held: [String: String] = [:]  // task id → the slot's worker name
+    private var lost: Set<String> = []  // task ids whose heartbeat the server refused
+    private var stopping = false
 
-    init(server: URL, token: String, name: String, leaseSeconds: Double, untilEmpty: Bool, dataOverride: String?,
-         logger: Logger = Logger(label: "factorlab.worker")) {
+    init(server: URL, token: String, name: String, leaseSeconds: Double, mode: Worker.Mode, concurrency: Int = 1,
+         pollSeconds: Double = 1, dataOverride: String?, logger: Logger = Logger(label: "factorlab.worker")) {
         self.logger = logger
         self.server = server
         self.token = token
         self.name = name
         self.leaseSeconds = leaseSeconds
-        self.untilEmpty = untilEmpty
+        self.mode = mode
+        self.concurrency = max(1, concurrency)
+        self.pollSeconds = pollSeconds
         self.dataOverride = dataOverride
+        runner = TaskRunner(threads: max(1, Parallel.defaultThreads / max(1, concurrency)))
     }
 
     struct LeaseReply: Decodable {
@@ -48,20 +59,66 @@ final class RemoteWorker: @unchecked Sendable {
         var retryable: Bool?
     }
 
-    /// Runs until the queue is empty (`untilEmpty`) or forever; returns the number of tasks run.
-    func run() async throws -> Int {
-        var count = 0
-        while true {
-            let (status, data) = try await post("/jobs/dequeue", ["worker": name, "leaseSeconds": leaseSeconds] as [String: Any])
-            if status == 204 {
-                if untilEmpty { return count }
-                try await Task.sleep(for: .seconds(1))
+    /// Runs `concurrency` slots until the mode says stop; returns every task outcome.
+    /// A slot's error does not cancel the others (one of them may be sending results); it is thrown once all end.
+    func run() async throws -> [Worker.Outcome] {
+        let ended = await withTaskGroup(of: Result<[Worker.Outcome], any Error>.self) { group in
+            for slot in 0..<concurrency {
+                let slotName = concurrency == 1 ? name : "\(name)#\(slot + 1)"
+                group.addTask {
+                    do { return .success(try await self.loop(worker: slotName)) } catch { return .failure(error) }
+                }
+            }
+            var all: [Result<[Worker.Outcome], any Error>] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        var outcomes: [Worker.Outcome] = []
+        for result in ended { outcomes += try result.get() }
+        return outcomes
+    }
+
+    private func loop(worker: String) async throws -> [Worker.Outcome] {
+        var outcomes: [Worker.Outcome] = []
+        while !isStopping {
+            let status: Int, data: Data
+            do {
+                (status, data) = try await post("/jobs/dequeue", ["worker": worker, "leaseSeconds": leaseSeconds] as [String: Any])
+            } catch let unavailable as ServerUnavailable where mode == .forever {
+                // A long-running worker outlives a server restart or a network blip: wait and ask again.
+                logger.warning("cannot lease: \(unavailable.message); retrying", metadata: ["worker": "\(worker)"])
+                try await Task.sleep(for: .seconds(max(1, pollSeconds)))
                 continue
             }
-            guard status == 200 else { throw CLIError("the server answered \(status) to a lease request: \(String(decoding: data, as: UTF8.self))") }
-            _ = try await execute(try JSONDecoder().decode(LeaseReply.self, from: data))
-            count += 1
+            if status >= 500 && mode == .forever {
+                logger.warning("the server answered \(status) to a lease request; retrying", metadata: ["worker": "\(worker)"])
+                try await Task.sleep(for: .seconds(max(1, pollSeconds)))
+                continue
+            }
+            if status == 204 {
+                if mode != .forever { return outcomes }
+                try await Task.sleep(for: .seconds(pollSeconds))
+                continue
+            }
+            guard status == 200 else {
+                if status >= 500 { throw ServerUnavailable(message: "the server answered \(status) to a lease request: \(String(decoding: data, as: UTF8.self))") }
+                throw CLIError("the server answered \(status) to a lease request: \(String(decoding: data, as: UTF8.self))")
+            }
+            outcomes.append(try await execute(try JSONDecoder().decode(LeaseReply.self, from: data), worker: worker))
+            if mode == .once { return outcomes }
         }
+        return outcomes
+    }
+
+    private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
+
+    /// Stops taking tasks and gives every held lease back (SIGTERM): the tasks are runnable again at once.
+    func releaseAll() {
+        lock.lock()
+        stopping = true
+        let leases = held
+        lock.unlock()
+        for (taskId, worker) in leases { release(taskId: taskId, worker: worker) }
     }
 
     /// Runs one given task (`run-task ID --server`): leases it through `/tasks/{id}/lease`, evaluates it here and
@@ -71,7 +128,7 @@ final class RemoteWorker: @unchecked Sendable {
         let (status, data) = try await post("/tasks/\(id)/lease", ["worker": name, "leaseSeconds": leaseSeconds] as [String: Any])
         switch status {
         case 200:
-            return try await execute(try JSONDecoder().decode(LeaseReply.self, from: data))
+            return try await execute(try JSONDecoder().decode(LeaseReply.self, from: data), worker: name)
         case 409:
             let answer = try? JSONDecoder().decode(APIErrorBody.self, from: data)
             let state = answer?.error.taskStatus ?? "RUNNING"
@@ -95,28 +152,54 @@ final class RemoteWorker: @unchecked Sendable {
     }
 
     /// Evaluates a leased task here, heartbeating while it runs, and completes it on the server.
-    private func execute(_ lease: LeaseReply) async throws -> Worker.Outcome {
+    private func execute(_ lease: LeaseReply, worker: String) async throws -> Worker.Outcome {
         var payload = lease.payload
         if let dataOverride { payload.dataDirectory = dataOverride }
-        let heartbeat = startHeartbeat(taskId: lease.task.id)
+        let taskId = lease.task.id
+        setHeld(taskId, worker)
+        defer { setHeld(taskId, nil) }
+        if isStopping {
+            // SIGTERM came while this lease was on its way: give it straight back.
+            release(taskId: taskId, worker: worker)
+            var outcome = Worker.Outcome(taskId: taskId, jobId: lease.job.id, status: "RELEASED", attempt: lease.task.attempts, results: 0,
+                                         seconds: 0, error: "the worker is stopping", retryable: true)
+            outcome.worker = worker
+            return outcome
+        }
+        let heartbeat = startHeartbeat(taskId: taskId, worker: worker)
         let started = Date()
-        var body = Completion(worker: name)
-        var outcome = Worker.Outcome(taskId: lease.task.id, jobId: lease.job.id, status: "RUNNING", attempt: lease.task.attempts,
+        var body = Completion(worker: worker)
+        var outcome = Worker.Outcome(taskId: taskId, jobId: lease.job.id, status: "RUNNING", attempt: lease.task.attempts,
                                      results: 0, seconds: 0, error: nil, retryable: nil)
-        do {
-            let results = try runner.run(payload, runId: lease.job.runId)
+        outcome.worker = worker
+        // The evaluation blocks its thread for seconds: a Dispatch thread, not one of the few cooperative ones.
+        let runner = self.runner, runId = lease.job.runId, work = payload
+        let evaluated: Result<[(result: ResultRecord, series: [ResultSeriesRow])], TaskFailure> = await withCheckedContinuation { done in
+            DispatchQueue.global().async { done.resume(returning: Result { () throws(TaskFailure) in try runner.run(work, runId: runId) }) }
+        }
+        switch evaluated {
+        case .success(let results):
             outcome.evaluateSeconds = Date().timeIntervalSince(started)
             body.results = results.map { .init(result: $0.result, series: $0.series) }
             outcome.results = results.count
             outcome.failedFactors = Worker.failedFactors(results.map(\.result))
-        } catch {
+        case .failure(let error):
             body.error = error.message
             body.retryable = error.retryable
             outcome.error = error.message
             outcome.retryable = error.retryable
         }
         heartbeat.cancel()
-        let (doneStatus, doneData) = try await post("/tasks/\(lease.task.id)/complete", raw: try JSONEncoder().encode(body))
+        if takeLost(taskId) {
+            // The server said the lease is gone: another worker owns the task; sending results would be refused anyway.
+            outcome.seconds = Date().timeIntervalSince(started)
+            outcome.status = "LOST_LEASE"
+            outcome.results = 0
+            outcome.error = "the server refused a heartbeat (the lease lapsed and another worker owns the task); the results were not sent"
+            logger.warning("task LOST_LEASE", metadata: ["worker": "\(worker)", "task": "\(taskId)", "attempt": "\(lease.task.attempts)"])
+            return outcome
+        }
+        let (doneStatus, doneData) = try await post("/tasks/\(taskId)/complete", raw: try JSONEncoder().encode(body))
         outcome.seconds = Date().timeIntervalSince(started)
         switch doneStatus {
         case 200:
@@ -129,7 +212,7 @@ final class RemoteWorker: @unchecked Sendable {
             outcome.error = "the server answered \(doneStatus) to the completion: \(String(decoding: doneData, as: UTF8.self))"
         }
         if outcome.status != "SUCCESS" { outcome.results = 0 }
-        var metadata: Logger.Metadata = ["worker": "\(name)", "task": "\(lease.task.id)", "attempt": "\(lease.task.attempts)",
+        var metadata: Logger.Metadata = ["worker": "\(worker)", "task": "\(taskId)", "attempt": "\(lease.task.attempts)",
                                          "seconds": "\(String(format: "%.2f", outcome.seconds))", "server_status": "\(doneStatus)"]
         if let error = outcome.error { metadata["error"] = "\(error)" }
         logger.log(level: outcome.status == "SUCCESS" ? .info : .warning, "task \(outcome.status)", metadata: metadata)
@@ -139,23 +222,52 @@ final class RemoteWorker: @unchecked Sendable {
     struct TaskState: Decodable { var status: String }
 
     /// Gives this worker's lease of `taskId` back to the server (SIGTERM), so the task is runnable again at once; the
-    /// server ignores it when this worker holds no lease of it.
-    func release(taskId: String) {
+    /// server ignores it when this worker holds no lease of it. A busy server gets up to 20 s; after that the lease
+    /// is left to lapse by itself (and the log says so).
+    func release(taskId: String, worker: String? = nil) {
         let done = DispatchSemaphore(value: 0)
-        let request = makeRequest("/tasks/\(taskId)/release", body: try? JSONSerialization.data(withJSONObject: ["worker": name]))
+        var request = makeRequest("/tasks/\(taskId)/release", body: try? JSONSerialization.data(withJSONObject: ["worker": worker ?? name]))
+        request.timeoutInterval = 20
         session.dataTask(with: request) { _, _, _ in done.signal() }.resume()
-        _ = done.wait(timeout: .now() + 5)
+        if done.wait(timeout: .now() + 20) == .timedOut {
+            logger.warning("the server did not answer the release in 20 s; the lease will lapse by itself", metadata: ["task": "\(taskId)"])
+        }
     }
 
-    private func startHeartbeat(taskId: String) -> DispatchSourceTimer {
+    /// Renews the lease every third of its length; a 409 marks the attempt lost. A heartbeat that does not get
+    /// through (the network is down) changes nothing: the server decides, by its clock, when the lease lapses.
+    private func startHeartbeat(taskId: String, worker: String) -> DispatchSourceTimer {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
         let interval = max(0.1, leaseSeconds / 3)
         timer.schedule(deadline: .now() + interval, repeating: interval)
-        let request = makeRequest("/tasks/\(taskId)/heartbeat", body: try? JSONSerialization.data(withJSONObject: ["worker": name, "leaseSeconds": leaseSeconds]))
-        let session = self.session
-        timer.setEventHandler { session.dataTask(with: request).resume() }
+        var request = makeRequest("/tasks/\(taskId)/heartbeat", body: try? JSONSerialization.data(withJSONObject: ["worker": worker, "leaseSeconds": leaseSeconds]))
+        request.timeoutInterval = max(1, interval)
+        let session = self.session, logger = self.logger
+        let finalRequest = request
+        timer.setEventHandler { [weak self] in
+            session.dataTask(with: finalRequest) { [weak self] _, response, _ in
+                guard (response as? HTTPURLResponse)?.statusCode == 409, let self else { return }
+                logger.warning("the server refused the heartbeat: the lease is lost", metadata: ["worker": "\(worker)", "task": "\(taskId)"])
+                self.markLost(taskId)
+            }.resume()
+        }
         timer.resume()
         return timer
+    }
+
+    /// Starting or ending an attempt also forgets a refusal that belonged to an earlier one (a heartbeat still in
+    /// flight when the attempt ended).
+    private func setHeld(_ taskId: String, _ worker: String?) {
+        lock.lock(); held[taskId] = worker; lost.remove(taskId); lock.unlock()
+    }
+
+    private func markLost(_ taskId: String) {
+        lock.lock(); if held[taskId] != nil { lost.insert(taskId) }; lock.unlock()
+    }
+
+    private func takeLost(_ taskId: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return lost.remove(taskId) != nil
     }
 
     private func makeRequest(_ path: String, body: Data?) -> URLRequest {

@@ -5,14 +5,14 @@ import Foundation
 
 /// `--db` and `--json`, shared by the registry and results commands.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "SQLite database file (default: $FACTOR_PLATFORM_DB, else factorlab.db in the working directory).")
+    @Option(help: "The store: an SQLite file or postgres://user:password@host:port/database (default: $FACTOR_PLATFORM_DB, else factorlab.db in the working directory).")
     var db: String?
 
     @Flag(help: "Print JSON on stdout instead of a table.")
     var json = false
 
-    func openStore() throws -> SQLiteFactorStore {
-        try SQLiteFactorStore(path: db ?? SQLiteFactorStore.defaultPath())
+    func openStore() throws -> any PlatformStore {
+        try StoreLocation.open(StoreLocation.resolve(db))
     }
 
     /// Who is acting: $FACTOR_USER, else $USER, else "cli".
@@ -21,7 +21,9 @@ struct StoreOptions: ParsableArguments {
         return env["FACTOR_USER"] ?? env["USER"] ?? "cli"
     }
 
-    func printJSON<T: Encodable>(_ value: T) throws {
+    func printJSON<T: Encodable>(_ value: T) throws { try Self.printJSON(value) }
+
+    static func printJSON<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "NaN")

@@ -1,3 +1,4 @@
+import FactorCore
 import Foundation
 
 /// Output helpers: stderr messages and aligned tables.
@@ -39,16 +40,24 @@ final class TextSink {
         if path == "-" {
             handle = FileHandle.standardOutput
         } else {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw CLIError("cannot create \(path): check that its folder exists and is writable")
+            // open(2), not FileManager.createFile: that replaces the path with a new file, which would turn
+            // /dev/null or a named pipe into a regular file.
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                throw CLIError("cannot create \(path): \(String(cString: strerror(errno))) (check that its folder exists and is writable)")
             }
-            guard let h = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot open \(path) for writing") }
-            handle = h
+            handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         }
     }
 
     func write(_ text: String) throws {
         try handle.write(contentsOf: Data(text.utf8))
+    }
+
+    func write(_ bytes: ByteWriter) throws {
+        guard bytes.write(to: handle.fileDescriptor) else {
+            throw CLIError("cannot write \(path == "-" ? "standard output" : path): \(String(cString: strerror(errno)))")
+        }
     }
 
     func close() throws {
@@ -60,4 +69,19 @@ final class TextSink {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
+}
+
+/// Writes a table to `path`: Parquet (Snappy) when asked or when the name ends in `.parquet`, else CSV.
+enum TableFile {
+    static func write(_ table: DataTable, to path: String, parquet: Bool? = nil) throws {
+        let sink = try TextSink(path: path)
+        if parquet ?? path.lowercased().hasSuffix(".parquet") {
+            let bytes = ByteWriter(capacity: 0)
+            bytes.append(try table.parquet())
+            try sink.write(bytes)
+        } else {
+            try sink.write(table.csv())
+        }
+        try sink.close()
+    }
 }

@@ -135,6 +135,9 @@ struct ConsoleEndToEndTests {
         let jobText = try browser.text("main")
         try check(jobText.contains("MOM10, REV5") && jobText.contains(data.universe) && jobText.contains("horizons 1, 5"),
                   "the job page does not show what the job asked for: \(jobText.prefix(400))")
+        try browser.waitUntil("document.querySelector('#summary-csv')", "the stored summary's download button")
+        try check(try browser.evaluate("document.querySelector('main').textContent.includes('summary stored')") as? Bool == true,
+                  "the job page does not say when the summary was stored")
         try shot("07-job-done")
 
         // 4. Open the report: every chart of the HTML report, drawn from the stored result.

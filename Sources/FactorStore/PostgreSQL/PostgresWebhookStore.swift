@@ -1,0 +1,138 @@
+import Foundation
+import PostgresNIO
+
+extension PostgresFactorStore: WebhookStore {
+    public func insertSubscription(_ sub: SubscriptionRecord, actor: String) throws {
+        try write { s in
+            try await s.execute("INSERT INTO subscriptions (id, url, events, secret, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                                [sub.id, sub.url, JSON.encode(sub.events), sub.secret, sub.active, sub.createdAt])
+            try await self.appendAudit(s, actor: actor, action: "subscribe", entity: "subscription:" + sub.id, before: nil,
+                                       after: "{\"url\":\(JSON.encode(sub.url)),\"events\":\(JSON.encode(sub.events))}")
+        }
+    }
+
+    public func subscriptions() throws -> [SubscriptionRecord] {
+        try read { s in try await s.rows("SELECT * FROM subscriptions ORDER BY created_at COLLATE \"C\", id COLLATE \"C\"").map(Self.subscriptionFrom) }
+    }
+
+    public func subscription(id: String) throws -> SubscriptionRecord? {
+        try read { s in try await s.one("SELECT * FROM subscriptions WHERE id = $1", [id]).map(Self.subscriptionFrom) }
+    }
+
+    public func deliveries(subscriptionId: String) throws -> [DeliveryRecord] {
+        try read { s in
+            try await s.rows("SELECT * FROM deliveries WHERE subscription_id = $1 ORDER BY id", [subscriptionId]).map(Self.deliveryFrom)
+        }
+    }
+
+    public func setSubscriptionActive(id: String, active: Bool, actor: String) throws -> SubscriptionRecord? {
+        try write { s in
+            guard let before = try await s.one("SELECT * FROM subscriptions WHERE id = $1 FOR UPDATE", [id]).map(Self.subscriptionFrom) else {
+                return nil
+            }
+            if before.active == active { return before }
+            try await s.execute("UPDATE subscriptions SET active = $1 WHERE id = $2", [active, id])
+            try await self.appendAudit(s, actor: actor, action: active ? "resume-subscription" : "pause-subscription",
+                                       entity: "subscription:" + id, before: "{\"active\":\(before.active)}", after: "{\"active\":\(active)}")
+            var after = before
+            after.active = active
+            return after
+        }
+    }
+
+    public func dueDeliveries(now: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)] {
+        try read { s in try await Self.due(s, now: now, limit: limit, claim: false) }.map { (delivery: $0.0, subscription: $0.1) }
+    }
+
+    public func claimDueDeliveries(now: Double, claimSeconds: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)] {
+        try write { s in
+            let due = try await Self.due(s, now: now, limit: limit, claim: true)
+            for (delivery, _) in due {
+                try await s.execute("UPDATE deliveries SET next_attempt_at = $1 WHERE id = $2", [now + claimSeconds, delivery.id])
+            }
+            return due
+        }.map { (delivery: $0.0, subscription: $0.1) }
+    }
+
+    /// Due deliveries; when claiming, rows another sender is claiming are skipped rather than waited for.
+    private static func due(_ s: PostgresSession, now: Double, limit: Int, claim: Bool) async throws -> [(DeliveryRecord, SubscriptionRecord)] {
+        try await s.rows("""
+            SELECT d.*, s.url AS s_url, s.events AS s_events, s.secret AS s_secret, s.active AS s_active, s.created_at AS s_created_at
+            FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+            WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= $1) AND s.active
+            ORDER BY d.id LIMIT $2\(claim ? " FOR UPDATE OF d SKIP LOCKED" : "")
+            """, [now, limit]).map { row in
+            (try Self.deliveryFrom(row),
+             SubscriptionRecord(id: try row.get("subscription_id"), url: try row.get("s_url"),
+                                events: JSON.decode([WebhookEvent].self, try row.get("s_events")) ?? [], secret: try row.get("s_secret"),
+                                active: try row.get("s_active"), createdAt: try row.get("s_created_at")))
+        }
+    }
+
+    public func markDelivered(id: Int64) throws {
+        try write { s in
+            try await s.execute("""
+                UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = $1, last_error = NULL
+                WHERE id = $2 AND status = 'pending'
+                """, [Clock.now(), id])
+        }
+    }
+
+    public func markAttemptFailed(id: Int64, error: String, nextAttemptAt: Double, giveUp: Bool) throws {
+        try write { s in
+            try await s.execute("""
+                UPDATE deliveries SET status = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3
+                WHERE id = $4 AND status = 'pending'
+                """, [giveUp ? "failed" : "pending", error, nextAttemptAt, id])
+        }
+    }
+
+    public func insertAlerts(_ alerts: [AlertRecord]) throws {
+        try write { s in
+            for a in alerts {
+                guard let row = try await s.one("""
+                    INSERT INTO alerts (rule, severity, subject, message, job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+                    """, [a.rule, a.severity, a.subject, a.message, a.jobId, a.createdAt]) else {
+                    throw StoreError.database("the alert insert returned no id")
+                }
+                var stored = a
+                stored.id = try row.get("id")
+                try await self.enqueueEvent(s, .alertRaised, payload: JSON.encode(stored))
+            }
+        }
+    }
+
+    public func alerts(limit: Int) throws -> [AlertRecord] {
+        try read { s in
+            try await s.rows("SELECT * FROM alerts ORDER BY id DESC LIMIT $1", [limit]).map {
+                AlertRecord(id: try $0.get("id"), rule: try $0.get("rule"), severity: try $0.get("severity"), subject: try $0.get("subject"),
+                            message: try $0.get("message"), jobId: try $0.optional("job_id"), createdAt: try $0.get("created_at"))
+            }
+        }
+    }
+
+    /// Queues `event` for every active subscription to it, inside the caller's transaction (the outbox).
+    func enqueueEvent(_ s: PostgresSession, _ event: WebhookEvent, payload: String) async throws {
+        let body = "{\"event\":\"\(event.rawValue)\",\"at\":\"\(Clock.now())\",\"data\":\(payload)}"
+        for row in try await s.rows("SELECT id, events FROM subscriptions WHERE active ORDER BY created_at COLLATE \"C\", id COLLATE \"C\"") {
+            let events = JSON.decode([WebhookEvent].self, try row.get("events")) ?? []
+            guard events.contains(event) else { continue }
+            try await s.execute("""
+                INSERT INTO deliveries (subscription_id, event, payload, status, attempts, created_at) VALUES ($1, $2, $3, 'pending', 0, $4)
+                """, [try row.get("id", String.self), event.rawValue, body, Clock.now()])
+        }
+    }
+
+    static func subscriptionFrom(_ row: PostgresRecord) throws -> SubscriptionRecord {
+        SubscriptionRecord(id: try row.get("id"), url: try row.get("url"), events: JSON.decode([WebhookEvent].self, try row.get("events")) ?? [],
+                           secret: try row.get("secret"), active: try row.get("active"), createdAt: try row.get("created_at"))
+    }
+
+    static func deliveryFrom(_ row: PostgresRecord) throws -> DeliveryRecord {
+        DeliveryRecord(id: try row.get("id"), subscriptionId: try row.get("subscription_id"),
+                       event: WebhookEvent(rawValue: try row.get("event")) ?? .alertRaised, payload: try row.get("payload"),
+                       status: DeliveryRecord.Status(rawValue: try row.get("status")) ?? .pending, attempts: try row.get("attempts"),
+                       nextAttemptAt: try row.optional("next_attempt_at"), lastError: try row.optional("last_error"),
+                       createdAt: try row.get("created_at"), deliveredAt: try row.optional("delivered_at"))
+    }
+}

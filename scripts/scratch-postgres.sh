@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL server on loopback for tests, benchmarks and trying FactorLab on PostgreSQL.
+#   scripts/scratch-postgres.sh start [PORT]   prints the server URL (postgres://postgres@127.0.0.1:PORT/postgres)
+#   scripts/scratch-postgres.sh stop           stops it and removes its data directory
+# Installs Debian's postgresql when no server binaries are present. Data lives in a temporary directory (fsync off:
+# scratch only); the directory is remembered in /tmp/factorlab-scratch-postgres.
+set -euo pipefail
+state=/tmp/factorlab-scratch-postgres
+
+pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+
+as_postgres() {
+  if [[ $(id -u) == 0 ]]; then su postgres -s /bin/sh -c "$1"; else sh -c "$1"; fi
+}
+
+case "${1:-}" in
+  start)
+    port="${2:-55432}"
+    if [[ -z "$(pgbin)" ]]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    bin="$(pgbin)"
+    if [[ -f $state ]]; then "$0" stop >/dev/null 2>&1 || true; fi
+    data="$(mktemp -d /tmp/factorlab-pgdata.XXXXXX)"
+    [[ $(id -u) == 0 ]] && chown postgres:postgres "$data"
+    as_postgres "$bin/initdb -D $data -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null"
+    as_postgres "$bin/pg_ctl -D $data -l $data/server.log -o '-c listen_addresses=127.0.0.1 -p $port -k /tmp -c fsync=off -c max_connections=200' -w start >/dev/null"
+    echo "$data $port" > "$state"
+    echo "postgres://postgres@127.0.0.1:$port/postgres"
+    ;;
+  stop)
+    [[ -f $state ]] || exit 0
+    read -r data port < "$state"
+    as_postgres "$(pgbin)/pg_ctl -D $data -m fast -w stop >/dev/null" || true
+    rm -rf "$data" "$state"
+    ;;
+  *)
+    echo "usage: $0 start [PORT] | stop" >&2
+    exit 64
+    ;;
+esac
