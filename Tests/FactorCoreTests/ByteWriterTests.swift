@@ -12,7 +12,7 @@ struct ByteWriterTests {
 
     @Test("appendShortest writes exactly Double.description for edge values")
     func edgeValues() {
-        let values: [Double] = [0, -0.0, 1, -1, 0.1, 0.2, 0.3, 1e-5, 1e-4, 9.999e-5, 1e15, 1e16, 1e17, 123456789012345678,
+        let values: [Double] = [0, -0.0, 1, -1, 0.1, 0.2, 0.3, 1e-5, 1e-4, 9.999e-5, 1e15, 1e16, 1e17, 123456789012345680,
                                 .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 2.2250738585072014e-308, 1.7976931348623157e308, .pi, 100, 2.5, 1e22, 1e23,
                                 0.008723231172089759, 0.000793044058979566, 119.38651, 4087.401]
         for v in values { #expect(Self.shortest(v) == v.description, "\(v)") }

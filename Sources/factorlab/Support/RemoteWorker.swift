@@ -24,10 +24,12 @@ final class RemoteWorker: @unchecked Sendable {
     let dataOverride: String?
     let runner: TaskRunner
     private let session = URLSession(configuration: .ephemeral)
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var held: [String: String] = [:]  // task id → the slot's worker name
     private var lost: Set<String> = []  // task ids whose heartbeat the server refused
     private var stopping = false
+    /// Lease requests sent and not yet answered: SIGTERM waits for them, since the server may have granted one.
+    private var leasesInFlight = 0
 
     init(server: URL, token: String, name: String, leaseSeconds: Double, mode: Worker.Mode, concurrency: Int = 1,
          pollSeconds: Double = 1, dataOverride: String?, logger: Logger = Logger(label: "factorlab.worker")) {
@@ -81,9 +83,11 @@ final class RemoteWorker: @unchecked Sendable {
     private func loop(worker: String) async throws -> [Worker.Outcome] {
         var outcomes: [Worker.Outcome] = []
         while !isStopping {
-            let status: Int, data: Data
+            let status: Int, data: Data, lease: LeaseReply?
             do {
-                (status, data) = try await post("/jobs/dequeue", ["worker": worker, "leaseSeconds": leaseSeconds] as [String: Any])
+                (status, data, lease) = try await requestLease(worker: worker)
+            } catch is Stopping {
+                return outcomes
             } catch let unavailable as ServerUnavailable where mode == .forever {
                 // A long-running worker outlives a server restart or a network blip: wait and ask again.
                 logger.warning("cannot lease: \(unavailable.message); retrying", metadata: ["worker": "\(worker)"])
@@ -100,11 +104,11 @@ final class RemoteWorker: @unchecked Sendable {
                 try await Task.sleep(for: .seconds(pollSeconds))
                 continue
             }
-            guard status == 200 else {
+            guard status == 200, let lease else {
                 if status >= 500 { throw ServerUnavailable(message: "the server answered \(status) to a lease request: \(String(decoding: data, as: UTF8.self))") }
                 throw CLIError("the server answered \(status) to a lease request: \(String(decoding: data, as: UTF8.self))")
             }
-            outcomes.append(try await execute(try JSONDecoder().decode(LeaseReply.self, from: data), worker: worker))
+            outcomes.append(try await execute(lease, worker: worker))
             if mode == .once { return outcomes }
         }
         return outcomes
@@ -112,10 +116,40 @@ final class RemoteWorker: @unchecked Sendable {
 
     private var isStopping: Bool { lock.lock(); defer { lock.unlock() }; return stopping }
 
-    /// Stops taking tasks and gives every held lease back (SIGTERM): the tasks are runnable again at once.
+    private struct Stopping: Error {}
+
+    /// Asks the server for a lease and records a granted one as held before anyone can look: a SIGTERM that
+    /// arrives while the request is on its way waits for the answer (`releaseAll`) and then gives that lease back.
+    private func requestLease(worker: String) async throws -> (Int, Data, LeaseReply?) {
+        guard beginLeaseRequest() else { throw Stopping() }
+        var lease: LeaseReply?
+        defer { endLeaseRequest(lease, worker: worker) }
+        let (status, data) = try await post("/jobs/dequeue", ["worker": worker, "leaseSeconds": leaseSeconds] as [String: Any])
+        if status == 200 { lease = try JSONDecoder().decode(LeaseReply.self, from: data) }
+        return (status, data, lease)
+    }
+
+    private func beginLeaseRequest() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if stopping { return false }
+        leasesInFlight += 1
+        return true
+    }
+
+    private func endLeaseRequest(_ lease: LeaseReply?, worker: String) {
+        lock.lock(); defer { lock.unlock() }
+        if let lease { held[lease.task.id] = worker; lost.remove(lease.task.id) }
+        leasesInFlight -= 1
+        lock.broadcast()
+    }
+
+    /// Stops taking tasks and gives every held lease back (SIGTERM): the tasks are runnable again at once. A lease
+    /// request still on its way is waited for (up to 20 s), so a lease the server granted just now is given back too.
     func releaseAll() {
         lock.lock()
         stopping = true
+        let deadline = Date().addingTimeInterval(20)
+        while leasesInFlight > 0 && lock.wait(until: deadline) {}
         let leases = held
         lock.unlock()
         for (taskId, worker) in leases { release(taskId: taskId, worker: worker) }
@@ -156,7 +190,7 @@ final class RemoteWorker: @unchecked Sendable {
         var payload = lease.payload
         if let dataOverride { payload.dataDirectory = dataOverride }
         let taskId = lease.task.id
-        setHeld(taskId, worker)
+        setHeld(taskId, worker)  // already so for a dequeued lease; run-task's lease of one task is recorded here
         defer { setHeld(taskId, nil) }
         if isStopping {
             // SIGTERM came while this lease was on its way: give it straight back.
