@@ -11,6 +11,10 @@ public struct FactorEvaluator: Sendable {
     let oneBar: ForwardReturns
     /// True when a custom label replaces the forward returns (then no horizon's series is the one-bar return).
     let hasCustomLabel: Bool
+    /// Per calendar row in the window: the universe's members, ascending by instrument index (empty elsewhere).
+    let members: [[Int32]]
+    /// Per horizon, per calendar row in the window: how many members have a return.
+    let membersWithReturn: [[Int]]
 
     /// With `label`, that panel (a custom label expression's values) replaces the forward return; `settings.horizons`
     /// must then hold one value, the label's horizon (for the Newey-West lag). Decay still uses one-bar returns.
@@ -41,6 +45,14 @@ public struct FactorEvaluator: Sendable {
         }
         oneBar = ForwardReturns(universe: universe, horizon: 1, delay: settings.delay,
                                 sortedRows: universe.window.lowerBound..<(universe.window.upperBound + settings.decayLags))
+        var members = [[Int32]](repeating: [], count: universe.calendar.count)
+        for t in universe.window {
+            members[t] = (0..<universe.instruments.count).compactMap { universe.isMember($0, t) ? Int32($0) : nil }
+        }
+        self.members = members
+        membersWithReturn = returns.map { r in
+            (0..<universe.calendar.count).map { t in members[t].reduce(0) { $0 + (r.value(Int($1), t).isFinite ? 1 : 0) } }
+        }
     }
 
     /// Evaluates one factor panel (over `universe.instruments` × `universe.calendar`).

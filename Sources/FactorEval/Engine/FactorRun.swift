@@ -4,6 +4,7 @@ import FactorCore
 /// the rank autocorrelation and the decay sums. Scratch buffers are reused across rows.
 struct FactorRun {
     let evaluator: FactorEvaluator
+    /// Instrument-major, as evaluated; each row's members are gathered into `rowFactor` when the row is reached.
     let factor: [Double]
     let length: Int
     let count: Int
@@ -24,16 +25,24 @@ struct FactorRun {
     private var fVals: [Double] = []
     private var rVals: [Double] = []
     private var edges: [Double] = []
+    /// The current row's factor value per instrument (only members' slots are current).
+    private var rowFactor: [Double]
+    private var groupSum: [Double]
+    private var groupCount: [Int]
+    private var groupMean: [Double]
+    private var top: [Int32] = []
+    private var bottom: [Int32] = []
 
     init(evaluator: FactorEvaluator, factor: [Double]) {
         self.evaluator = evaluator
         length = evaluator.universe.calendar.count
         count = evaluator.universe.instruments.count
-        // Row-major, so that a row's cross-section is contiguous (the loops below walk rows).
-        var byRow = [Double](repeating: .nan, count: factor.count)
-        for i in 0..<count { for t in 0..<length { byRow[t * count + i] = factor[i * length + t] } }
-        self.factor = byRow
+        self.factor = factor
+        rowFactor = Array(repeating: .nan, count: count)
         let q = evaluator.settings.quantiles
+        groupSum = Array(repeating: 0, count: q)
+        groupCount = Array(repeating: 0, count: q)
+        groupMean = Array(repeating: .nan, count: q)
         series = evaluator.returns.map { _ in HorizonSeries(quantiles: q, instruments: evaluator.universe.instruments.count) }
         workspace = RankICWorkspace(instruments: evaluator.universe.instruments.count)
         decaySum = Array(repeating: 0, count: evaluator.settings.decayLags + 1)
@@ -42,24 +51,31 @@ struct FactorRun {
         previousRank = Array(repeating: .nan, count: count)
     }
 
+    /// The current row's value of instrument i (a member).
     @inline(__always)
-    private func f(_ i: Int, _ t: Int) -> Double { factor[t * count + i] }
+    private func f(_ i: Int) -> Double { rowFactor[i] }
 
     mutating func execute() {
         let universe = evaluator.universe
         for (row, t) in universe.window.enumerated() {
             // Members with a valid factor, ascending by factor value.
             sortedF.removeAll(keepingCapacity: true)
-            var members = 0
-            for i in 0..<count where universe.isMember(i, t) {
-                members += 1
-                if f(i, t).isFinite { sortedF.append(Int32(i)) }
+            let members = evaluator.members[t]
+            factor.withUnsafeBufferPointer { fac in
+                rowFactor.withUnsafeMutableBufferPointer { row in
+                    for i32 in members {
+                        let i = Int(i32), v = fac[i * length + t]
+                        row[i] = v
+                        if v.isFinite { sortedF.append(i32) }
+                    }
+                }
             }
-            let fac = factor, base = t * count
-            sortedF.sort { fac[base + Int($0)] < fac[base + Int($1)] }
+            rowFactor.withUnsafeBufferPointer { row in
+                sortedF.sort { row[Int($0)] < row[Int($1)] }
+            }
             rankAutocorrelation(row: row, t: t)
             for h in 0..<evaluator.returns.count {
-                horizonRow(h, row: row, t: t, members: members)
+                horizonRow(h, row: row, t: t, members: members.count)
             }
             decayRow(t: t)
         }
@@ -77,8 +93,8 @@ struct FactorRun {
         var k = 0
         while k < sortedF.count {
             var j = k + 1
-            let v = f(Int(sortedF[k]), t)
-            while j < sortedF.count && f(Int(sortedF[j]), t) == v { j += 1 }
+            let v = f(Int(sortedF[k]))
+            while j < sortedF.count && f(Int(sortedF[j])) == v { j += 1 }
             let r = Double(k + 1 + j) / 2
             for m in k..<j { rank[Int(sortedF[m])] = r; rankedNow.append(sortedF[m]) }
             k = j
@@ -101,16 +117,15 @@ struct FactorRun {
         let universe = evaluator.universe
         let w = workspace
         let n = returns.instruments
-        var nReturn = 0
+        let nReturn = evaluator.membersWithReturn[h][t]
         var ic = Double.nan, rankIC = Double.nan
         var reason: String?
         returns.byRow.withUnsafeBufferPointer { byRow in
             let rRow = byRow.baseAddress! + t * n
-            for i in 0..<count where universe.isMember(i, t) && rRow[i].isFinite { nReturn += 1 }
             // The sample, ascending by factor.
             w.count = 0
-            factor.withUnsafeBufferPointer { fac in
-                let fRow = fac.baseAddress! + t * count
+            rowFactor.withUnsafeBufferPointer { fac in
+                let fRow = fac.baseAddress!
                 for i32 in sortedF {
                     let r = rRow[Int(i32)]
                     if r.isFinite { w.append(i32, fRow[Int(i32)], r) }
@@ -124,16 +139,15 @@ struct FactorRun {
                 reason = "return_constant"
             } else {
                 ic = w.informationCoefficient()
-                rankIC = returns.order(t).withUnsafeBufferPointer {
-                    w.rankInformationCoefficient(order: $0, rowReturns: rRow, hasTies: returns.hasTies(t))
-                }
+                rankIC = returns.ranking(t).map { w.rankInformationCoefficient($0) } ?? .nan
             }
         }
         let sampleSize = w.count
         // Quantile groups on every row with a sample.
         let q = settings.quantiles
-        var groupSum = [Double](repeating: 0, count: q), groupCount = [Int](repeating: 0, count: q)
-        var top: [Int32] = [], bottom: [Int32] = []
+        for g in 0..<q { groupSum[g] = 0; groupCount[g] = 0 }
+        top.removeAll(keepingCapacity: true)
+        bottom.removeAll(keepingCapacity: true)
         if sampleSize > 0 {
             QuantileEdges.innerEdges(sorted: UnsafeBufferPointer(start: w.factor, count: sampleSize), groups: q, into: &edges)
             var g = 1
@@ -145,8 +159,8 @@ struct FactorRun {
                 if g == 1 { bottom.append(w.index[k]) }
             }
         }
-        let means = (0..<q).map { groupCount[$0] > 0 ? groupSum[$0] / Double(groupCount[$0]) : .nan }
-        series[h].append(n: sampleSize, ic: ic, rankIC: rankIC, groupMeans: means, top: top, bottom: bottom, first: row == 0,
+        for g in 0..<q { groupMean[g] = groupCount[g] > 0 ? groupSum[g] / Double(groupCount[g]) : .nan }
+        series[h].append(n: sampleSize, ic: ic, rankIC: rankIC, groupMeans: groupMean, top: top, bottom: bottom, first: row == 0,
                          members: members, nFactor: sortedF.count, nReturn: nReturn, reason: reason)
         if !universe.industryNames.isEmpty && sampleSize > 0 { industryRow(h) }
     }
@@ -196,10 +210,10 @@ struct FactorRun {
         let w = workspace
         let n = oneBar.instruments
         let minNames = settings.minNames
-        factor.withUnsafeBufferPointer { fac in
+        rowFactor.withUnsafeBufferPointer { fac in
             sortedF.withUnsafeBufferPointer { sorted in
                 oneBar.byRow.withUnsafeBufferPointer { returns in
-                    let fRow = fac.baseAddress! + t * count
+                    let fRow = fac.baseAddress!
                     for k in firstLag...settings.decayLags {
                         let s = t + k
                         guard s < length else { break }
@@ -210,9 +224,7 @@ struct FactorRun {
                             if r.isFinite { w.append(i32, fRow[Int(i32)], r) }
                         }
                         guard w.count >= minNames, w.factorHasSpread, w.returnsHaveSpread else { continue }
-                        let value = oneBar.order(s).withUnsafeBufferPointer {
-                            w.rankInformationCoefficient(order: $0, rowReturns: rRow, hasTies: oneBar.hasTies(s))
-                        }
+                        let value = oneBar.ranking(s).map { w.rankInformationCoefficient($0) } ?? .nan
                         if value.isFinite {
                             decaySum[k] += value
                             decayCount[k] += 1

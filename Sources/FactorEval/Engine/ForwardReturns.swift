@@ -15,6 +15,10 @@ public struct ForwardReturns: Sendable {
     /// Whether a sorted row holds equal returns (most do not: their ranks need no tie handling).
     let tied: [Bool]
     let sortedRows: Range<Int>
+    /// `positions[(t − sortedRows.lowerBound) · instruments + i]`: instrument i's place in row t's order (−1 without a return).
+    let positions: [Int32]
+    /// For sorted rows with equal returns: per position, the bounds of its run of equal returns (see `ReturnRanking`).
+    let tieBounds: [Int: [Int32]]
 
     /// Returns for `horizon` with `delay`, sorted on `rows`.
     public init(universe: EvaluationUniverse, horizon: Int, delay: Int, sortedRows rows: Range<Int>) {
@@ -54,22 +58,47 @@ public struct ForwardReturns: Sendable {
         sortedRows = clipped
         var sorted: [[Int32]] = []
         var tied: [Bool] = []
+        var positions = [Int32](repeating: -1, count: clipped.count * n)
+        var tieBounds: [Int: [Int32]] = [:]
         sorted.reserveCapacity(clipped.count)
-        for t in clipped {
+        for (row, t) in clipped.enumerated() {
             var order: [Int32] = []
             order.reserveCapacity(n)
             for i in 0..<n where values[i * length + t].isFinite { order.append(Int32(i)) }
             order.sort { values[Int($0) * length + t] < values[Int($1) * length + t] }
+            for (k, i) in order.enumerated() { positions[row * n + Int(i)] = Int32(k) }
             var hasTie = false
             for k in order.indices.dropFirst() where values[Int(order[k]) * length + t] == values[Int(order[k - 1]) * length + t] {
                 hasTie = true
                 break
+            }
+            if hasTie {
+                // Per position: where its run of equal returns starts and ends (half-open), interleaved.
+                var bounds = [Int32](repeating: 0, count: 2 * order.count)
+                var k = 0
+                while k < order.count {
+                    let v = values[Int(order[k]) * length + t]
+                    var j = k + 1
+                    while j < order.count && values[Int(order[j]) * length + t] == v { j += 1 }
+                    for m in k..<j { bounds[2 * m] = Int32(k); bounds[2 * m + 1] = Int32(j) }
+                    k = j
+                }
+                tieBounds[row] = bounds
             }
             sorted.append(order)
             tied.append(hasTie)
         }
         self.sorted = sorted
         self.tied = tied
+        self.positions = positions
+        self.tieBounds = tieBounds
+    }
+
+    /// Row t's ranking, for a Rank IC over any subset of its instruments (nil outside the sorted rows).
+    func ranking(_ t: Int) -> ReturnRanking? {
+        guard sortedRows.contains(t) else { return nil }
+        let row = t - sortedRows.lowerBound
+        return ReturnRanking(positions: positions, offset: row * instruments, count: sorted[row].count, tieBounds: tieBounds[row])
     }
 
     @inline(__always)
@@ -84,4 +113,18 @@ public struct ForwardReturns: Sendable {
     func hasTies(_ t: Int) -> Bool {
         sortedRows.contains(t) ? tied[t - sortedRows.lowerBound] : false
     }
+}
+
+/// One row's returns in ascending order, as places: a Rank IC over a subset reads each member's place and counts the
+/// subset's places below it, so the subset needs no sort and no scan of the whole row.
+struct ReturnRanking {
+    let positions: [Int32]
+    let offset: Int
+    /// Instruments with a finite return on the row.
+    let count: Int
+    /// `[2p]`, `[2p+1]`: the half-open range of places holding the same return as place p; nil when all differ.
+    let tieBounds: [Int32]?
+
+    @inline(__always)
+    func position(_ i: Int32) -> Int { Int(positions[offset + Int(i)]) }
 }

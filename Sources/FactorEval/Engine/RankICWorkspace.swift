@@ -10,6 +10,10 @@ final class RankICWorkspace {
     /// Per instrument: in the current sample, and its return rank.
     let inSample: UnsafeMutablePointer<Bool>
     let returnRank: UnsafeMutablePointer<Double>
+    /// One bit per place of a row's return order (the sample's places), and the set bits before each word.
+    let places: UnsafeMutablePointer<UInt64>
+    let placesBefore: UnsafeMutablePointer<Int>
+    let placeWords: Int
     var count = 0
 
     init(instruments: Int) {
@@ -23,11 +27,16 @@ final class RankICWorkspace {
         inSample.initialize(repeating: false, count: capacity)
         returnRank = .allocate(capacity: capacity)
         returnRank.initialize(repeating: .nan, count: capacity)
+        placeWords = capacity / 64 + 1  // one spare word: "places below the last one + 1" reads it
+        places = .allocate(capacity: placeWords)
+        places.initialize(repeating: 0, count: placeWords)
+        placesBefore = .allocate(capacity: placeWords)
     }
 
     deinit {
         index.deallocate(); factor.deallocate(); returns.deallocate(); factorRank.deallocate()
         returnRankInSample.deallocate(); inSample.deallocate(); returnRank.deallocate()
+        places.deallocate(); placesBefore.deallocate()
     }
 
     @inline(__always)
@@ -94,6 +103,61 @@ final class RankICWorkspace {
             inSample[i] = false
         }
         return Self.pearson(factorRank, returnRankInSample, n)
+    }
+
+    /// Rank IC of the sample from the row's return places: average ranks of the factor values (already ascending)
+    /// and of the returns among the sample, correlated.
+    ///
+    /// Ranks are kept doubled (integers), so every sum is exact in `Int`; the correlation is then the one the two-pass
+    /// formula gives on the same ranks bit for bit (their means, deviations, products and sums are all exact there
+    /// too, and scaling by powers of two commutes with the final rounding), without the second pass and the scan of
+    /// every instrument of the row.
+    func rankInformationCoefficient(_ ranking: ReturnRanking) -> Double {
+        let n = count
+        if n < 2 { return .nan }
+        let words = ranking.count / 64 + 1
+        var sxx = 0, sxy = 0, syy = 0
+        ranking.positions.withUnsafeBufferPointer { all in
+            let position = all.baseAddress! + ranking.offset
+            for m in 0..<n {
+                let p = Int(position[Int(index[m])])
+                places[p >> 6] |= 1 &<< UInt64(p & 63)
+            }
+            var below = 0
+            for w in 0..<words {
+                placesBefore[w] = below
+                below += places[w].nonzeroBitCount
+            }
+            @inline(__always) func placesBelow(_ p: Int) -> Int {
+                placesBefore[p >> 6] + (places[p >> 6] & ((1 &<< UInt64(p & 63)) &- 1)).nonzeroBitCount
+            }
+            var k = 0
+            while k < n {
+                var j = k + 1
+                while j < n && factor[j] == factor[k] { j += 1 }
+                let x = k + 1 + j  // twice the average rank of places k+1 … j
+                sxx += (j - k) * x * x
+                for m in k..<j {
+                    let p = Int(position[Int(index[m])])
+                    let y: Int
+                    if let bounds = ranking.tieBounds {
+                        let before = placesBelow(Int(bounds[2 * p])), through = placesBelow(Int(bounds[2 * p + 1]))
+                        y = 2 * before + (through - before) + 1
+                    } else {
+                        y = 2 * placesBelow(p) + 2
+                    }
+                    sxy += x * y
+                    syy += y * y
+                }
+                k = j
+            }
+            for w in 0..<words { places[w] = 0 }
+        }
+        // Both doubled-rank sums are n(n+1); centre the sums of squares and products.
+        let centring = n * (n + 1) * (n + 1)
+        let cxx = sxx - centring, cyy = syy - centring, cxy = sxy - centring
+        if cxx == 0 || cyy == 0 { return .nan }
+        return Double(cxy) / (Double(cxx) * Double(cyy)).squareRoot()
     }
 
     /// Two-pass Pearson correlation; NaN under two values or without spread.
