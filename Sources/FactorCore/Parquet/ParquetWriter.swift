@@ -45,14 +45,14 @@ public final class ParquetWriter {
         let count = values[0].count
         precondition(values.allSatisfy { $0.count == count }, "columns of one row group differ in length")
         guard count > 0 else { return }
-        let encoded = ChunkSlots(count: columns.count)
+        let encoded = ResultSlots<EncodedColumnChunk>(count: columns.count)
         let columns = self.columns, compression = self.compression
         DispatchQueue.concurrentPerform(iterations: columns.count) { k in
             encoded.set(k, ColumnChunkEncoder.encode(columns[k], values[k], compression: compression))
         }
         var metas: [ColumnChunkMeta] = []
         for k in columns.indices {
-            var chunk = encoded.get(k)
+            var chunk = encoded.get(k)!
             let start = offset
             chunk.meta.dictionaryPageOffset = chunk.meta.dictionaryPageOffset.map { $0 + start }
             chunk.meta.dataPageOffset += start
@@ -96,28 +96,6 @@ public final class ParquetWriter {
             w.appendLittleEndian(UInt32(footer.count))
             w.append(Array("PAR1".utf8))
         }
-    }
-}
-
-/// The encoded column chunks of one row group, filled in parallel.
-private final class ChunkSlots: @unchecked Sendable {
-    private var slots: [EncodedColumnChunk?]
-    private let lock = NSLockLike()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ k: Int, _ chunk: EncodedColumnChunk) { lock.withLock { slots[k] = chunk } }
-    func get(_ k: Int) -> EncodedColumnChunk { lock.withLock { slots[k]! } }
-}
-
-/// A mutex without Foundation (FactorCore does not import it).
-private final class NSLockLike: @unchecked Sendable {
-    private let semaphore = DispatchSemaphore(value: 1)
-
-    func withLock<R>(_ body: () -> R) -> R {
-        semaphore.wait()
-        defer { semaphore.signal() }
-        return body()
     }
 }
 

@@ -2,19 +2,20 @@ import FactorCore
 
 /// Scores factors against forward returns over one universe, window and frequency.
 ///
-/// Forward returns, their per-row order and the membership mask are computed once in `init` and shared by every
-/// factor evaluated with this evaluator (alphalens recomputes them per factor).
+/// Forward returns, each row's members and the returns' ranks among them are computed once in `init` and shared by
+/// every factor evaluated with this evaluator (alphalens recomputes them per factor).
 public struct FactorEvaluator: Sendable {
     public let universe: EvaluationUniverse
     public let settings: EvaluationSettings
-    let returns: [ForwardReturns]
-    let oneBar: ForwardReturns
     /// True when a custom label replaces the forward returns (then no horizon's series is the one-bar return).
     let hasCustomLabel: Bool
-    /// Per calendar row in the window: the universe's members, ascending by instrument index (empty elsewhere).
-    let members: [[Int32]]
-    /// Per horizon, per calendar row in the window: how many members have a return.
-    let membersWithReturn: [[Int]]
+    /// The members of each evaluated row, as slots.
+    let rows: MemberRows
+    /// Per horizon: its returns ranked among each row's members.
+    let returnRanks: [MemberReturnRanks]
+    /// Per decay lag k = 0…K: one-bar returns k rows ahead ranked among each row's members; nil for lag 0 when the
+    /// h = 1 Rank IC stands in for it (see `FactorRun.decayRow`).
+    let decayRanks: [MemberReturnRanks?]
 
     /// With `label`, that panel (a custom label expression's values) replaces the forward return; `settings.horizons`
     /// must then hold one value, the label's horizon (for the Newey-West lag). Decay still uses one-bar returns.
@@ -37,33 +38,41 @@ public struct FactorEvaluator: Sendable {
             guard label.instrumentCount == universe.instruments.count, label.length == universe.calendar.count else {
                 throw .badSettings("the label panel does not match the universe")
             }
-            returns = [ForwardReturns(label: label, horizon: settings.horizons[0], sortedRows: universe.window)]
-        } else {
-            returns = settings.horizons.map {
-                ForwardReturns(universe: universe, horizon: $0, delay: settings.delay, sortedRows: universe.window)
-            }
         }
-        oneBar = ForwardReturns(universe: universe, horizon: 1, delay: settings.delay,
-                                sortedRows: universe.window.lowerBound..<(universe.window.upperBound + settings.decayLags))
-        var members = [[Int32]](repeating: [], count: universe.calendar.count)
-        for t in universe.window {
-            members[t] = (0..<universe.instruments.count).compactMap { universe.isMember($0, t) ? Int32($0) : nil }
-        }
-        self.members = members
-        membersWithReturn = returns.map { r in
-            (0..<universe.calendar.count).map { t in members[t].reduce(0) { $0 + (r.value(Int($1), t).isFinite ? 1 : 0) } }
-        }
+        let returns = label.map { [ForwardReturns(label: $0, horizon: settings.horizons[0])] }
+            ?? settings.horizons.map { ForwardReturns(universe: universe, horizon: $0, delay: settings.delay) }
+        let oneBar = ForwardReturns(universe: universe, horizon: 1, delay: settings.delay)
+        rows = MemberRows(universe)
+        let lagZeroFromHorizon = label == nil && settings.horizons.contains(1)
+        let firstLag = lagZeroFromHorizon ? 1 : 0
+        let horizonCount = returns.count
+        let series = returns.map { ($0, 0, true) } + (firstLag..<(settings.decayLags + 1)).map { (oneBar, $0, false) }
+        let ranked = MemberReturnRanks.rank(series, rows: rows)
+        returnRanks = Array(ranked[..<horizonCount])
+        decayRanks = (firstLag == 1 ? [nil] : []) + ranked[horizonCount...].map { Optional($0) }
     }
 
     /// Evaluates one factor panel (over `universe.instruments` × `universe.calendar`).
     public func evaluate(name: String, expression: String? = nil, factor: Panel) -> FactorReport {
-        var values = factor.values
-        if !settings.preprocessing.isEmpty {
-            values = Preprocessor(settings: settings.preprocessing, universe: universe).apply(values)
+        evaluate([(name, expression, factor)])[0]
+    }
+
+    /// Evaluates several factors in lockstep, row by row, so that each row's returns and ranks are read from cache
+    /// by every factor of the group instead of from memory by each.
+    public func evaluate(_ factors: [(name: String, expression: String?, factor: Panel)]) -> [FactorReport] {
+        var runs = factors.map { f -> FactorRun in
+            var values = f.factor.values
+            if !settings.preprocessing.isEmpty {
+                values = Preprocessor(settings: settings.preprocessing, universe: universe).apply(values)
+            }
+            return FactorRun(evaluator: self, factor: values)
         }
-        var run = FactorRun(evaluator: self, factor: values)
-        run.execute()
-        let horizons = returns.indices.map { run.horizonReport($0) }
-        return FactorReport(name: name, expression: expression, horizons: horizons, decay: run.decayPoints())
+        for (row, t) in rows.window.enumerated() {
+            for k in runs.indices { runs[k].step(row: row, t: t) }
+        }
+        return zip(factors, runs).map { f, run in
+            FactorReport(name: f.name, expression: f.expression, horizons: returnRanks.indices.map { run.horizonReport($0) },
+                         decay: run.decayPoints())
+        }
     }
 }

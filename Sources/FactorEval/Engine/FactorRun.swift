@@ -2,9 +2,13 @@ import FactorCore
 
 /// The row-by-row evaluation of one factor: every per-row figure of `spec/evaluation.md` for every horizon,
 /// the rank autocorrelation and the decay sums. Scratch buffers are reused across rows.
+///
+/// Each row's valid values are sorted once and ranked once; those ranks serve the rank autocorrelation, and every
+/// Rank IC (each horizon, each decay lag) whose sample is the row's whole cross-section with a return — then the
+/// returns' ranks come precomputed from the evaluator and a Rank IC is one pass of integer products.
 struct FactorRun {
     let evaluator: FactorEvaluator
-    /// Instrument-major, as evaluated; each row's members are gathered into `rowFactor` when the row is reached.
+    /// Instrument-major, as evaluated.
     let factor: [Double]
     let length: Int
     let count: Int
@@ -17,7 +21,19 @@ struct FactorRun {
 
     // Scratch.
     private let workspace: RankICWorkspace
-    private var sortedF: [Int32] = []
+    private let order: ValueOrder
+    /// The current row's members with a valid factor in ascending order of it: local slot, value and twice the
+    /// average rank (ties share it), by sorted position.
+    private var sortedSlot: [Int32]
+    private var sortedValue: [Double]
+    private var sortedRank: [Int32]
+    private var sortedCount = 0
+    /// Σ sortedRank² of the current row.
+    private var sortedRankSquares = 0
+    /// The current row's members without a valid factor (local slots), and the return places of those that have a
+    /// return in the series at hand.
+    private var missingSlots: [Int32] = []
+    private var excludedPlaces: [Int32] = []
     private var rank: [Double]
     private var previousRank: [Double]
     private var rankedNow: [Int32] = []
@@ -25,8 +41,6 @@ struct FactorRun {
     private var fVals: [Double] = []
     private var rVals: [Double] = []
     private var edges: [Double] = []
-    /// The current row's factor value per instrument (only members' slots are current).
-    private var rowFactor: [Double]
     private var groupSum: [Double]
     private var groupCount: [Int]
     private var groupMean: [Double]
@@ -38,66 +52,85 @@ struct FactorRun {
         length = evaluator.universe.calendar.count
         count = evaluator.universe.instruments.count
         self.factor = factor
-        rowFactor = Array(repeating: .nan, count: count)
         let q = evaluator.settings.quantiles
         groupSum = Array(repeating: 0, count: q)
         groupCount = Array(repeating: 0, count: q)
         groupMean = Array(repeating: .nan, count: q)
-        series = evaluator.returns.map { _ in HorizonSeries(quantiles: q, instruments: evaluator.universe.instruments.count) }
-        workspace = RankICWorkspace(instruments: evaluator.universe.instruments.count)
+        series = evaluator.returnRanks.map { _ in HorizonSeries(quantiles: q, instruments: evaluator.universe.instruments.count) }
+        let widest = evaluator.rows.widest
+        workspace = RankICWorkspace(members: widest)
+        order = ValueOrder(capacity: widest)
+        sortedSlot = Array(repeating: 0, count: widest)
+        sortedValue = Array(repeating: 0, count: widest)
+        sortedRank = Array(repeating: 0, count: widest)
         decaySum = Array(repeating: 0, count: evaluator.settings.decayLags + 1)
         decayCount = Array(repeating: 0, count: evaluator.settings.decayLags + 1)
         rank = Array(repeating: .nan, count: count)
         previousRank = Array(repeating: .nan, count: count)
     }
 
-    /// The current row's value of instrument i (a member).
-    @inline(__always)
-    private func f(_ i: Int) -> Double { rowFactor[i] }
+    /// Evaluates window row t (the `row`-th), after the rows before it.
+    mutating func step(row: Int, t: Int) {
+        let slots = evaluator.rows.slots(t)
+        sortRow(t: t, slots: slots)
+        rankAutocorrelation(row: row, base: slots.lowerBound)
+        for h in 0..<evaluator.returnRanks.count {
+            horizonRow(h, row: row, slots: slots)
+        }
+        decayRow(row: row, t: t, base: slots.lowerBound)
+    }
 
-    mutating func execute() {
-        let universe = evaluator.universe
-        for (row, t) in universe.window.enumerated() {
-            // Members with a valid factor, ascending by factor value.
-            sortedF.removeAll(keepingCapacity: true)
-            let members = evaluator.members[t]
-            factor.withUnsafeBufferPointer { fac in
-                rowFactor.withUnsafeMutableBufferPointer { row in
-                    for i32 in members {
-                        let i = Int(i32), v = fac[i * length + t]
-                        row[i] = v
-                        if v.isFinite { sortedF.append(i32) }
+    /// The row's members with a valid factor, sorted and ranked (twice the average rank, so ranks are integers).
+    private mutating func sortRow(t: Int, slots: Range<Int>) {
+        let order = self.order, length = self.length
+        order.removeAll()
+        missingSlots.removeAll(keepingCapacity: true)
+        factor.withUnsafeBufferPointer { fac in
+            evaluator.rows.instruments.withUnsafeBufferPointer { instruments in
+                for (local, slot) in slots.enumerated() {
+                    let v = fac[Int(instruments[slot]) * length + t]
+                    if v.isFinite { order.append(v, Int32(local)) } else { missingSlots.append(Int32(local)) }
+                }
+            }
+        }
+        order.sort()
+        let n = order.count
+        sortedCount = n
+        var squares = 0
+        sortedSlot.withUnsafeMutableBufferPointer { slot in
+            sortedValue.withUnsafeMutableBufferPointer { value in
+                sortedRank.withUnsafeMutableBufferPointer { rank in
+                    let tags = order.sortedTags
+                    for k in 0..<n { slot[k] = tags[k]; value[k] = order.value(k) }
+                    var k = 0
+                    while k < n {
+                        var j = k + 1
+                        while j < n && value[j] == value[k] { j += 1 }
+                        let x = k + 1 + j  // twice the average of positions k+1 … j
+                        for m in k..<j { rank[m] = Int32(x) }
+                        squares += (j - k) * x * x
+                        k = j
                     }
                 }
             }
-            rowFactor.withUnsafeBufferPointer { row in
-                sortedF.sort { row[Int($0)] < row[Int($1)] }
-            }
-            rankAutocorrelation(row: row, t: t)
-            for h in 0..<evaluator.returns.count {
-                horizonRow(h, row: row, t: t, members: members.count)
-            }
-            decayRow(t: t)
         }
+        sortedRankSquares = squares
     }
 
     // MARK: Rank autocorrelation
 
     /// Average ranks of f among today's members with a valid factor, correlated with yesterday's ranks over the
     /// instruments ranked on both rows (ranks are not recomputed on that intersection).
-    private mutating func rankAutocorrelation(row: Int, t: Int) {
+    private mutating func rankAutocorrelation(row: Int, base: Int) {
         for i in rankedBefore { previousRank[Int(i)] = .nan }
         swap(&previousRank, &rank)
         swap(&rankedBefore, &rankedNow)
         rankedNow.removeAll(keepingCapacity: true)
-        var k = 0
-        while k < sortedF.count {
-            var j = k + 1
-            let v = f(Int(sortedF[k]))
-            while j < sortedF.count && f(Int(sortedF[j])) == v { j += 1 }
-            let r = Double(k + 1 + j) / 2
-            for m in k..<j { rank[Int(sortedF[m])] = r; rankedNow.append(sortedF[m]) }
-            k = j
+        let instruments = evaluator.rows.instruments
+        for k in 0..<sortedCount {
+            let i = instruments[base + Int(sortedSlot[k])]
+            rank[Int(i)] = Double(sortedRank[k]) / 2
+            rankedNow.append(i)
         }
         guard row > 0 else { autocorrelation.append(.nan); return }
         fVals.removeAll(keepingCapacity: true)
@@ -111,36 +144,43 @@ struct FactorRun {
 
     // MARK: One horizon on one row
 
-    private mutating func horizonRow(_ h: Int, row: Int, t: Int, members: Int) {
-        let returns = evaluator.returns[h]
+    private mutating func horizonRow(_ h: Int, row: Int, slots: Range<Int>) {
+        let ranks = evaluator.returnRanks[h]
         let settings = evaluator.settings
         let universe = evaluator.universe
         let w = workspace
-        let n = returns.instruments
-        let nReturn = evaluator.membersWithReturn[h][t]
+        let base = slots.lowerBound
+        let nReturn = ranks.withReturn[row]
+        let sorted = sortedCount
         var ic = Double.nan, rankIC = Double.nan
         var reason: String?
-        returns.byRow.withUnsafeBufferPointer { byRow in
-            let rRow = byRow.baseAddress! + t * n
-            // The sample, ascending by factor.
-            w.count = 0
-            rowFactor.withUnsafeBufferPointer { fac in
-                let fRow = fac.baseAddress!
-                for i32 in sortedF {
-                    let r = rRow[Int(i32)]
-                    if r.isFinite { w.append(i32, fRow[Int(i32)], r) }
+        // The sample, ascending by factor, and Σ x·y over it with y the return's rank among all members with one.
+        var sxy = 0
+        w.count = 0
+        ranks.value.withUnsafeBufferPointer { returns in
+            ranks.doubledRank.withUnsafeBufferPointer { y in
+                for k in 0..<sorted {
+                    let slot = base + Int(sortedSlot[k])
+                    let r = returns[slot]
+                    if r.isFinite {
+                        w.append(sortedSlot[k], sortedValue[k], r)
+                        sxy += Int(sortedRank[k]) * Int(y[slot])
+                    }
                 }
             }
-            if w.count < settings.minNames {
-                reason = "n<min_names"
-            } else if !w.factorHasSpread {
-                reason = "factor_constant"
-            } else if !w.returnsHaveSpread {
-                reason = "return_constant"
-            } else {
-                ic = w.informationCoefficient()
-                rankIC = returns.ranking(t).map { w.rankInformationCoefficient($0) } ?? .nan
-            }
+        }
+        if w.count < settings.minNames {
+            reason = "n<min_names"
+        } else if !w.factorHasSpread {
+            reason = "factor_constant"
+        } else if !w.returnsHaveSpread {
+            reason = "return_constant"
+        } else {
+            ic = w.informationCoefficient()
+            // When every member with a return has a factor value and the reverse, both rank sets are precomputed.
+            rankIC = w.count == sorted && w.count == nReturn
+                ? RankICWorkspace.fromDoubledRanks(n: w.count, sxx: sortedRankSquares, sxy: sxy, syy: ranks.sumOfSquares[row])
+                : sampleRankIC(ranks, row: row, base: base)
         }
         let sampleSize = w.count
         // Quantile groups on every row with a sample.
@@ -150,19 +190,20 @@ struct FactorRun {
         bottom.removeAll(keepingCapacity: true)
         if sampleSize > 0 {
             QuantileEdges.innerEdges(sorted: UnsafeBufferPointer(start: w.factor, count: sampleSize), groups: q, into: &edges)
+            let instruments = evaluator.rows.instruments
             var g = 1
             for k in 0..<sampleSize {
                 while g < q && edges[g - 1] < w.factor[k] { g += 1 }
                 groupSum[g - 1] += w.returns[k]
                 groupCount[g - 1] += 1
-                if g == q { top.append(w.index[k]) }
-                if g == 1 { bottom.append(w.index[k]) }
+                if g == q { top.append(instruments[base + Int(w.index[k])]) }
+                if g == 1 { bottom.append(instruments[base + Int(w.index[k])]) }
             }
         }
         for g in 0..<q { groupMean[g] = groupCount[g] > 0 ? groupSum[g] / Double(groupCount[g]) : .nan }
         series[h].append(n: sampleSize, ic: ic, rankIC: rankIC, groupMeans: groupMean, top: top, bottom: bottom, first: row == 0,
-                         members: members, nFactor: sortedF.count, nReturn: nReturn, reason: reason)
-        if !universe.industryNames.isEmpty && sampleSize > 0 { industryRow(h) }
+                         members: slots.count, nFactor: sorted, nReturn: nReturn, reason: reason)
+        if !universe.industryNames.isEmpty && sampleSize > 0 { industryRow(h, base: base) }
     }
 
     /// Whether the values are not all equal (min < max).
@@ -174,12 +215,12 @@ struct FactorRun {
 
     // MARK: Industry IC
 
-    private mutating func industryRow(_ h: Int) {
+    private mutating func industryRow(_ h: Int, base: Int) {
         let universe = evaluator.universe
         let w = workspace
         var byIndustry: [Int: [Int]] = [:]
         for k in 0..<w.count {
-            if let g = universe.industry[Int(w.index[k])] { byIndustry[g, default: []].append(k) }
+            if let g = universe.industry[Int(evaluator.rows.instruments[base + Int(w.index[k])])] { byIndustry[g, default: []].append(k) }
         }
         for (g, ks) in byIndustry where ks.count >= evaluator.settings.minNames {
             let fv = ks.map { w.factor[$0] }, rv = ks.map { w.returns[$0] }
@@ -190,16 +231,27 @@ struct FactorRun {
         }
     }
 
+    /// Rank IC of the workspace's sample against `ranks` on this row: the sample is the members with a factor value
+    /// and a return, so the members it leaves out of the returns' ranking are those without a factor value.
+    private mutating func sampleRankIC(_ ranks: MemberReturnRanks, row: Int, base: Int) -> Double {
+        excludedPlaces.removeAll(keepingCapacity: true)
+        for slot in missingSlots {
+            let p = ranks.place[base + Int(slot)]
+            if p >= 0 { excludedPlaces.append(p) }
+        }
+        let ranking = ranks.ranking(row: row, base: base)
+        return excludedPlaces.withUnsafeBufferPointer { workspace.rankInformationCoefficient(ranking, excluded: $0) }
+    }
+
     // MARK: Decay
 
     /// For k = 0…K: Rank IC of f on t against the one-bar return on t+k, over today's members with both valid.
-    private mutating func decayRow(t: Int) {
-        let oneBar = evaluator.oneBar
+    private mutating func decayRow(row: Int, t: Int, base: Int) {
         let settings = evaluator.settings
         // Lag 0 is exactly the h = 1 Rank IC of this row when h = 1 is evaluated (same sample, same returns) — but
         // not with a custom label, whose series is the label's Rank IC.
         let firstLag: Int
-        if !evaluator.hasCustomLabel, let h1 = settings.horizons.firstIndex(of: 1) {
+        if evaluator.decayRanks[0] == nil, let h1 = settings.horizons.firstIndex(of: 1) {
             let value = series[h1].rankIC.last ?? .nan
             if value.isFinite { decaySum[0] += value; decayCount[0] += 1 }
             firstLag = 1
@@ -208,29 +260,42 @@ struct FactorRun {
         }
         guard firstLag <= settings.decayLags else { return }
         let w = workspace
-        let n = oneBar.instruments
         let minNames = settings.minNames
-        rowFactor.withUnsafeBufferPointer { fac in
-            sortedF.withUnsafeBufferPointer { sorted in
-                oneBar.byRow.withUnsafeBufferPointer { returns in
-                    let fRow = fac.baseAddress!
-                    for k in firstLag...settings.decayLags {
-                        let s = t + k
-                        guard s < length else { break }
-                        let rRow = returns.baseAddress! + s * n
-                        w.count = 0
-                        for i32 in sorted {
-                            let r = rRow[Int(i32)]
-                            if r.isFinite { w.append(i32, fRow[Int(i32)], r) }
-                        }
-                        guard w.count >= minNames, w.factorHasSpread, w.returnsHaveSpread else { continue }
-                        let value = oneBar.ranking(s).map { w.rankInformationCoefficient($0) } ?? .nan
-                        if value.isFinite {
-                            decaySum[k] += value
-                            decayCount[k] += 1
-                        }
+        let sorted = sortedCount
+        let factorHasSpread = sorted > 0 && sortedValue[0] < sortedValue[sorted - 1]
+        for k in firstLag...settings.decayLags {
+            let s = t + k
+            guard s < length, let ranks = evaluator.decayRanks[k] else { break }
+            // The usual case: the sample is every member with a factor value, and they are exactly those with a return.
+            var sxy = 0, whole = sorted == ranks.withReturn[row]
+            if whole {
+                ranks.doubledRank.withUnsafeBufferPointer { y in
+                    for p in 0..<sorted {
+                        let rank = y[base + Int(sortedSlot[p])]
+                        if rank == 0 { whole = false; break }
+                        sxy += Int(sortedRank[p]) * Int(rank)
                     }
                 }
+            }
+            let value: Double
+            if whole {
+                guard sorted >= minNames, factorHasSpread, ranks.hasSpread[row] else { continue }
+                value = RankICWorkspace.fromDoubledRanks(n: sorted, sxx: sortedRankSquares, sxy: sxy, syy: ranks.sumOfSquares[row])
+            } else {
+                // The sample is the members with a factor value and a return (a non-zero rank); a constant factor or
+                // constant returns give no correlation (NaN), as the checks of a horizon's row would.
+                w.count = 0
+                ranks.doubledRank.withUnsafeBufferPointer { y in
+                    for p in 0..<sorted where y[base + Int(sortedSlot[p])] != 0 {
+                        w.append(sortedSlot[p], sortedValue[p], 0)
+                    }
+                }
+                guard w.count >= minNames else { continue }
+                value = sampleRankIC(ranks, row: row, base: base)
+            }
+            if value.isFinite {
+                decaySum[k] += value
+                decayCount[k] += 1
             }
         }
     }

@@ -68,7 +68,14 @@ public enum EvaluationRun {
 
     /// Runs `request` on `source`; `progress(done, total)` is called as factors finish.
     public static func run(_ request: EvaluationRequest, source: any MarketDataSource,
-                           progress: (Int, Int) -> Void = { _, _ in }) throws -> (report: EvaluationReport, warnings: [String]) {
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> (report: EvaluationReport, warnings: [String], timings: EvaluationTimings) {
+        let clock = ContinuousClock()
+        var timings = EvaluationTimings()
+        func timed<T>(_ phase: WritableKeyPath<EvaluationTimings, Double>, _ body: () throws -> T) rethrows -> T {
+            let started = clock.now
+            defer { timings[keyPath: phase] += (clock.now - started).seconds }
+            return try body()
+        }
         var settings = request.settings
         let frequency = request.frequency ?? source.baseFrequency
         if settings.periodsPerYear == EvaluationSettings().periodsPerYear {
@@ -85,25 +92,27 @@ public enum EvaluationRun {
             let available = try source.fieldNames()
             let side = sideExpressions(request)
             let sidePlan = try side.isEmpty ? nil : FeatureComputation.compile(side, fields: available, lookingAhead: ["--label"])
-            let loaded = try source.load(DataRequest(universe: request.universe,
+            let loaded = try timed(\.load) { try source.load(DataRequest(universe: request.universe,
                                                      fields: Array(Set(["close"] + (sidePlan?.fields ?? []))).sorted(),
                                                      start: request.start, end: request.end, frequency: request.frequency,
                                                      // A label or size needing the whole history (nil) gets it; none needs none.
                                                      lookbackRows: sidePlan.map { $0.lookback.rowsBefore } ?? 0,
                                                      lookaheadRows: max(settings.lookaheadRows, sidePlan?.lookback.rowsAfter ?? 0),
-                                                     auxiliary: sidePlan?.auxiliaryInstruments ?? []))
+                                                     auxiliary: sidePlan?.auxiliaryInstruments ?? [])) }
             warnings += loaded.warnings
             var universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
-            let (label, logSize) = try sideValues(side, plan: sidePlan, data: loaded.data, threads: request.threads)
+            let (label, logSize) = try timed(\.compute) { try sideValues(side, plan: sidePlan, data: loaded.data, threads: request.threads) }
             universe.logSize = logSize
-            let evaluator = try FactorEvaluator(universe: universe, settings: settings, label: label)
-            let values = try ValuesFile.read(path, instruments: loaded.data.instruments, calendar: loaded.data.calendar)
+            let evaluator = try timed(\.shared) { try FactorEvaluator(universe: universe, settings: settings, label: label) }
+            let values = try timed(\.load) { try ValuesFile.read(path, instruments: loaded.data.instruments, calendar: loaded.data.calendar) }
             if values.skipped > 0 {
                 warnings.append("\(values.skipped) rows of \(path) name instruments outside the universe and were skipped")
             }
-            reports = evaluateAll(evaluator, names: values.names, expressions: values.names.map { _ in nil },
-                                  panels: values.panels, threads: request.threads, done: 0, total: values.names.count, progress: progress)
-            return (report(settings, request, frequency, universe, reports), warnings)
+            reports = timed(\.evaluate) {
+                evaluateAll(evaluator, names: values.names, expressions: values.names.map { _ in nil },
+                            panels: values.panels, threads: request.threads, done: 0, total: values.names.count, progress: progress)
+            }
+            return (report(settings, request, frequency, universe, reports), warnings, timings)
         case .expressions(let expressions):
             let available = try source.fieldNames()
             let side = sideExpressions(request)
@@ -111,52 +120,53 @@ public enum EvaluationRun {
                                                       lookingAhead: ["--label"])
             guard available.contains("close") else { throw EvaluationError.missingClose(available: available) }
             let fields = Array(Set(plan.fields + ["close"]).filter { available.contains($0) }).sorted()
-            var loaded = try source.load(DataRequest(universe: request.universe, fields: fields, start: request.start,
-                                                     end: request.end, frequency: request.frequency,
-                                                     lookbackRows: plan.lookback.rowsBefore,
-                                                     lookaheadRows: max(plan.lookback.rowsAfter, settings.lookaheadRows),
-                                                     auxiliary: plan.auxiliaryInstruments))
+            var loaded = try timed(\.load) {
+                try source.load(DataRequest(universe: request.universe, fields: fields, start: request.start,
+                                            end: request.end, frequency: request.frequency,
+                                            lookbackRows: plan.lookback.rowsBefore,
+                                            lookaheadRows: max(plan.lookback.rowsAfter, settings.lookaheadRows),
+                                            auxiliary: plan.auxiliaryInstruments))
+            }
             for field in plan.fields where !available.contains(field) {
                 loaded.data.fields[field] = Panel(instrumentCount: loaded.data.instruments.count, length: loaded.data.calendar.count)
                 warnings.append("the data has no field $\(field); it reads as NaN (Qlib's behaviour for an absent field)")
             }
             warnings += loaded.warnings
             var universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
-            let (label, logSize) = try sideValues(side, plan: side.isEmpty ? nil : FeatureComputation.compile(side, fields: nil),
-                                                  data: loaded.data, threads: request.threads)
+            let (label, logSize) = try timed(\.compute) {
+                try sideValues(side, plan: side.isEmpty ? nil : FeatureComputation.compile(side, fields: nil),
+                               data: loaded.data, threads: request.threads)
+            }
             universe.logSize = logSize
-            let evaluator = try FactorEvaluator(universe: universe, settings: settings, label: label)
+            let evaluator = try timed(\.shared) { try FactorEvaluator(universe: universe, settings: settings, label: label) }
             var start = 0
             while start < expressions.count {
                 let batch = Array(expressions[start..<min(expressions.count, start + batchSize)])
                 let batchPlan = try FeatureComputation.compile(batch, fields: nil)
-                let panels = try Evaluator(threads: request.threads).evaluate(batchPlan, on: loaded.data)
-                reports += evaluateAll(evaluator, names: batch.map(\.name), expressions: batch.map(\.text), panels: panels,
-                                       threads: request.threads, done: start, total: expressions.count, progress: progress)
+                let panels = try timed(\.compute) { try Evaluator(threads: request.threads).evaluate(batchPlan, on: loaded.data) }
+                reports += timed(\.evaluate) {
+                    evaluateAll(evaluator, names: batch.map(\.name), expressions: batch.map(\.text), panels: panels,
+                                threads: request.threads, done: start, total: expressions.count, progress: progress)
+                }
                 start += batchSize
             }
-            return (report(settings, request, frequency, universe, reports), warnings)
+            return (report(settings, request, frequency, universe, reports), warnings, timings)
         }
     }
 
-    /// Scores `panels` on up to `threads` threads, reporting progress after each wave.
+    /// Factors evaluated in lockstep by one thread (see `FactorEvaluator.evaluate(_:)`): enough to share each row's
+    /// returns in cache, few enough for their scratch to stay there too.
+    static let lockstepGroup = 8
+
+    /// Scores `panels` on up to `threads` threads, a group of factors at a time, reporting progress once they are done.
     static func evaluateAll(_ evaluator: FactorEvaluator, names: [String], expressions: [String?], panels: [Panel],
                             threads: Int, done: Int, total: Int, progress: (Int, Int) -> Void) -> [FactorReport] {
-        var results = [FactorReport?](repeating: nil, count: names.count)
-        let wave = max(1, threads)
-        var start = 0
-        while start < names.count {
-            let range = start..<min(names.count, start + wave)
-            let slots = ReportSlots(count: range.count)
-            DispatchQueue.concurrentPerform(iterations: range.count) { k in
-                let j = range.lowerBound + k
-                slots.set(k, evaluator.evaluate(name: names[j], expression: expressions[j], factor: panels[j]))
-            }
-            for k in 0..<range.count { results[range.lowerBound + k] = slots.get(k) }
-            start = range.upperBound
-            progress(done + start, total)
+        let groups = stride(from: 0, to: names.count, by: lockstepGroup).map { $0..<min(names.count, $0 + lockstepGroup) }
+        let reports = Parallel.map(groups.count, threads: threads) { g in
+            evaluator.evaluate(groups[g].map { (names[$0], expressions[$0], panels[$0]) })
         }
-        return results.compactMap { $0 }
+        progress(done + names.count, total)
+        return reports.flatMap { $0 }
     }
 
     static func report(_ settings: EvaluationSettings, _ request: EvaluationRequest, _ frequency: Frequency,
@@ -178,14 +188,18 @@ public enum EvaluationRun {
     }
 }
 
-/// Results of one wave of factor evaluations.
-private final class ReportSlots: @unchecked Sendable {
-    private var slots: [FactorReport?]
-    private let lock = NSLock()
+/// Where the seconds of one evaluation went.
+public struct EvaluationTimings: Sendable {
+    /// Reading data (and values files).
+    public var load = 0.0
+    /// Computing factor panels (and a label or size expression).
+    public var compute = 0.0
+    /// Forward returns and their ranks among each row's members, shared by every factor.
+    public var shared = 0.0
+    /// Scoring the factors.
+    public var evaluate = 0.0
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    public init() {}
 
-    func set(_ i: Int, _ report: FactorReport) { lock.lock(); slots[i] = report; lock.unlock() }
-
-    func get(_ i: Int) -> FactorReport? { lock.lock(); defer { lock.unlock() }; return slots[i] }
+    public var total: Double { load + compute + shared + evaluate }
 }

@@ -1,5 +1,7 @@
 import Dispatch
+import FactorCore
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -53,5 +55,22 @@ public enum Parallel {
             let lo = count * c / chunks, hi = count * (c + 1) / chunks
             if lo < hi { body(lo..<hi) }
         }
+    }
+
+    /// `body(i)` for i in 0..<count on up to `threads` threads, each taking the next index as it finishes one (so
+    /// uneven items balance); the results in index order.
+    public static func map<T: Sendable>(_ count: Int, threads: Int, _ body: @Sendable (Int) -> T) -> [T] {
+        if count == 0 { return [] }
+        if threads <= 1 || count == 1 { return (0..<count).map(body) }
+        let results = ResultSlots<T>(count: count)
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= count { break }
+                results.set(i, body(i))
+            }
+        }
+        return results.values
     }
 }

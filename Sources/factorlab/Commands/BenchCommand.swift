@@ -116,9 +116,7 @@ struct BenchFeaturesCommand: ParsableCommand {
             }
             print(Terminal.table(["operator", "nodes", "total ms", "ms/node"], rows))
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        print(String(format: "peak memory (max RSS): %.0f MB", Double(usage.ru_maxrss) / 1024))
+        print(String(format: "peak memory (max RSS): %.0f MB", PeakMemory.megabytes))
         if let one = oneThread {
             print(String(format: "vs Qlib 0.9.7 on one core (30–40 s for this work, caches off): %.0f–%.0f× faster end to end",
                          30 / (one + cachedLoad), 40 / (one + cachedLoad)))

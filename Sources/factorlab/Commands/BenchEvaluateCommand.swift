@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import FactorCore
 import FactorData
 import FactorEval
@@ -9,8 +8,12 @@ import Foundation
 struct BenchEvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Time evaluating a factor set (default: the 158 Alpha158 factors) against forward returns.",
-        discussion: "Build with -c release. Default: cn_csi300_daily, universe csi300, 2019-01-02 … 2023-12-29, horizons 1,5,20.")
+        abstract: "Time evaluating a factor set (default: the 158 Alpha158 factors) against forward returns, end to end.",
+        discussion: """
+        Build with -c release. Default: cn_csi300_daily, universe csi300, 2019-01-02 … 2023-12-29, horizons 1,5,20, \
+        with IC decay, monthly tables, quantile groups, turnover and autocorrelation — what `factorlab evaluate` does, \
+        timed per phase (load, factor panels, shared returns and ranks, scoring).
+        """)
 
     @Option(help: "Data directory (default: $FACTOR_DATA_PATH, else ../shared/data/cn_csi300_daily).")
     var data: String?
@@ -30,68 +33,49 @@ struct BenchEvaluateCommand: ParsableCommand {
     @Option(help: "Comma-separated thread counts to measure.")
     var threads: String = "1,2"
 
+    @Option(name: .customLong("repeat"), help: "Repetitions per thread count (the best is reported).")
+    var repetitions: Int = 1
+
+    /// alphalens 0.4 on this data: about 4 s per factor for three horizons (issue 12's measurement).
+    static let alphalensSecondsPerFactor = 4.0
+
     func run() throws {
         let directory = data ?? ProcessInfo.processInfo.environment["FACTOR_DATA_PATH"] ?? "../shared/data/cn_csi300_daily"
-        let source = try DataSources.open(directory: directory, kind: nil)
         let expressions = Alpha158.features.map { NamedExpression(name: $0.name, text: $0.expression) }
         let horizonList = horizons.split(separator: ",").compactMap { Int($0) }
-        let settings = EvaluationSettings(horizons: horizonList)
-        let clock = ContinuousClock()
-        var t0 = clock.now
-        let available = try source.fieldNames()
-        let plan = try FeatureComputation.compile(expressions, fields: nil)
-        var loaded = try source.load(DataRequest(universe: try UniverseSpec(parsing: universe),
-                                                 fields: Array(Set(plan.fields + ["close"]).filter { available.contains($0) }),
-                                                 start: TimeFormat.parse(start), end: TimeFormat.parse(end),
-                                                 lookbackRows: plan.lookback.rowsBefore,
-                                                 lookaheadRows: max(plan.lookback.rowsAfter, settings.lookaheadRows)))
-        for f in plan.fields where !available.contains(f) {
-            loaded.data.fields[f] = Panel(instrumentCount: loaded.data.instruments.count, length: loaded.data.calendar.count)
-        }
-        let loadTime = (clock.now - t0).seconds
-        t0 = clock.now
-        let panels = try Evaluator().evaluate(plan, on: loaded.data)
-        let computeTime = (clock.now - t0).seconds
-        t0 = clock.now
-        let evaluationUniverse = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows)
-        let evaluator = try FactorEvaluator(universe: evaluationUniverse, settings: settings)
-        let sharedTime = (clock.now - t0).seconds
-        print("data: \(directory), universe \(universe), \(evaluationUniverse.window.count) rows \(start) … \(end), \(loaded.data.instruments.count) instruments, horizons \(horizonList)")
-        print(String(format: "load %.3f s; compute 158 factors %.3f s; shared forward returns and orders %.3f s", loadTime, computeTime, sharedTime))
+        let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+        guard !threadCounts.isEmpty else { throw ValidationError("--threads needs positive integers, e.g. 1,2") }
         var rows: [[String]] = []
-        var perFactor: [Double] = []
-        for n in threads.split(separator: ",").compactMap({ Int($0) }) where n > 0 {
-            t0 = clock.now
-            let times = TimeSlots(count: panels.count)
-            var next = 0
-            while next < panels.count {
-                let range = next..<min(panels.count, next + n)
-                DispatchQueue.concurrentPerform(iterations: range.count) { k in
-                    let j = range.lowerBound + k
-                    let started = ContinuousClock().now
-                    _ = evaluator.evaluate(name: expressions[j].name, factor: panels[j])
-                    times.set(j, (ContinuousClock().now - started).seconds)
-                }
-                next = range.upperBound
+        var oneThread: Double?
+        var last: EvaluationReport?
+        for n in threadCounts {
+            var best: EvaluationTimings?
+            for _ in 0..<max(1, repetitions) {
+                let source = try DataSources.open(directory: directory, kind: nil)
+                let request = EvaluationRequest(universe: try UniverseSpec(parsing: universe), start: TimeFormat.parse(start),
+                                                end: TimeFormat.parse(end), factors: .expressions(expressions),
+                                                settings: EvaluationSettings(horizons: horizonList), threads: n, allowMissingFields: true)
+                let run = try EvaluationRun.run(request, source: source)
+                last = run.report
+                if best == nil || run.timings.total < best!.total { best = run.timings }
             }
-            let total = (clock.now - t0).seconds
-            if n == 1 { perFactor = times.values }
-            rows.append([String(n), String(format: "%.3f", total), String(format: "%.1f", total / Double(panels.count) * 1000)])
+            guard let t = best else { continue }
+            if n == 1 { oneThread = t.total }
+            rows.append([String(n), String(format: "%.3f", t.load), String(format: "%.3f", t.compute), String(format: "%.3f", t.shared),
+                         String(format: "%.3f", t.evaluate), String(format: "%.3f", t.total),
+                         String(format: "%.1f", t.evaluate / Double(expressions.count) * 1000),
+                         oneThread.map { String(format: "%.2f×", $0 / t.total) } ?? "-"])
         }
-        print(Terminal.table(["threads", "evaluate 158 factors s", "ms per factor (wall)"], rows))
-        if !perFactor.isEmpty {
-            let sorted = perFactor.sorted()
-            print(String(format: "single-thread time per factor (3 horizons, decay, monthly): median %.1f ms, p90 %.1f ms, max %.1f ms",
-                         sorted[sorted.count / 2] * 1000, sorted[sorted.count * 9 / 10] * 1000, sorted.last! * 1000))
+        if let report = last {
+            print("data: \(directory), universe \(universe), \(report.start) … \(report.end), \(report.instruments) instruments, "
+                  + "\(report.factors.count) factors × horizons \(horizonList), decay lags \(report.settings.decayLags)")
+        }
+        print(Terminal.table(["threads", "load s", "panels s", "shared s", "scoring s", "total s", "scoring ms/factor", "speed-up"], rows))
+        print(String(format: "peak memory (max RSS): %.0f MB", PeakMemory.megabytes))
+        if let fastest = rows.compactMap({ Double($0[5]) }).min() {
+            let alphalens = Self.alphalensSecondsPerFactor * Double(expressions.count)
+            print(String(format: "vs alphalens (anchor: %.0f s per factor for three horizons, %.0f s for the set): %.0f× faster",
+                         Self.alphalensSecondsPerFactor, alphalens, alphalens / fastest))
         }
     }
-}
-
-/// Per-factor timings written from a parallel loop.
-private final class TimeSlots: @unchecked Sendable {
-    private var slots: [Double]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: 0, count: count) }
-    func set(_ i: Int, _ v: Double) { lock.lock(); slots[i] = v; lock.unlock() }
-    var values: [Double] { lock.lock(); defer { lock.unlock() }; return slots }
 }

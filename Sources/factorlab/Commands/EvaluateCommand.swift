@@ -160,7 +160,7 @@ struct EvaluateCommand: ParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
         var lastReport = started
-        let (report, warnings) = try EvaluationRun.run(request, source: source) { done, total in
+        let (report, warnings, _) = try EvaluationRun.run(request, source: source) { done, total in
             if total >= 8 && (clock.now - lastReport > .milliseconds(500) || done == total) {
                 Terminal.info("evaluated \(done)/\(total) factors")
                 lastReport = clock.now

@@ -1,0 +1,128 @@
+/// Sorts (value, tag) pairs by value with a stable least-significant-digit radix sort on the values' bit patterns:
+/// the per-row sort of a cross-section (a few hundred to a few thousand names) without comparisons or branches.
+///
+/// The order is exactly that of a stable comparison sort with `<` on finite values: −0.0 and +0.0 are one key (they
+/// compare equal), and equal values keep their input order. Values must not be NaN. One instance per thread; its
+/// buffers grow to the largest input and are reused.
+public final class ValueOrder {
+    private var keys: UnsafeMutablePointer<UInt64>
+    private var tags: UnsafeMutablePointer<Int32>
+    private var spareKeys: UnsafeMutablePointer<UInt64>
+    private var spareTags: UnsafeMutablePointer<Int32>
+    private var capacity: Int
+    private let counts: UnsafeMutablePointer<Int>
+    /// Pairs added since the last `removeAll`.
+    public private(set) var count = 0
+
+    public init(capacity: Int = 512) {
+        self.capacity = max(16, capacity)
+        keys = .allocate(capacity: self.capacity)
+        tags = .allocate(capacity: self.capacity)
+        spareKeys = .allocate(capacity: self.capacity)
+        spareTags = .allocate(capacity: self.capacity)
+        counts = .allocate(capacity: 8 * 256)
+    }
+
+    deinit {
+        keys.deallocate(); tags.deallocate(); spareKeys.deallocate(); spareTags.deallocate(); counts.deallocate()
+    }
+
+    @inline(__always)
+    public func removeAll() { count = 0 }
+
+    /// Adds a pair; `value` must not be NaN.
+    @inline(__always)
+    public func append(_ value: Double, _ tag: Int32) {
+        if count == capacity { grow() }
+        keys[count] = Self.key(value)
+        tags[count] = tag
+        count += 1
+    }
+
+    /// The sorted values, valid until the next change.
+    @inline(__always)
+    public func value(_ k: Int) -> Double { Self.value(keys[k]) }
+
+    /// The tags in ascending order of their values, valid until the next change.
+    public var sortedTags: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: tags, count: count) }
+
+    /// Sorts the pairs added so far. Byte positions on which every key agrees are skipped, so a cross-section whose
+    /// values share their sign and exponent sorts in fewer passes.
+    public func sort() {
+        let n = count
+        if n < 2 { return }
+        if n <= 24 {
+            insertionSort()
+            return
+        }
+        counts.initialize(repeating: 0, count: 8 * 256)
+        for k in 0..<n {
+            let key = keys[k]
+            for byte in 0..<8 { counts[byte << 8 | Int((key >> UInt64(byte << 3)) & 0xFF)] += 1 }
+        }
+        for byte in 0..<8 {
+            let histogram = counts + byte << 8
+            let shift = UInt64(byte << 3)
+            if histogram[Int((keys[0] >> shift) & 0xFF)] == n { continue }  // every key has this byte
+            var sum = 0
+            for b in 0..<256 {
+                let c = histogram[b]
+                histogram[b] = sum
+                sum += c
+            }
+            for k in 0..<n {
+                let key = keys[k]
+                let b = Int((key >> shift) & 0xFF)
+                let to = histogram[b]
+                histogram[b] = to + 1
+                spareKeys[to] = key
+                spareTags[to] = tags[k]
+            }
+            swap(&keys, &spareKeys)
+            swap(&tags, &spareTags)
+        }
+    }
+
+    private func insertionSort() {
+        for k in 1..<count {
+            let key = keys[k], tag = tags[k]
+            var j = k
+            while j > 0 && keys[j - 1] > key {
+                keys[j] = keys[j - 1]
+                tags[j] = tags[j - 1]
+                j -= 1
+            }
+            keys[j] = key
+            tags[j] = tag
+        }
+    }
+
+    private func grow() {
+        let bigger = capacity * 2
+        func moved<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
+            let q = UnsafeMutablePointer<T>.allocate(capacity: bigger)
+            q.moveInitialize(from: p, count: count)
+            p.deallocate()
+            return q
+        }
+        keys = moved(keys)
+        tags = moved(tags)
+        spareKeys.deallocate(); spareTags.deallocate()
+        spareKeys = .allocate(capacity: bigger)
+        spareTags = .allocate(capacity: bigger)
+        capacity = bigger
+    }
+
+    /// An unsigned key in the order of the doubles: negative values flipped entirely, positive ones by the sign bit;
+    /// −0.0 maps to +0.0's key.
+    @inline(__always)
+    static func key(_ v: Double) -> UInt64 {
+        let bits = (v == 0 ? 0.0 : v).bitPattern
+        return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+    }
+
+    @inline(__always)
+    static func value(_ key: UInt64) -> Double {
+        Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
+    }
+}
