@@ -55,32 +55,35 @@ public final class ValueOrder {
             insertionSort()
             return
         }
+        var from = keys, fromTags = tags, to = spareKeys, toTags = spareTags
+        let counts = self.counts
         counts.initialize(repeating: 0, count: 8 * 256)
         for k in 0..<n {
-            let key = keys[k]
-            for byte in 0..<8 { counts[byte << 8 | Int((key >> UInt64(byte << 3)) & 0xFF)] += 1 }
+            let key = from[k]
+            for byte in 0..<8 { counts[byte << 8 | Int(truncatingIfNeeded: key >> UInt64(byte << 3)) & 0xFF] &+= 1 }
         }
         for byte in 0..<8 {
             let histogram = counts + byte << 8
             let shift = UInt64(byte << 3)
-            if histogram[Int((keys[0] >> shift) & 0xFF)] == n { continue }  // every key has this byte
+            if histogram[Int(truncatingIfNeeded: from[0] >> shift) & 0xFF] == n { continue }  // every key has this byte
             var sum = 0
             for b in 0..<256 {
                 let c = histogram[b]
                 histogram[b] = sum
-                sum += c
+                sum &+= c
             }
             for k in 0..<n {
-                let key = keys[k]
-                let b = Int((key >> shift) & 0xFF)
-                let to = histogram[b]
-                histogram[b] = to + 1
-                spareKeys[to] = key
-                spareTags[to] = tags[k]
+                let key = from[k]
+                let b = Int(truncatingIfNeeded: key >> shift) & 0xFF
+                let at = histogram[b]
+                histogram[b] = at &+ 1
+                to[at] = key
+                toTags[at] = fromTags[k]
             }
-            swap(&keys, &spareKeys)
-            swap(&tags, &spareTags)
+            swap(&from, &to)
+            swap(&fromTags, &toTags)
         }
+        keys = from; tags = fromTags; spareKeys = to; spareTags = toTags
     }
 
     private func insertionSort() {

@@ -16,6 +16,14 @@ public struct FactorEvaluator: Sendable {
     /// Per decay lag k = 0…K: one-bar returns k rows ahead ranked among each row's members; nil for lag 0 when the
     /// h = 1 Rank IC stands in for it (see `FactorRun.decayRow`).
     let decayRanks: [MemberReturnRanks?]
+    /// The first decay lag with its own series (1 when the h = 1 horizon stands in for lag 0).
+    let firstDecayLag: Int
+    /// Per slot, every series' doubled rank side by side — the horizons', then the decay lags' from `firstDecayLag` —
+    /// and every horizon's return: one gather per sorted member serves every series.
+    let slotRanks: [Int32]
+    let slotReturns: [Double]
+    /// Horizons plus decay series: the stride of `slotRanks`.
+    let seriesCount: Int
 
     /// With `label`, that panel (a custom label expression's values) replaces the forward return; `settings.horizons`
     /// must then hold one value, the label's horizon (for the Newey-West lag). Decay still uses one-bar returns.
@@ -50,6 +58,19 @@ public struct FactorEvaluator: Sendable {
         let ranked = MemberReturnRanks.rank(series, rows: rows)
         returnRanks = Array(ranked[..<horizonCount])
         decayRanks = (firstLag == 1 ? [nil] : []) + ranked[horizonCount...].map { Optional($0) }
+        firstDecayLag = firstLag
+        seriesCount = ranked.count
+        let slotCount = rows.instruments.count
+        var slotRanks = [Int32](repeating: 0, count: slotCount * ranked.count)
+        var slotReturns = [Double](repeating: .nan, count: slotCount * horizonCount)
+        for (k, series) in ranked.enumerated() {
+            for slot in 0..<slotCount { slotRanks[slot * ranked.count + k] = series.doubledRank[slot] }
+        }
+        for h in 0..<horizonCount {
+            for slot in 0..<slotCount { slotReturns[slot * horizonCount + h] = ranked[h].value[slot] }
+        }
+        self.slotRanks = slotRanks
+        self.slotReturns = slotReturns
     }
 
     /// Evaluates one factor panel (over `universe.instruments` × `universe.calendar`).

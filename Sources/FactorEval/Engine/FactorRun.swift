@@ -8,7 +8,7 @@ import FactorCore
 /// returns' ranks come precomputed from the evaluator and a Rank IC is one pass of integer products.
 struct FactorRun {
     let evaluator: FactorEvaluator
-    /// Instrument-major, as evaluated.
+    /// The factor's member cells by slot (see `MemberRows`): each row's values are contiguous.
     let factor: [Double]
     let length: Int
     let count: Int
@@ -20,7 +20,14 @@ struct FactorRun {
     var decayCount: [Int]
 
     // Scratch.
-    private let workspace: RankICWorkspace
+    /// One sample per horizon, filled in one pass over the row; the last one serves the decay lags' odd rows.
+    private let workspaces: [RankICWorkspace]
+    /// Per series (horizons, then decay lags), over the row's sample (sorted members with a return in the series):
+    /// its size, and with x twice a member's factor rank among the sample and y twice its return rank among all
+    /// members with a return, Σx² and Σxy.
+    private var sampleSize: [Int]
+    private var sampleRankSquares: [Int]
+    private var sampleProducts: [Int]
     private let order: ValueOrder
     /// The current row's members with a valid factor in ascending order of it: local slot, value and twice the
     /// average rank (ties share it), by sorted position.
@@ -51,14 +58,17 @@ struct FactorRun {
         self.evaluator = evaluator
         length = evaluator.universe.calendar.count
         count = evaluator.universe.instruments.count
-        self.factor = factor
+        self.factor = evaluator.rows.bySlot(factor, length: length)
         let q = evaluator.settings.quantiles
         groupSum = Array(repeating: 0, count: q)
         groupCount = Array(repeating: 0, count: q)
         groupMean = Array(repeating: .nan, count: q)
         series = evaluator.returnRanks.map { _ in HorizonSeries(quantiles: q, instruments: evaluator.universe.instruments.count) }
         let widest = evaluator.rows.widest
-        workspace = RankICWorkspace(members: widest)
+        workspaces = (0...evaluator.returnRanks.count).map { _ in RankICWorkspace(members: widest) }
+        sampleSize = Array(repeating: 0, count: evaluator.seriesCount)
+        sampleRankSquares = Array(repeating: 0, count: evaluator.seriesCount)
+        sampleProducts = Array(repeating: 0, count: evaluator.seriesCount)
         order = ValueOrder(capacity: widest)
         sortedSlot = Array(repeating: 0, count: widest)
         sortedValue = Array(repeating: 0, count: widest)
@@ -74,6 +84,7 @@ struct FactorRun {
         let slots = evaluator.rows.slots(t)
         sortRow(t: t, slots: slots)
         rankAutocorrelation(row: row, base: slots.lowerBound)
+        gatherSeries(base: slots.lowerBound)
         for h in 0..<evaluator.returnRanks.count {
             horizonRow(h, row: row, slots: slots)
         }
@@ -86,11 +97,9 @@ struct FactorRun {
         order.removeAll()
         missingSlots.removeAll(keepingCapacity: true)
         factor.withUnsafeBufferPointer { fac in
-            evaluator.rows.instruments.withUnsafeBufferPointer { instruments in
-                for (local, slot) in slots.enumerated() {
-                    let v = fac[Int(instruments[slot]) * length + t]
-                    if v.isFinite { order.append(v, Int32(local)) } else { missingSlots.append(Int32(local)) }
-                }
+            for local in 0..<slots.count {
+                let v = fac[slots.lowerBound + local]
+                if v.isFinite { order.append(v, Int32(local)) } else { missingSlots.append(Int32(local)) }
             }
         }
         order.sort()
@@ -144,31 +153,88 @@ struct FactorRun {
 
     // MARK: One horizon on one row
 
+    /// One pass over the sorted members: each one's ranks in every series and returns in every horizon, read side by
+    /// side, give every series' sample sums (its factor ranks among the sample counted as the pass goes, ties sharing
+    /// the average) and every horizon's sample.
+    ///
+    /// When every member with a return in a series is in the sample (all of them have a factor value), y is also the
+    /// return's rank among the sample, and the Rank IC follows from these sums alone.
+    private mutating func gatherSeries(base: Int) {
+        let seriesCount = evaluator.seriesCount, horizons = evaluator.returnRanks.count
+        let n = sortedCount
+        for w in workspaces { w.count = 0 }
+        let samples = workspaces
+        evaluator.slotRanks.withUnsafeBufferPointer { ranks in
+            evaluator.slotReturns.withUnsafeBufferPointer { returns in
+                sampleSize.withUnsafeMutableBufferPointer { size in
+                    sampleRankSquares.withUnsafeMutableBufferPointer { squares in
+                        sampleProducts.withUnsafeMutableBufferPointer { products in
+                            sortedSlot.withUnsafeBufferPointer { sortedSlot in
+                                sortedRank.withUnsafeBufferPointer { sortedRank in
+                                    sortedValue.withUnsafeBufferPointer { sortedValue in
+                                        for s in 0..<seriesCount { size[s] = 0; squares[s] = 0; products[s] = 0 }
+                                        var k = 0
+                                        while k < n {
+                                            let slot = base + Int(sortedSlot[k])
+                                            let y = ranks.baseAddress! + slot * seriesCount
+                                            if k + 1 == n || sortedRank[k + 1] != sortedRank[k] {
+                                                // No other member has this factor value.
+                                                for s in 0..<seriesCount {
+                                                    let rank = Int(y[s]), x = 2 &* size[s] &+ 2, inSample = rank != 0 ? 1 : 0
+                                                    squares[s] &+= inSample &* x &* x
+                                                    products[s] &+= x &* rank
+                                                    size[s] &+= inSample
+                                                }
+                                                let r = returns.baseAddress! + slot * horizons
+                                                for h in 0..<horizons where r[h].isFinite {
+                                                    samples[h].append(sortedSlot[k], sortedValue[k], r[h])
+                                                }
+                                                k += 1
+                                                continue
+                                            }
+                                            // Tied factor values: the group's members in a series' sample share the
+                                            // average of their places there.
+                                            var j = k + 1
+                                            while j < n && sortedRank[j] == sortedRank[k] { j += 1 }
+                                            for s in 0..<seriesCount {
+                                                var members = 0, sum = 0
+                                                for m in k..<j {
+                                                    let rank = Int(ranks[(base + Int(sortedSlot[m])) * seriesCount + s])
+                                                    if rank != 0 { members += 1; sum += rank }
+                                                }
+                                                let x = 2 * size[s] + members + 1
+                                                squares[s] += members * x * x
+                                                products[s] += x * sum
+                                                size[s] += members
+                                            }
+                                            for m in k..<j {
+                                                let r = returns.baseAddress! + (base + Int(sortedSlot[m])) * horizons
+                                                for h in 0..<horizons where r[h].isFinite {
+                                                    samples[h].append(sortedSlot[m], sortedValue[m], r[h])
+                                                }
+                                            }
+                                            k = j
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private mutating func horizonRow(_ h: Int, row: Int, slots: Range<Int>) {
         let ranks = evaluator.returnRanks[h]
         let settings = evaluator.settings
         let universe = evaluator.universe
-        let w = workspace
+        let w = workspaces[h]
         let base = slots.lowerBound
         let nReturn = ranks.withReturn[row]
         let sorted = sortedCount
         var ic = Double.nan, rankIC = Double.nan
         var reason: String?
-        // The sample, ascending by factor, and Σ x·y over it with y the return's rank among all members with one.
-        var sxy = 0
-        w.count = 0
-        ranks.value.withUnsafeBufferPointer { returns in
-            ranks.doubledRank.withUnsafeBufferPointer { y in
-                for k in 0..<sorted {
-                    let slot = base + Int(sortedSlot[k])
-                    let r = returns[slot]
-                    if r.isFinite {
-                        w.append(sortedSlot[k], sortedValue[k], r)
-                        sxy += Int(sortedRank[k]) * Int(y[slot])
-                    }
-                }
-            }
-        }
         if w.count < settings.minNames {
             reason = "n<min_names"
         } else if !w.factorHasSpread {
@@ -177,10 +243,10 @@ struct FactorRun {
             reason = "return_constant"
         } else {
             ic = w.informationCoefficient()
-            // When every member with a return has a factor value and the reverse, both rank sets are precomputed.
-            rankIC = w.count == sorted && w.count == nReturn
-                ? RankICWorkspace.fromDoubledRanks(n: w.count, sxx: sortedRankSquares, sxy: sxy, syy: ranks.sumOfSquares[row])
-                : sampleRankIC(ranks, row: row, base: base)
+            // When every member with a return has a factor value, the pass's sums give it.
+            rankIC = w.count == nReturn
+                ? RankICWorkspace.fromDoubledRanks(n: w.count, sxx: sampleRankSquares[h], sxy: sampleProducts[h], syy: ranks.sumOfSquares[row])
+                : sampleRankIC(w, ranks, row: row, base: base)
         }
         let sampleSize = w.count
         // Quantile groups on every row with a sample.
@@ -203,7 +269,7 @@ struct FactorRun {
         for g in 0..<q { groupMean[g] = groupCount[g] > 0 ? groupSum[g] / Double(groupCount[g]) : .nan }
         series[h].append(n: sampleSize, ic: ic, rankIC: rankIC, groupMeans: groupMean, top: top, bottom: bottom, first: row == 0,
                          members: slots.count, nFactor: sorted, nReturn: nReturn, reason: reason)
-        if !universe.industryNames.isEmpty && sampleSize > 0 { industryRow(h, base: base) }
+        if !universe.industryNames.isEmpty && sampleSize > 0 { industryRow(h, w, base: base) }
     }
 
     /// Whether the values are not all equal (min < max).
@@ -215,9 +281,8 @@ struct FactorRun {
 
     // MARK: Industry IC
 
-    private mutating func industryRow(_ h: Int, base: Int) {
+    private mutating func industryRow(_ h: Int, _ w: RankICWorkspace, base: Int) {
         let universe = evaluator.universe
-        let w = workspace
         var byIndustry: [Int: [Int]] = [:]
         for k in 0..<w.count {
             if let g = universe.industry[Int(evaluator.rows.instruments[base + Int(w.index[k])])] { byIndustry[g, default: []].append(k) }
@@ -233,14 +298,14 @@ struct FactorRun {
 
     /// Rank IC of the workspace's sample against `ranks` on this row: the sample is the members with a factor value
     /// and a return, so the members it leaves out of the returns' ranking are those without a factor value.
-    private mutating func sampleRankIC(_ ranks: MemberReturnRanks, row: Int, base: Int) -> Double {
+    private mutating func sampleRankIC(_ w: RankICWorkspace, _ ranks: MemberReturnRanks, row: Int, base: Int) -> Double {
         excludedPlaces.removeAll(keepingCapacity: true)
         for slot in missingSlots {
             let p = ranks.place[base + Int(slot)]
             if p >= 0 { excludedPlaces.append(p) }
         }
         let ranking = ranks.ranking(row: row, base: base)
-        return excludedPlaces.withUnsafeBufferPointer { workspace.rankInformationCoefficient(ranking, excluded: $0) }
+        return excludedPlaces.withUnsafeBufferPointer { w.rankInformationCoefficient(ranking, excluded: $0) }
     }
 
     // MARK: Decay
@@ -259,39 +324,29 @@ struct FactorRun {
             firstLag = 0
         }
         guard firstLag <= settings.decayLags else { return }
-        let w = workspace
+        let w = workspaces[workspaces.count - 1]
         let minNames = settings.minNames
         let sorted = sortedCount
-        let factorHasSpread = sorted > 0 && sortedValue[0] < sortedValue[sorted - 1]
         for k in firstLag...settings.decayLags {
-            let s = t + k
-            guard s < length, let ranks = evaluator.decayRanks[k] else { break }
-            // The usual case: the sample is every member with a factor value, and they are exactly those with a return.
-            var sxy = 0, whole = sorted == ranks.withReturn[row]
-            if whole {
-                ranks.doubledRank.withUnsafeBufferPointer { y in
-                    for p in 0..<sorted {
-                        let rank = y[base + Int(sortedSlot[p])]
-                        if rank == 0 { whole = false; break }
-                        sxy += Int(sortedRank[p]) * Int(rank)
-                    }
-                }
-            }
+            guard t + k < length, let ranks = evaluator.decayRanks[k] else { break }
+            let series = evaluator.returnRanks.count + k - evaluator.firstDecayLag
+            // The sample is the members with a factor value and a return (a non-zero rank); a constant factor or
+            // constant returns give no correlation (NaN), as the checks of a horizon's row would.
+            let size = sampleSize[series]
+            guard size >= minNames else { continue }
             let value: Double
-            if whole {
-                guard sorted >= minNames, factorHasSpread, ranks.hasSpread[row] else { continue }
-                value = RankICWorkspace.fromDoubledRanks(n: sorted, sxx: sortedRankSquares, sxy: sxy, syy: ranks.sumOfSquares[row])
+            if size == ranks.withReturn[row] {
+                // Every member with a return is in the sample: the pass's sums give it.
+                value = RankICWorkspace.fromDoubledRanks(n: size, sxx: sampleRankSquares[series], sxy: sampleProducts[series],
+                                                         syy: ranks.sumOfSquares[row])
             } else {
-                // The sample is the members with a factor value and a return (a non-zero rank); a constant factor or
-                // constant returns give no correlation (NaN), as the checks of a horizon's row would.
                 w.count = 0
                 ranks.doubledRank.withUnsafeBufferPointer { y in
                     for p in 0..<sorted where y[base + Int(sortedSlot[p])] != 0 {
                         w.append(sortedSlot[p], sortedValue[p], 0)
                     }
                 }
-                guard w.count >= minNames else { continue }
-                value = sampleRankIC(ranks, row: row, base: base)
+                value = sampleRankIC(w, ranks, row: row, base: base)
             }
             if value.isFinite {
                 decaySum[k] += value

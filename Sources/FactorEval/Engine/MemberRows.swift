@@ -8,17 +8,23 @@ struct MemberRows: Sendable {
     let offsets: [Int]
     /// The most members on one row.
     let widest: Int
+    /// `slotOf[i * window.count + row]`: instrument i's slot on window row `row`, or −1 when it is not a member.
+    let slotOf: [Int32]
 
     init(_ universe: EvaluationUniverse) {
         window = universe.window
         var instruments: [Int32] = []
         var offsets = [0]
         var widest = 0
-        let length = universe.calendar.count
+        let length = universe.calendar.count, rowCount = universe.window.count
+        var slotOf = [Int32](repeating: -1, count: universe.instruments.count * rowCount)
         universe.member.withUnsafeBufferPointer { member in
             for t in universe.window {
                 let before = instruments.count
-                for i in 0..<universe.instruments.count where member[i * length + t] { instruments.append(Int32(i)) }
+                for i in 0..<universe.instruments.count where member[i * length + t] {
+                    slotOf[i * rowCount + t - universe.window.lowerBound] = Int32(instruments.count)
+                    instruments.append(Int32(i))
+                }
                 offsets.append(instruments.count)
                 widest = max(widest, instruments.count - before)
             }
@@ -26,6 +32,7 @@ struct MemberRows: Sendable {
         self.instruments = instruments
         self.offsets = offsets
         self.widest = widest
+        self.slotOf = slotOf
     }
 
     /// The slots of row t (a window row).
@@ -33,5 +40,23 @@ struct MemberRows: Sendable {
     func slots(_ t: Int) -> Range<Int> {
         let row = t - window.lowerBound
         return offsets[row]..<offsets[row + 1]
+    }
+
+    /// A panel's member cells (instrument-major, over the whole calendar) laid out by slot, so that a row's values are
+    /// contiguous: each instrument's series is read in order.
+    func bySlot(_ panel: [Double], length: Int) -> [Double] {
+        var out = [Double](repeating: .nan, count: instruments.count)
+        let rowCount = window.count, first = window.lowerBound
+        out.withUnsafeMutableBufferPointer { out in
+            panel.withUnsafeBufferPointer { panel in
+                slotOf.withUnsafeBufferPointer { slotOf in
+                    for i in 0..<(slotOf.count / max(1, rowCount)) {
+                        let series = panel.baseAddress! + i * length + first, slots = slotOf.baseAddress! + i * rowCount
+                        for row in 0..<rowCount where slots[row] >= 0 { out[Int(slots[row])] = series[row] }
+                    }
+                }
+            }
+        }
+        return out
     }
 }
