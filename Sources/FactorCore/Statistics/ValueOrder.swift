@@ -46,8 +46,12 @@ public final class ValueOrder {
     /// The tags in ascending order of their values, valid until the next change.
     public var sortedTags: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: tags, count: count) }
 
-    /// Sorts the pairs added so far. Byte positions on which every key agrees are skipped, so a cross-section whose
-    /// values share their sign and exponent sorts in fewer passes.
+    /// Sorts the pairs added so far.
+    ///
+    /// Three radix passes order the keys by their 24 highest bits that differ somewhere in the row (sign, exponent
+    /// and the top of the mantissa), which leaves only values within about 1e-7 of each other unordered; an insertion
+    /// pass then puts those in order. A row where that pass has much to do (values crowded into a narrow range) gets
+    /// a full radix sort instead, on every byte that is not the same for all keys.
     public func sort() {
         let n = count
         if n < 2 { return }
@@ -55,16 +59,33 @@ public final class ValueOrder {
             insertionSort()
             return
         }
+        var orAll: UInt64 = 0, andAll: UInt64 = ~0
+        for k in 0..<n { orAll |= keys[k]; andAll &= keys[k] }
+        let varying = orAll ^ andAll
+        if varying == 0 { return }  // all equal: input order
+        let low = max(0, 63 - varying.leadingZeroBitCount - 23)
+        radixPasses(bytes: 3, from: low)
+        if varying & ((1 << UInt64(low)) &- 1) != 0 && !insertionSort(budget: 8 * n) {
+            radixPasses(bytes: 8, from: 0)
+        }
+    }
+
+    /// Stable LSD radix passes over `bytes` bytes of the keys starting at bit `low`, skipping bytes that every key
+    /// shares.
+    private func radixPasses(bytes: Int, from low: Int) {
+        let n = count
         var from = keys, fromTags = tags, to = spareKeys, toTags = spareTags
         let counts = self.counts
-        counts.initialize(repeating: 0, count: 8 * 256)
+        counts.initialize(repeating: 0, count: bytes * 256)
+        let lowShift = UInt64(low)
         for k in 0..<n {
-            let key = from[k]
-            for byte in 0..<8 { counts[byte << 8 | Int(truncatingIfNeeded: key >> UInt64(byte << 3)) & 0xFF] &+= 1 }
+            let key = from[k] >> lowShift
+            for byte in 0..<bytes { counts[byte << 8 | Int(truncatingIfNeeded: key >> UInt64(byte << 3)) & 0xFF] &+= 1 }
         }
-        for byte in 0..<8 {
+        for byte in 0..<bytes {
             let histogram = counts + byte << 8
-            let shift = UInt64(byte << 3)
+            let shift = lowShift + UInt64(byte << 3)
+            if shift >= 64 { break }
             if histogram[Int(truncatingIfNeeded: from[0] >> shift) & 0xFF] == n { continue }  // every key has this byte
             var sum = 0
             for b in 0..<256 {
@@ -86,7 +107,29 @@ public final class ValueOrder {
         keys = from; tags = fromTags; spareKeys = to; spareTags = toTags
     }
 
+    /// Stable insertion sort of the current order; false (order unfinished, equal keys still in input order) when it
+    /// would move elements more than `budget` places in all.
+    private func insertionSort(budget: Int) -> Bool {
+        let keys = self.keys, tags = self.tags
+        var left = budget
+        for k in 1..<count {
+            let key = keys[k], tag = tags[k]
+            var j = k
+            while j > 0 && keys[j - 1] > key {
+                keys[j] = keys[j - 1]
+                tags[j] = tags[j - 1]
+                j -= 1
+            }
+            keys[j] = key
+            tags[j] = tag
+            left -= k - j
+            if left < 0 { return false }
+        }
+        return true
+    }
+
     private func insertionSort() {
+        let keys = self.keys, tags = self.tags
         for k in 1..<count {
             let key = keys[k], tag = tags[k]
             var j = k

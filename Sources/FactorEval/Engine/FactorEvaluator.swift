@@ -22,8 +22,10 @@ public struct FactorEvaluator: Sendable {
     /// and every horizon's return: one gather per sorted member serves every series.
     let slotRanks: [Int32]
     let slotReturns: [Double]
-    /// Horizons plus decay series: the stride of `slotRanks`.
+    /// Horizons plus decay series.
     let seriesCount: Int
+    /// Blocks of `SampleRankSums.lanes` series in a slot's record of `slotRanks` (zero-padded).
+    let rankBlocks: Int
 
     /// With `label`, that panel (a custom label expression's values) replaces the forward return; `settings.horizons`
     /// must then hold one value, the label's horizon (for the Newey-West lag). Decay still uses one-bar returns.
@@ -60,11 +62,12 @@ public struct FactorEvaluator: Sendable {
         decayRanks = (firstLag == 1 ? [nil] : []) + ranked[horizonCount...].map { Optional($0) }
         firstDecayLag = firstLag
         seriesCount = ranked.count
-        let slotCount = rows.instruments.count
-        var slotRanks = [Int32](repeating: 0, count: slotCount * ranked.count)
+        rankBlocks = (ranked.count + SampleRankSums.lanes - 1) / SampleRankSums.lanes
+        let slotCount = rows.instruments.count, stride = rankBlocks * SampleRankSums.lanes
+        var slotRanks = [Int32](repeating: 0, count: slotCount * stride)
         var slotReturns = [Double](repeating: .nan, count: slotCount * horizonCount)
         for (k, series) in ranked.enumerated() {
-            for slot in 0..<slotCount { slotRanks[slot * ranked.count + k] = series.doubledRank[slot] }
+            for slot in 0..<slotCount { slotRanks[slot * stride + k] = series.doubledRank[slot] }
         }
         for h in 0..<horizonCount {
             for slot in 0..<slotCount { slotReturns[slot * horizonCount + h] = ranked[h].value[slot] }

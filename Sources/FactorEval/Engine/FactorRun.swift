@@ -93,7 +93,7 @@ struct FactorRun {
 
     /// The row's members with a valid factor, sorted and ranked (twice the average rank, so ranks are integers).
     private mutating func sortRow(t: Int, slots: Range<Int>) {
-        let order = self.order, length = self.length
+        let order = self.order
         order.removeAll()
         missingSlots.removeAll(keepingCapacity: true)
         factor.withUnsafeBufferPointer { fac in
@@ -160,66 +160,33 @@ struct FactorRun {
     /// When every member with a return in a series is in the sample (all of them have a factor value), y is also the
     /// return's rank among the sample, and the Rank IC follows from these sums alone.
     private mutating func gatherSeries(base: Int) {
-        let seriesCount = evaluator.seriesCount, horizons = evaluator.returnRanks.count
-        let n = sortedCount
-        for w in workspaces { w.count = 0 }
-        let samples = workspaces
+        let n = sortedCount, stride = evaluator.rankBlocks * SampleRankSums.lanes
         evaluator.slotRanks.withUnsafeBufferPointer { ranks in
-            evaluator.slotReturns.withUnsafeBufferPointer { returns in
-                sampleSize.withUnsafeMutableBufferPointer { size in
-                    sampleRankSquares.withUnsafeMutableBufferPointer { squares in
-                        sampleProducts.withUnsafeMutableBufferPointer { products in
-                            sortedSlot.withUnsafeBufferPointer { sortedSlot in
-                                sortedRank.withUnsafeBufferPointer { sortedRank in
-                                    sortedValue.withUnsafeBufferPointer { sortedValue in
-                                        for s in 0..<seriesCount { size[s] = 0; squares[s] = 0; products[s] = 0 }
-                                        var k = 0
-                                        while k < n {
-                                            let slot = base + Int(sortedSlot[k])
-                                            let y = ranks.baseAddress! + slot * seriesCount
-                                            if k + 1 == n || sortedRank[k + 1] != sortedRank[k] {
-                                                // No other member has this factor value.
-                                                for s in 0..<seriesCount {
-                                                    let rank = Int(y[s]), x = 2 &* size[s] &+ 2, inSample = rank != 0 ? 1 : 0
-                                                    squares[s] &+= inSample &* x &* x
-                                                    products[s] &+= x &* rank
-                                                    size[s] &+= inSample
-                                                }
-                                                let r = returns.baseAddress! + slot * horizons
-                                                for h in 0..<horizons where r[h].isFinite {
-                                                    samples[h].append(sortedSlot[k], sortedValue[k], r[h])
-                                                }
-                                                k += 1
-                                                continue
-                                            }
-                                            // Tied factor values: the group's members in a series' sample share the
-                                            // average of their places there.
-                                            var j = k + 1
-                                            while j < n && sortedRank[j] == sortedRank[k] { j += 1 }
-                                            for s in 0..<seriesCount {
-                                                var members = 0, sum = 0
-                                                for m in k..<j {
-                                                    let rank = Int(ranks[(base + Int(sortedSlot[m])) * seriesCount + s])
-                                                    if rank != 0 { members += 1; sum += rank }
-                                                }
-                                                let x = 2 * size[s] + members + 1
-                                                squares[s] += members * x * x
-                                                products[s] += x * sum
-                                                size[s] += members
-                                            }
-                                            for m in k..<j {
-                                                let r = returns.baseAddress! + (base + Int(sortedSlot[m])) * horizons
-                                                for h in 0..<horizons where r[h].isFinite {
-                                                    samples[h].append(sortedSlot[m], sortedValue[m], r[h])
-                                                }
-                                            }
-                                            k = j
-                                        }
-                                    }
-                                }
+            sortedSlot.withUnsafeBufferPointer { sortedSlot in
+                sortedRank.withUnsafeBufferPointer { sortedRank in
+                    sampleSize.withUnsafeMutableBufferPointer { size in
+                        sampleRankSquares.withUnsafeMutableBufferPointer { squares in
+                            sampleProducts.withUnsafeMutableBufferPointer { products in
+                                SampleRankSums.accumulate(records: ranks.baseAddress! + base * stride, blocks: evaluator.rankBlocks,
+                                                          seriesCount: evaluator.seriesCount, sortedSlot: sortedSlot.baseAddress!,
+                                                          sortedRank: sortedRank.baseAddress!, count: n, size: size.baseAddress!,
+                                                          squares: squares.baseAddress!, products: products.baseAddress!)
                             }
                         }
                     }
+                }
+            }
+        }
+        // Each horizon's sample: the sorted members with a return in it, in factor order.
+        let horizons = evaluator.returnRanks.count
+        for h in 0..<horizons {
+            let w = workspaces[h]
+            w.count = 0
+            evaluator.slotReturns.withUnsafeBufferPointer { returns in
+                let r = returns.baseAddress! + base * horizons + h
+                for k in 0..<n {
+                    let value = r[Int(sortedSlot[k]) * horizons]
+                    if value.isFinite { w.append(sortedSlot[k], sortedValue[k], value) }
                 }
             }
         }
