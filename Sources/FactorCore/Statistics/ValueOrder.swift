@@ -5,14 +5,15 @@
 /// compare equal), and equal values keep their input order. Values must not be NaN. One instance per thread; its
 /// buffers grow to the largest input and are reused.
 public final class ValueOrder {
-    private var keys: UnsafeMutablePointer<UInt64>
-    private var tags: UnsafeMutablePointer<Int32>
+    @usableFromInline var keys: UnsafeMutablePointer<UInt64>
+    @usableFromInline var tags: UnsafeMutablePointer<Int32>
     private var spareKeys: UnsafeMutablePointer<UInt64>
     private var spareTags: UnsafeMutablePointer<Int32>
-    private var capacity: Int
+    @usableFromInline var capacity: Int
     private let counts: UnsafeMutablePointer<Int>
+    @usableFromInline var used = 0
     /// Pairs added since the last `removeAll`.
-    public private(set) var count = 0
+    public var count: Int { used }
 
     public init(capacity: Int = 512) {
         self.capacity = max(16, capacity)
@@ -27,23 +28,24 @@ public final class ValueOrder {
         keys.deallocate(); tags.deallocate(); spareKeys.deallocate(); spareTags.deallocate(); counts.deallocate()
     }
 
-    @inline(__always)
-    public func removeAll() { count = 0 }
+    @inlinable
+    public func removeAll() { used = 0 }
 
     /// Adds a pair; `value` must not be NaN.
-    @inline(__always)
+    @inlinable
     public func append(_ value: Double, _ tag: Int32) {
-        if count == capacity { grow() }
-        keys[count] = Self.key(value)
-        tags[count] = tag
-        count += 1
+        if used == capacity { grow() }
+        keys[used] = Self.key(value)
+        tags[used] = tag
+        used += 1
     }
 
     /// The sorted values, valid until the next change.
-    @inline(__always)
+    @inlinable
     public func value(_ k: Int) -> Double { Self.value(keys[k]) }
 
     /// The tags in ascending order of their values, valid until the next change.
+    @inlinable
     public var sortedTags: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(start: tags, count: count) }
 
     /// Sorts the pairs added so far.
@@ -143,7 +145,8 @@ public final class ValueOrder {
         }
     }
 
-    private func grow() {
+    @usableFromInline
+    func grow() {
         let bigger = capacity * 2
         func moved<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
             let q = UnsafeMutablePointer<T>.allocate(capacity: bigger)
@@ -161,13 +164,13 @@ public final class ValueOrder {
 
     /// An unsigned key in the order of the doubles: negative values flipped entirely, positive ones by the sign bit;
     /// −0.0 maps to +0.0's key.
-    @inline(__always)
+    @inlinable
     static func key(_ v: Double) -> UInt64 {
         let bits = (v == 0 ? 0.0 : v).bitPattern
         return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
     }
 
-    @inline(__always)
+    @inlinable
     static func value(_ key: UInt64) -> Double {
         Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
     }

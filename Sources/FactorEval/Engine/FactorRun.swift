@@ -41,12 +41,7 @@ struct FactorRun {
     /// return in the series at hand.
     private var missingSlots: [Int32] = []
     private var excludedPlaces: [Int32] = []
-    private var rank: [Double]
-    private var previousRank: [Double]
-    private var rankedNow: [Int32] = []
-    private var rankedBefore: [Int32] = []
-    private var fVals: [Double] = []
-    private var rVals: [Double] = []
+    private let autocorrelationState: RankAutocorrelation
     private var edges: [Double] = []
     private var groupSum: [Double]
     private var groupCount: [Int]
@@ -75,8 +70,7 @@ struct FactorRun {
         sortedRank = Array(repeating: 0, count: widest)
         decaySum = Array(repeating: 0, count: evaluator.settings.decayLags + 1)
         decayCount = Array(repeating: 0, count: evaluator.settings.decayLags + 1)
-        rank = Array(repeating: .nan, count: count)
-        previousRank = Array(repeating: .nan, count: count)
+        autocorrelationState = RankAutocorrelation(instruments: count, widest: widest)
     }
 
     /// Evaluates window row t (the `row`-th), after the rows before it.
@@ -128,27 +122,17 @@ struct FactorRun {
 
     // MARK: Rank autocorrelation
 
-    /// Average ranks of f among today's members with a valid factor, correlated with yesterday's ranks over the
-    /// instruments ranked on both rows (ranks are not recomputed on that intersection).
     private mutating func rankAutocorrelation(row: Int, base: Int) {
-        for i in rankedBefore { previousRank[Int(i)] = .nan }
-        swap(&previousRank, &rank)
-        swap(&rankedBefore, &rankedNow)
-        rankedNow.removeAll(keepingCapacity: true)
-        let instruments = evaluator.rows.instruments
-        for k in 0..<sortedCount {
-            let i = instruments[base + Int(sortedSlot[k])]
-            rank[Int(i)] = Double(sortedRank[k]) / 2
-            rankedNow.append(i)
+        let value = evaluator.rows.instruments.withUnsafeBufferPointer { instruments in
+            sortedSlot.withUnsafeBufferPointer { slot in
+                sortedRank.withUnsafeBufferPointer { rank in
+                    autocorrelationState.next(first: row == 0, count: sortedCount, doubledRank: rank.baseAddress!) {
+                        instruments[base + Int(slot[$0])]
+                    }
+                }
+            }
         }
-        guard row > 0 else { autocorrelation.append(.nan); return }
-        fVals.removeAll(keepingCapacity: true)
-        rVals.removeAll(keepingCapacity: true)
-        for i in rankedNow where previousRank[Int(i)].isFinite {
-            fVals.append(rank[Int(i)])
-            rVals.append(previousRank[Int(i)])
-        }
-        autocorrelation.append(fVals.count < 2 ? .nan : Correlation.pearson(fVals, rVals))
+        autocorrelation.append(value)
     }
 
     // MARK: One horizon on one row
