@@ -84,13 +84,17 @@ public struct FactorEvaluator: Sendable {
     /// Evaluates several factors in lockstep, row by row, so that each row's returns and ranks are read from cache
     /// by every factor of the group instead of from memory by each.
     public func evaluate(_ factors: [(name: String, expression: String?, factor: Panel)]) -> [FactorReport] {
-        var runs = factors.map { f -> FactorRun in
-            var values = f.factor.values
-            if !settings.preprocessing.isEmpty {
-                values = Preprocessor(settings: settings.preprocessing, universe: universe).apply(values)
-            }
-            return FactorRun(evaluator: self, factor: values)
-        }
+        let length = universe.calendar.count
+        return score(factors.map { ($0.name, $0.expression) }, values: factors.map { f in
+            let values = settings.preprocessing.isEmpty ? f.factor.values
+                : Preprocessor(settings: settings.preprocessing, universe: universe).apply(f.factor.values)
+            return SlotValues(values, rows: rows, length: length)
+        })
+    }
+
+    /// Scores factors whose values are already laid out by slot (and preprocessed), in lockstep.
+    func score(_ factors: [(name: String, expression: String?)], values: [SlotValues]) -> [FactorReport] {
+        var runs = values.map { FactorRun(evaluator: self, factor: $0) }
         for (row, t) in rows.window.enumerated() {
             for k in runs.indices { runs[k].step(row: row, t: t) }
         }

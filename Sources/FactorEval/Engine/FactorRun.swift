@@ -9,7 +9,7 @@ import FactorCore
 struct FactorRun {
     let evaluator: FactorEvaluator
     /// The factor's member cells by slot (see `MemberRows`): each row's values are contiguous.
-    let factor: [Double]
+    let factor: SlotValues
     let length: Int
     let count: Int
 
@@ -49,11 +49,11 @@ struct FactorRun {
     private var top: [Int32] = []
     private var bottom: [Int32] = []
 
-    init(evaluator: FactorEvaluator, factor: [Double]) {
+    init(evaluator: FactorEvaluator, factor: SlotValues) {
         self.evaluator = evaluator
         length = evaluator.universe.calendar.count
         count = evaluator.universe.instruments.count
-        self.factor = evaluator.rows.bySlot(factor, length: length)
+        self.factor = factor
         let q = evaluator.settings.quantiles
         groupSum = Array(repeating: 0, count: q)
         groupCount = Array(repeating: 0, count: q)
@@ -90,11 +90,10 @@ struct FactorRun {
         let order = self.order
         order.removeAll()
         missingSlots.removeAll(keepingCapacity: true)
-        factor.withUnsafeBufferPointer { fac in
-            for local in 0..<slots.count {
-                let v = fac[slots.lowerBound + local]
-                if v.isFinite { order.append(v, Int32(local)) } else { missingSlots.append(Int32(local)) }
-            }
+        let values = factor.values
+        for local in 0..<slots.count {
+            let v = values[slots.lowerBound + local]
+            if v.isFinite { order.append(v, Int32(local)) } else { missingSlots.append(Int32(local)) }
         }
         order.sort()
         let n = order.count

@@ -41,22 +41,4 @@ struct MemberRows: Sendable {
         let row = t - window.lowerBound
         return offsets[row]..<offsets[row + 1]
     }
-
-    /// A panel's member cells (instrument-major, over the whole calendar) laid out by slot, so that a row's values are
-    /// contiguous: each instrument's series is read in order.
-    func bySlot(_ panel: [Double], length: Int) -> [Double] {
-        var out = [Double](repeating: .nan, count: instruments.count)
-        let rowCount = window.count, first = window.lowerBound
-        out.withUnsafeMutableBufferPointer { out in
-            panel.withUnsafeBufferPointer { panel in
-                slotOf.withUnsafeBufferPointer { slotOf in
-                    for i in 0..<(slotOf.count / max(1, rowCount)) {
-                        let series = panel.baseAddress! + i * length + first, slots = slotOf.baseAddress! + i * rowCount
-                        for row in 0..<rowCount where slots[row] >= 0 { out[Int(slots[row])] = series[row] }
-                    }
-                }
-            }
-        }
-        return out
-    }
 }

@@ -110,8 +110,9 @@ public enum EvaluationRun {
             }
             reports = timed(\.evaluate) {
                 evaluateAll(evaluator, names: values.names, expressions: values.names.map { _ in nil },
-                            panels: values.panels, threads: request.threads, done: 0, total: values.names.count, progress: progress)
+                            panels: values.panels, threads: request.threads)
             }
+            progress(values.names.count, values.names.count)
             return (report(settings, request, frequency, universe, reports), warnings, timings)
         case .expressions(let expressions):
             let available = try source.fieldNames()
@@ -139,16 +140,33 @@ public enum EvaluationRun {
             }
             universe.logSize = logSize
             let evaluator = try timed(\.shared) { try FactorEvaluator(universe: universe, settings: settings, label: label) }
+            // Without preprocessing (which needs whole panels), a batch's outputs stream from the expression evaluator
+            // chunk by chunk straight into the slot layout scoring reads, in buffers reused from batch to batch.
+            let streamed = settings.preprocessing.isEmpty
+            let buffers = streamed ? (0..<min(batchSize, expressions.count)).map { _ in SlotValues(slots: evaluator.rows.instruments.count) } : []
             var start = 0
             while start < expressions.count {
                 let batch = Array(expressions[start..<min(expressions.count, start + batchSize)])
                 let batchPlan = try FeatureComputation.compile(batch, fields: nil)
-                let panels = try timed(\.compute) { try Evaluator(threads: request.threads).evaluate(batchPlan, on: loaded.data) }
-                reports += timed(\.evaluate) {
-                    evaluateAll(evaluator, names: batch.map(\.name), expressions: batch.map(\.text), panels: panels,
-                                threads: request.threads, done: start, total: expressions.count, progress: progress)
+                let names = batch.map(\.name), texts = batch.map(\.text)
+                if streamed {
+                    let outputs = Array(buffers[..<batch.count])
+                    try timed(\.compute) {
+                        var none: EvaluationProfile?
+                        try Evaluator(threads: request.threads).forEachChunk(batchPlan, on: loaded.data, profile: &none,
+                                                                             map: { chunk, _ in evaluator.place(chunk, into: outputs) }) { _ in }
+                    }
+                    reports += timed(\.evaluate) {
+                        scoreAll(evaluator, names: names, expressions: texts, threads: request.threads) { outputs[$0] }
+                    }
+                } else {
+                    let panels = try timed(\.compute) { try Evaluator(threads: request.threads).evaluate(batchPlan, on: loaded.data) }
+                    reports += timed(\.evaluate) {
+                        evaluateAll(evaluator, names: names, expressions: texts, panels: panels, threads: request.threads)
+                    }
                 }
                 start += batchSize
+                progress(min(start, expressions.count), expressions.count)
             }
             return (report(settings, request, frequency, universe, reports), warnings, timings)
         }
@@ -158,15 +176,26 @@ public enum EvaluationRun {
     /// returns in cache, few enough for their scratch to stay there too.
     static let lockstepGroup = 8
 
-    /// Scores `panels` on up to `threads` threads, a group of factors at a time, reporting progress once they are done.
+    /// Scores `panels` (preprocessing them as the settings ask) on up to `threads` threads, a group at a time.
     static func evaluateAll(_ evaluator: FactorEvaluator, names: [String], expressions: [String?], panels: [Panel],
-                            threads: Int, done: Int, total: Int, progress: (Int, Int) -> Void) -> [FactorReport] {
-        let groups = stride(from: 0, to: names.count, by: lockstepGroup).map { $0..<min(names.count, $0 + lockstepGroup) }
-        let reports = Parallel.map(groups.count, threads: threads) { g in
-            evaluator.evaluate(groups[g].map { (names[$0], expressions[$0], panels[$0]) })
+                            threads: Int) -> [FactorReport] {
+        inGroups(names.count, threads: threads) { group in
+            evaluator.evaluate(group.map { (names[$0], expressions[$0], panels[$0]) })
         }
-        progress(done + names.count, total)
-        return reports.flatMap { $0 }
+    }
+
+    /// Scores factors whose values are laid out by slot already.
+    static func scoreAll(_ evaluator: FactorEvaluator, names: [String], expressions: [String?], threads: Int,
+                         values: @Sendable (Int) -> SlotValues) -> [FactorReport] {
+        inGroups(names.count, threads: threads) { group in
+            evaluator.score(group.map { (names[$0], expressions[$0]) }, values: group.map(values))
+        }
+    }
+
+    /// `body` on groups of `lockstepGroup` consecutive factors, on up to `threads` threads; the reports in order.
+    private static func inGroups(_ count: Int, threads: Int, _ body: @Sendable (Range<Int>) -> [FactorReport]) -> [FactorReport] {
+        let groups = stride(from: 0, to: count, by: lockstepGroup).map { $0..<min(count, $0 + lockstepGroup) }
+        return Parallel.map(groups.count, threads: threads) { body(groups[$0]) }.flatMap { $0 }
     }
 
     static func report(_ settings: EvaluationSettings, _ request: EvaluationRequest, _ frequency: Frequency,
