@@ -43,11 +43,10 @@ struct FactorRun {
     private var excludedPlaces: [Int32] = []
     private let autocorrelationState: RankAutocorrelation
     private var edges: [Double] = []
-    private var groupSum: [Double]
-    private var groupCount: [Int]
     private var groupMean: [Double]
-    private var top: [Int32] = []
-    private var bottom: [Int32] = []
+    /// Per horizon: the turnover of the top and the bottom group.
+    private let turnoverTop: [GroupTurnover]
+    private let turnoverBottom: [GroupTurnover]
 
     init(evaluator: FactorEvaluator, factor: SlotValues) {
         self.evaluator = evaluator
@@ -55,10 +54,10 @@ struct FactorRun {
         count = evaluator.universe.instruments.count
         self.factor = factor
         let q = evaluator.settings.quantiles
-        groupSum = Array(repeating: 0, count: q)
-        groupCount = Array(repeating: 0, count: q)
         groupMean = Array(repeating: .nan, count: q)
-        series = evaluator.returnRanks.map { _ in HorizonSeries(quantiles: q, instruments: evaluator.universe.instruments.count) }
+        turnoverTop = evaluator.returnRanks.map { _ in GroupTurnover(instruments: evaluator.universe.instruments.count, widest: evaluator.rows.widest) }
+        turnoverBottom = evaluator.returnRanks.map { _ in GroupTurnover(instruments: evaluator.universe.instruments.count, widest: evaluator.rows.widest) }
+        series = evaluator.returnRanks.map { _ in HorizonSeries(quantiles: q, rows: evaluator.rows.window.count) }
         let widest = evaluator.rows.widest
         workspaces = (0...evaluator.returnRanks.count).map { _ in RankICWorkspace(members: widest) }
         sampleSize = Array(repeating: 0, count: evaluator.seriesCount)
@@ -71,6 +70,7 @@ struct FactorRun {
         decaySum = Array(repeating: 0, count: evaluator.settings.decayLags + 1)
         decayCount = Array(repeating: 0, count: evaluator.settings.decayLags + 1)
         autocorrelationState = RankAutocorrelation(instruments: count, widest: widest)
+        autocorrelation.reserveCapacity(evaluator.rows.window.count)
     }
 
     /// Evaluates window row t (the `row`-th), after the rows before it.
@@ -199,26 +199,40 @@ struct FactorRun {
                 : sampleRankIC(w, ranks, row: row, base: base)
         }
         let sampleSize = w.count
-        // Quantile groups on every row with a sample.
+        // Quantile groups on every row with a sample. The sample is ascending by factor, so group g is the run of
+        // members after those ≤ e_{g−1} up to those ≤ e_g, and each group's mean return is a sum over a run.
         let q = settings.quantiles
-        for g in 0..<q { groupSum[g] = 0; groupCount[g] = 0 }
-        top.removeAll(keepingCapacity: true)
-        bottom.removeAll(keepingCapacity: true)
-        if sampleSize > 0 {
+        var bottomEnd = 0, topStart = 0
+        groupMean.withUnsafeMutableBufferPointer { means in
+            for g in 0..<q { means[g] = .nan }
+            guard sampleSize > 0 else { return }
             QuantileEdges.innerEdges(sorted: UnsafeBufferPointer(start: w.factor, count: sampleSize), groups: q, into: &edges)
-            let instruments = evaluator.rows.instruments
-            var g = 1
-            for k in 0..<sampleSize {
-                while g < q && edges[g - 1] < w.factor[k] { g += 1 }
-                groupSum[g - 1] += w.returns[k]
-                groupCount[g - 1] += 1
-                if g == q { top.append(instruments[base + Int(w.index[k])]) }
-                if g == 1 { bottom.append(instruments[base + Int(w.index[k])]) }
+            var start = 0
+            for g in 0..<q {
+                var end = start
+                if g == q - 1 {
+                    end = sampleSize
+                } else {
+                    let edge = edges[g]
+                    while end < sampleSize && !(edge < w.factor[end]) { end += 1 }
+                }
+                if end > start {
+                    var sum = 0.0
+                    for k in start..<end { sum += w.returns[k] }
+                    means[g] = sum / Double(end - start)
+                }
+                if g == 0 { bottomEnd = end }
+                if g == q - 1 { topStart = start }
+                start = end
             }
         }
-        for g in 0..<q { groupMean[g] = groupCount[g] > 0 ? groupSum[g] / Double(groupCount[g]) : .nan }
-        series[h].append(n: sampleSize, ic: ic, rankIC: rankIC, groupMeans: groupMean, top: top, bottom: bottom, first: row == 0,
-                         members: slots.count, nFactor: sorted, nReturn: nReturn, reason: reason)
+        let instruments = evaluator.rows.instruments
+        let turnover = instruments.withUnsafeBufferPointer { instruments in
+            (top: turnoverTop[h].next(first: row == 0, count: sampleSize - topStart) { instruments[base + Int(w.index[topStart + $0])] },
+             bottom: turnoverBottom[h].next(first: row == 0, count: bottomEnd) { instruments[base + Int(w.index[$0])] })
+        }
+        series[h].append(n: sampleSize, ic: ic, rankIC: rankIC, groupMeans: groupMean, turnoverTop: turnover.top,
+                         turnoverBottom: turnover.bottom, members: slots.count, nFactor: sorted, nReturn: nReturn, reason: reason)
         if !universe.industryNames.isEmpty && sampleSize > 0 { industryRow(h, w, base: base) }
     }
 
@@ -361,7 +375,7 @@ struct FactorRun {
     }
 }
 
-/// The per-row columns of one horizon while a factor is evaluated, plus the previous row's extreme groups.
+/// The per-row columns of one horizon while a factor is evaluated.
 struct HorizonSeries {
     var n: [Int] = []
     var ic: [Double] = []
@@ -375,29 +389,25 @@ struct HorizonSeries {
     var nReturn: [Int] = []
     var reason: [String?] = []
     var industrySums: [Int: (ic: Double, rankIC: Double, rows: Int)] = [:]
-    private var previousTop: [Bool]
-    private var previousBottom: [Bool]
-    private var previousTopList: [Int32] = []
-    private var previousBottomList: [Int32] = []
 
-    init(quantiles: Int, instruments: Int) {
+    init(quantiles: Int, rows: Int) {
         groups = Array(repeating: [], count: quantiles)
-        previousTop = Array(repeating: false, count: instruments)
-        previousBottom = Array(repeating: false, count: instruments)
+        n.reserveCapacity(rows); ic.reserveCapacity(rows); rankIC.reserveCapacity(rows); longShort.reserveCapacity(rows)
+        for k in groups.indices { groups[k].reserveCapacity(rows) }
+        turnoverTop.reserveCapacity(rows); turnoverBottom.reserveCapacity(rows)
+        members.reserveCapacity(rows); nFactor.reserveCapacity(rows); nReturn.reserveCapacity(rows); reason.reserveCapacity(rows)
     }
 
-    mutating func append(n: Int, ic: Double, rankIC: Double, groupMeans: [Double], top: [Int32], bottom: [Int32],
-                         first: Bool, members: Int, nFactor: Int, nReturn: Int, reason: String?) {
+    mutating func append(n: Int, ic: Double, rankIC: Double, groupMeans: [Double], turnoverTop: Double, turnoverBottom: Double,
+                         members: Int, nFactor: Int, nReturn: Int, reason: String?) {
         self.n.append(n)
         self.ic.append(ic)
         self.rankIC.append(rankIC)
         let q = groupMeans.count
         longShort.append(groupMeans[q - 1] - groupMeans[0])  // NaN when either group is empty
         for k in 0..<q { groups[k].append(groupMeans[k]) }
-        turnoverTop.append(first ? .nan : Self.turnover(top, previous: previousTop, previousCount: previousTopList.count))
-        turnoverBottom.append(first ? .nan : Self.turnover(bottom, previous: previousBottom, previousCount: previousBottomList.count))
-        Self.replace(&previousTop, &previousTopList, with: top)
-        Self.replace(&previousBottom, &previousBottomList, with: bottom)
+        self.turnoverTop.append(turnoverTop)
+        self.turnoverBottom.append(turnoverBottom)
         self.members.append(members)
         self.nFactor.append(nFactor)
         self.nReturn.append(nReturn)
@@ -407,19 +417,5 @@ struct HorizonSeries {
     mutating func addIndustry(_ g: Int, ic: Double, rankIC: Double) {
         let s = industrySums[g] ?? (0, 0, 0)
         industrySums[g] = (s.ic + ic, s.rankIC + rankIC, s.rows + 1)
-    }
-
-    /// |S_t \ S_{t−1}| / |S_t|; NaN when either group is empty.
-    private static func turnover(_ now: [Int32], previous: [Bool], previousCount: Int) -> Double {
-        if now.isEmpty || previousCount == 0 { return .nan }
-        var entered = 0
-        for i in now where !previous[Int(i)] { entered += 1 }
-        return Double(entered) / Double(now.count)
-    }
-
-    private static func replace(_ flags: inout [Bool], _ list: inout [Int32], with now: [Int32]) {
-        for i in list { flags[Int(i)] = false }
-        for i in now { flags[Int(i)] = true }
-        list = now
     }
 }
