@@ -1,4 +1,5 @@
 import FactorCore
+import Foundation
 import Testing
 
 /// The cross-section sort against the order it promises: a stable sort by value (−0.0 and +0.0 equal).
