@@ -87,23 +87,52 @@ public enum FeatureOutput {
 
             init() {}
 
+            /// One pass over the run, sums taken about the run's first finite value (the shifted-data form of the
+            /// variance: exact enough when that value is near the run's mean, as an instrument's own values are), in
+            /// four interleaved lanes so that the chains of additions run side by side.
             init(_ run: UnsafeBufferPointer<Double>) {
-                var sum = 0.0
-                for x in run {
+                let n = run.count, whole = n & ~3
+                guard let shift = run.first(where: { $0.isFinite }) else {
+                    nan = run.reduce(0) { $0 + ($1.isNaN ? 1 : 0) }
+                    inf = n - nan
+                    return
+                }
+                var sum = SIMD4<Double>(), squares = SIMD4<Double>(), count = SIMD4<Int64>(), nans = SIMD4<Int64>()
+                var low = SIMD4<Double>(repeating: .infinity), high = SIMD4<Double>(repeating: -.infinity)
+                let zero = SIMD4<Double>(), one = SIMD4<Int64>(repeating: 1), none = SIMD4<Int64>()
+                let centre = SIMD4<Double>(repeating: shift)
+                var k = 0
+                while k < whole {
+                    let x = SIMD4(run[k], run[k + 1], run[k + 2], run[k + 3])
+                    let finite = (x - x) .== zero  // NaN and ±inf give NaN
+                    let d = zero.replacing(with: x - centre, where: finite)
+                    sum += d
+                    squares += d * d
+                    count &+= none.replacing(with: one, where: finite)
+                    nans &+= none.replacing(with: one, where: x .!= x)
+                    low = low.replacing(with: x, where: finite .& (x .< low))
+                    high = high.replacing(with: x, where: finite .& (x .> high))
+                    k += 4
+                }
+                var s1 = sum.sum(), s2 = squares.sum()
+                valid = Int(count.wrappedSum())
+                nan = Int(nans.wrappedSum())
+                min = low.min()
+                max = high.max()
+                for x in run[whole...] {
                     if x.isFinite {
                         valid += 1
-                        sum += x
+                        s1 += x - shift
+                        s2 += (x - shift) * (x - shift)
                         min = Swift.min(min, x)
                         max = Swift.max(max, x)
                     } else if x.isNaN {
                         nan += 1
-                    } else {
-                        inf += 1
                     }
                 }
-                guard valid > 0 else { return }
-                mean = sum / Double(valid)
-                for x in run where x.isFinite { m2 += (x - mean) * (x - mean) }
+                inf = n - valid - nan
+                mean = shift + s1 / Double(valid)
+                m2 = Swift.max(0, s2 - s1 * s1 / Double(valid))
             }
 
             /// Chan, Golub and LeVeque's pairwise update of mean and squared deviations.
