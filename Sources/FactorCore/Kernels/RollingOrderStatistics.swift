@@ -123,9 +123,22 @@ struct SortedWindow {
     /// Replaces `old` by `v` with one shift of the values between them; returns v's index (after its equals).
     @inline(__always)
     mutating func replace(_ old: Double, with v: Double) -> Int {
-        let r = lowerBound(old)
+        var r: Int, u: Int
+        if count <= 96 {
+            // Both positions in one branch-free counting pass.
+            r = 0; u = 0
+            var j = 0
+            while j < count {
+                let value = base[j]
+                r &+= Int(unsafeBitCast(value < old, to: UInt8.self))
+                u &+= Int(unsafeBitCast(value <= v, to: UInt8.self))
+                j &+= 1
+            }
+        } else {
+            r = lowerBound(old)
+            u = upperBound(v)
+        }
         guard r < count && base[r] == old else { return insert(v) }
-        let u = upperBound(v)
         if u > r {
             var j = r
             while j < u - 1 { base[j] = base[j + 1]; j += 1 }
