@@ -43,6 +43,8 @@ public final class Worker: @unchecked Sendable {
         public var retryable: Bool?
         /// Seconds spent loading and evaluating (the rest of `seconds` is queue and storage work).
         public var evaluateSeconds: Double = 0
+        /// Seconds spent storing the results and their per-date series (the task's completing transaction).
+        public var storeSeconds: Double = 0
         /// Factors of the task that got an error result instead of figures (the rest of the batch was evaluated).
         public var failedFactors: [String] = []
         /// The task had already succeeded before this call: nothing was evaluated (`run-task` after a retry or Clear).
@@ -151,7 +153,10 @@ public final class Worker: @unchecked Sendable {
             let results = try runner.run(payload, runId: lease.job.runId)
             outcome.evaluateSeconds = Date().timeIntervalSince(evaluationStarted)
             let run = RunRecord(runId: lease.job.runId, createdAt: Clock.now(), kind: "job", parameters: lease.job.parameters)
-            if try store.completeTask(taskId: task.id, owner: owner, run: run, results: results, now: Self.now()) {
+            let storeStarted = Date()
+            let completed = try store.completeTask(taskId: task.id, owner: owner, run: run, results: results, now: Self.now())
+            outcome.storeSeconds = Date().timeIntervalSince(storeStarted)
+            if completed {
                 outcome.status = "SUCCESS"
                 outcome.results = results.count
                 outcome.failedFactors = Self.failedFactors(results.map(\.result))

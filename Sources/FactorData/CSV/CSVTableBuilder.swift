@@ -144,6 +144,6 @@ enum CSVTableBuilder {
             return column
         }
         return ColumnTable(frequency: frequency, times: calendar, codes: codes, spans: spans, fieldNames: fieldNames,
-                           columns: columns, warnings: warnings)
+                           columns: columns.map { ColumnValues($0) }, warnings: warnings)
     }
 }

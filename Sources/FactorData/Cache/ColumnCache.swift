@@ -133,29 +133,14 @@ public struct ColumnCache: Sendable {
         let payloadOffset = Self.aligned(Self.prefixSize + Int(headerLength))
         guard fileSize == payloadOffset + fieldCount * rows * 8 + 16 else { return nil }
 
-        // Columns, read straight into their arrays.
-        var columns: [[Double]] = []
+        // Columns, read in place from a mapping of the file; the checksum walks them once (which also brings their
+        // pages in from the page cache).
+        guard let mapping = MappedFile(fd: fd, size: fileSize) else { return nil }
+        let columns = (0..<fieldCount).map { ColumnValues(mapping: mapping, offset: payloadOffset + $0 * rows * 8, count: rows) }
         var sum: UInt64 = headerSum
-        for k in 0..<fieldCount {
-            var ok = true
-            let column = [Double](unsafeUninitializedCapacity: rows) { buffer, count in
-                count = 0
-                guard rows > 0, let base = buffer.baseAddress else { return }
-                ok = FileSystem.readExactly(fd: fd, into: base, count: rows * 8,
-                                            offset: Int64(payloadOffset + k * rows * 8))
-                count = ok ? rows : 0
-            }
-            guard ok else { return nil }
-            sum = column.withUnsafeBufferPointer { Checksum.words($0, seed: sum) }
-            columns.append(column)
-        }
-        var trailer = [UInt8](repeating: 0, count: 16)
-        guard trailer.withUnsafeMutableBytes({ b in
-            b.baseAddress.map {
-                FileSystem.readExactly(fd: fd, into: $0, count: 16, offset: Int64(fileSize - 16))
-            } ?? false
-        }) else { return nil }
-        var tr = ByteReader(trailer)
+        for column in columns { sum = column.withUnsafeBufferPointer { Checksum.words($0, seed: sum) } }
+        let trailer = UnsafeRawBufferPointer(start: mapping.base + fileSize - 16, count: 16)
+        var tr = ByteReader(Array(trailer))
         guard tr.uint64() == sum, Array(trailer[8...]) == Self.endMagic else { return nil }
         guard let freq = Frequency(frequency.description), freq == frequency else { return nil }
         return ColumnTable(frequency: frequency, times: times.map { Timestamp($0) }, codes: codes, spans: spans,
@@ -222,7 +207,7 @@ public struct ColumnCache: Sendable {
             && header.withUnsafeBytes { FileSystem.writeAll(fd: fd, $0) }
             && [UInt8](repeating: 0, count: padding).withUnsafeBytes { FileSystem.writeAll(fd: fd, $0) }
         for column in table.columns where ok {
-            ok = column.withUnsafeBytes { FileSystem.writeAll(fd: fd, $0) }
+            ok = column.withUnsafeBufferPointer { FileSystem.writeAll(fd: fd, UnsafeRawBufferPointer($0)) }
         }
         ok = ok && trailer.bytes.withUnsafeBytes { FileSystem.writeAll(fd: fd, $0) }
         ok = close(fd) == 0 && ok

@@ -12,7 +12,7 @@ struct ColumnTable: Sendable, BarStore {
     /// `offsets[i]` is where instrument i starts in each column; `offsets.last` is the stored row count.
     var offsets: [Int]
     var fieldNames: [String]
-    var columns: [[Double]]
+    var columns: [ColumnValues]
     /// Notes gathered while building (files without rows, …).
     var warnings: [String]
     /// Instruments whose files could not be read, with the error (never cached: such a table is rebuilt).
@@ -21,7 +21,7 @@ struct ColumnTable: Sendable, BarStore {
     private var fieldIndex: [String: Int]
 
     init(frequency: Frequency, times: [Timestamp], codes: [String], spans: [Range<Int>], fieldNames: [String],
-         columns: [[Double]], warnings: [String]) {
+         columns: [ColumnValues], warnings: [String]) {
         self.frequency = frequency
         self.times = times
         self.codes = codes
@@ -53,10 +53,10 @@ struct ColumnTable: Sendable, BarStore {
     func read(codes: [String], fields: [String], rows: Range<Int>) throws -> BarBlock {
         let instruments = codes.map { index[$0] }
         let length = rows.count
-        var panels: [String: Panel] = [:]
-        for field in fields {
+        // Fields are copied on all cores: each is a pass over every instrument's stored rows.
+        let copied = Parallel.map(fields.count) { f -> Panel in
             var values = [Double](repeating: .nan, count: instruments.count * length)
-            if let k = fieldIndex[field] {
+            if let k = fieldIndex[fields[f]] {
                 columns[k].withUnsafeBufferPointer { src in
                     values.withUnsafeMutableBufferPointer { dst in
                         guard let srcBase = src.baseAddress, let dstBase = dst.baseAddress else { return }
@@ -71,8 +71,10 @@ struct ColumnTable: Sendable, BarStore {
                     }
                 }
             }
-            panels[field] = Panel(instrumentCount: instruments.count, length: length, values: values)
+            return Panel(instrumentCount: instruments.count, length: length, values: values)
         }
+        var panels: [String: Panel] = [:]
+        for (f, field) in fields.enumerated() { panels[field] = copied[f] }
         let blockSpans = instruments.map { i in i.map { spans[$0].clipped(to: rows) } ?? 0..<0 }
         return BarBlock(spans: blockSpans, fields: panels)
     }

@@ -139,7 +139,10 @@ public struct Evaluator: Sendable {
             return
         }
         let perChunk = max(1, chunkBytes / max(1, data.calendar.count * 8))
-        let chunks = stride(from: 0, to: order.count, by: perChunk).map { Array(order[$0..<min(order.count, $0 + perChunk)]) }
+        // The last chunks are half size when threads share the work, so that the thread finishing last waits less.
+        let tail = threads > 1 && perChunk > 1 ? min(order.count, 2 * threads * perChunk) : 0
+        let chunks = stride(from: 0, to: order.count - tail, by: perChunk).map { Array(order[$0..<min(order.count - tail, $0 + perChunk)]) }
+            + stride(from: order.count - tail, to: order.count, by: max(1, perChunk / 2)).map { Array(order[$0..<min(order.count, $0 + max(1, perChunk / 2))]) }
         let wantProfile = profile != nil
         let pools = BufferPools(capacity: plan.outputs.count + 64)
         // Evaluates chunk k and maps it, on the calling thread or a worker.

@@ -35,6 +35,7 @@ struct BenchJobsCommand: ParsableCommand {
         let executable = CommandLine.arguments[0]
         var rows: [[String]] = []
         var single: Double?
+        var outcomes: [Worker.Outcome] = []
         for workers in [1, 2] {
             let request = JobRequest(selection: .codes(codes), includeDrafts: true, windows: [.init(start: start, end: end)],
                                      universes: [universe], horizons: horizonList, batchSize: batchSize,
@@ -43,19 +44,23 @@ struct BenchJobsCommand: ParsableCommand {
             let (job, _) = try store.createJob(planned.job, tasks: planned.tasks, actor: "bench")
             let clock = ContinuousClock()
             let t0 = clock.now
+            let outputs = (0..<workers).map { work + "/worker-\(workers)-\($0).json" }
             let processes = try (0..<workers).map { k -> Process in
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: executable)
                 p.arguments = ["worker", "--until-empty", "--poll", "0.05", "--name", "bench-\(k + 1)", "--db", store.path, "--json"]
                 p.environment = ProcessInfo.processInfo.environment.merging(["FACTOR_THREADS": "1"]) { $1 }
-                let out = Pipe()
-                p.standardOutput = out
+                _ = FileManager.default.createFile(atPath: outputs[k], contents: nil)
+                p.standardOutput = FileHandle(forWritingAtPath: outputs[k])
                 p.standardError = FileHandle.nullDevice
                 try p.run()
                 return p
             }
             for p in processes { p.waitUntilExit() }
             let wall = (clock.now - t0).seconds
+            if workers == 1 {
+                outcomes = try outputs.flatMap { try JSONDecoder().decode([Worker.Outcome].self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
+            }
             let tasks = try store.tasks(jobId: job.id)
             guard tasks.allSatisfy({ $0.status == .success }) else {
                 throw CLIError("bench job did not finish: \(tasks.filter { $0.status != .success }.count) tasks not successful")
@@ -65,6 +70,14 @@ struct BenchJobsCommand: ParsableCommand {
                          single.map { String(format: "%.2f×", $0 / wall) } ?? "-"])
         }
         print(Terminal.table(["workers", "tasks", "wall s", "ms per task", "speed-up"], rows))
+        // Where one worker's task time goes: evaluating (data, factors, scores) against storing the results and series.
+        let taskSeconds = outcomes.reduce(0) { $0 + $1.seconds }, evaluate = outcomes.reduce(0) { $0 + $1.evaluateSeconds }
+        let storing = outcomes.reduce(0) { $0 + $1.storeSeconds }, results = outcomes.reduce(0) { $0 + $1.results }
+        if !outcomes.isEmpty && taskSeconds > 0 {
+            print(String(format: "one worker, per task: %.0f ms in all, %.0f ms evaluating, %.1f ms storing %d results with their per-date series (%.1f%% of the task)",
+                         taskSeconds / Double(outcomes.count) * 1000, evaluate / Double(outcomes.count) * 1000,
+                         storing / Double(outcomes.count) * 1000, results / outcomes.count, storing / taskSeconds * 100))
+        }
         // Queue overhead: lease + complete round trips with no evaluation, through the same database.
         let overhead = try Self.queueOverhead(store: store)
         print(String(format: "queue overhead per task (lease, heartbeat, complete with results, in one process): %.2f ms", overhead * 1000))

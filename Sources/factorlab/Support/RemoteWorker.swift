@@ -233,7 +233,9 @@ final class RemoteWorker: @unchecked Sendable {
             logger.warning("task LOST_LEASE", metadata: ["worker": "\(worker)", "task": "\(taskId)", "attempt": "\(lease.task.attempts)"])
             return outcome
         }
+        let sent = Date()
         let (doneStatus, doneData) = try await post("/tasks/\(taskId)/complete", raw: try JSONEncoder().encode(body))
+        outcome.storeSeconds = Date().timeIntervalSince(sent)
         outcome.seconds = Date().timeIntervalSince(started)
         switch doneStatus {
         case 200:
