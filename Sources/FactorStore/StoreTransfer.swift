@@ -6,6 +6,8 @@ public enum StoreValue: Sendable, Equatable {
     case integer(Int64)
     case real(Double)
     case text(String)
+    /// Raw bytes (a stored series' arrays: SQLite BLOB, PostgreSQL BYTEA).
+    case blob([UInt8])
 }
 
 /// One table's rows, column by column, as read from one store to be written to another.
@@ -31,7 +33,7 @@ public enum StoreTransfer {
     /// Every table of the store, parents before children, with the columns a row is identified by.
     public static let tables: [(name: String, key: [String])] = [
         ("factors", ["code"]), ("factor_versions", ["code", "version"]), ("audit_log", ["id"]), ("runs", ["run_id"]),
-        ("results", ["id"]), ("result_series", ["result_id", "date"]), ("jobs", ["id"]), ("tasks", ["id"]),
+        ("results", ["id"]), ("result_series", ["result_id"]), ("jobs", ["id"]), ("tasks", ["id"]),
         ("subscriptions", ["id"]), ("deliveries", ["id"]), ("alerts", ["id"]), ("api_tokens", ["id"]),
     ]
 
@@ -88,6 +90,7 @@ public enum StoreTransfer {
         case .integer(let n): return String(n)
         case .real(let x): return x.isFinite ? "\(x)" : JSON.encode("\(x)")
         case .text(let s): return JSON.encode(s)
+        case .blob(let bytes): return JSON.encode("base64:" + Data(bytes).base64EncodedString())
         }
     }
 
@@ -97,6 +100,7 @@ public enum StoreTransfer {
         case (.integer(let x), .integer(let y)): return x < y
         case (.real(let x), .real(let y)): return x < y
         case (.text(let x), .text(let y)): return Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8))
+        case (.blob(let x), .blob(let y)): return x.lexicographicallyPrecedes(y)
         case (.null, _): return true
         default: return false
         }

@@ -75,13 +75,17 @@ public final class PostgresFactorStore: @unchecked Sendable {
             try await s.execute("SELECT pg_advisory_xact_lock($1)", [PostgresSchema.migrationLock])
             try await s.execute("CREATE TABLE IF NOT EXISTS factorlab_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             let applied = Set(try await s.rows("SELECT id FROM factorlab_migrations").map { try $0.get("id", String.self) })
-            let unknown = applied.subtracting(PostgresSchema.migrations.map(\.id))
+            let unknown = applied.subtracting(PostgresSchema.migrations.map(\.id) + PostgresSchema.codeMigrations.map(\.id))
             if !unknown.isEmpty { throw StoreError.schemaTooNew(unknown: unknown.sorted()) }
             for (id, sql) in PostgresSchema.migrations where !applied.contains(id) {
                 // A prepared statement holds one command; the scripts have no ';' inside a literal.
                 for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
                     try await s.execute(statement)
                 }
+                try await s.execute("INSERT INTO factorlab_migrations (id, applied_at) VALUES ($1, $2)", [id, Clock.now()])
+            }
+            for (id, migrate) in PostgresSchema.codeMigrations where !applied.contains(id) {
+                try await migrate(s)
                 try await s.execute("INSERT INTO factorlab_migrations (id, applied_at) VALUES ($1, $2)", [id, Clock.now()])
             }
             try await s.execute("COMMIT")

@@ -167,23 +167,16 @@ extension PostgresFactorStore: FactorStore {
                 DO UPDATE SET \(updates) RETURNING id
                 """, values) else { throw StoreError.database("the result upsert returned no id") }
             let id: Int64 = try row.get("id")
-            try await s.execute("DELETE FROM result_series WHERE result_id = $1", [id])
-            // One multi-row INSERT per chunk: a 5-year daily series is ~1,200 rows, one round trip each would dominate.
-            let perRow = 13
-            for chunk in stride(from: 0, to: series.count, by: 500).map({ Array(series[$0..<min(series.count, $0 + 500)]) }) {
-                var arguments: [any PostgresBindable] = []
-                var tuples: [String] = []
-                for (i, row) in chunk.enumerated() {
-                    tuples.append("(" + (1...perRow).map { "$\(i * perRow + $0)" }.joined(separator: ", ") + ")")
-                    arguments += [id, row.date, row.n, row.ic, row.rankIC, row.longShort, JSON.encode(row.groups.map { $0.isFinite ? $0 : nil }),
-                                  row.turnoverTop, row.turnoverBottom, row.autocorr, row.members, row.withFactor, row.withReturn]
-                }
-                try await s.execute("""
-                    INSERT INTO result_series (result_id, date, n, ic, rank_ic, long_short, groups, turnover_top, turnover_bottom, autocorr,
-                                               members, with_factor, with_return)
-                    VALUES \(tuples.joined(separator: ", "))
-                    """, arguments)
+            guard !series.isEmpty else {
+                try await s.execute("DELETE FROM result_series WHERE result_id = $1", [id])
+                continue
             }
+            let names = SeriesColumns.names, stored = SeriesColumns(series)
+            try await s.execute("""
+                INSERT INTO result_series (result_id, \(names.joined(separator: ", ")))
+                VALUES (\((1...(names.count + 1)).map { "$\($0)" }.joined(separator: ", ")))
+                ON CONFLICT (result_id) DO UPDATE SET \(names.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
+                """, [id, stored.dates] + stored.arrays.map { $0 as any PostgresBindable })
         }
     }
 
@@ -196,22 +189,15 @@ extension PostgresFactorStore: FactorStore {
 
     public func series(key: ResultKey) throws -> [ResultSeriesRow] {
         try read { s in
-            try await s.rows("""
+            guard let row = try await s.one("""
                 SELECT s.* FROM result_series s JOIN results r ON r.id = s.result_id
                 WHERE r.run_id = $1 AND r.factor_code = $2 AND r.factor_version = $3 AND r.universe = $4 AND r.frequency = $5
-                AND r.start = $6 AND r."end" = $7 AND r.horizon = $8 AND r.settings_hash = $9 ORDER BY s.date COLLATE "C"
+                AND r.start = $6 AND r."end" = $7 AND r.horizon = $8 AND r.settings_hash = $9
                 """, [key.runId, key.factorCode, key.factorVersion, key.universe, key.frequency, key.start, key.end,
-                      key.horizon, key.settingsHash]).map(Self.seriesFrom)
+                      key.horizon, key.settingsHash]) else { return [] }
+            return try SeriesColumns(dates: try row.get("dates"),
+                                     arrays: try SeriesColumns.arrayNames.map { Array(buffer: try row.get($0, ByteBuffer.self)) }).rows()
         }
-    }
-
-    static func seriesFrom(_ row: PostgresRecord) throws -> ResultSeriesRow {
-        ResultSeriesRow(date: try row.get("date"), n: try row.get("n"), ic: try row.figure("ic"), rankIC: try row.figure("rank_ic"),
-                        longShort: try row.figure("long_short"),
-                        groups: (JSON.decode([Double?].self, try row.get("groups")) ?? []).map { $0 ?? .nan },
-                        turnoverTop: try row.figure("turnover_top"), turnoverBottom: try row.figure("turnover_bottom"),
-                        autocorr: try row.figure("autocorr"), members: try row.optional("members"),
-                        withFactor: try row.optional("with_factor"), withReturn: try row.optional("with_return"))
     }
 
     public func leaderboard(_ query: LeaderboardQuery) throws -> [ResultRecord] {

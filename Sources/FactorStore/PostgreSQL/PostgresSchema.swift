@@ -168,6 +168,41 @@ enum PostgresSchema {
                 """),
     ]
 
+    /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).
+    static let codeMigrations: [(id: String, migrate: @Sendable (PostgresSession) async throws -> Void)] = [
+        // SQLite's v5: a result's series becomes one row of raw arrays (`SeriesColumns`) instead of one row per date.
+        ("v4-series-as-columns", seriesAsColumns),
+    ]
+
+    static func seriesAsColumns(_ s: PostgresSession) async throws {
+        try await s.execute("""
+            CREATE TABLE result_series_columns (
+                result_id BIGINT PRIMARY KEY REFERENCES results(id) ON DELETE CASCADE,
+                dates TEXT NOT NULL, n BYTEA NOT NULL, ic BYTEA NOT NULL, rank_ic BYTEA NOT NULL, long_short BYTEA NOT NULL,
+                groups BYTEA NOT NULL, turnover_top BYTEA NOT NULL, turnover_bottom BYTEA NOT NULL, autocorr BYTEA NOT NULL,
+                members BYTEA NOT NULL, with_factor BYTEA NOT NULL, with_return BYTEA NOT NULL)
+            """)
+        var byResult: [(Int64, [ResultSeriesRow])] = []
+        for row in try await s.rows("SELECT * FROM result_series ORDER BY result_id, date COLLATE \"C\"") {
+            let id: Int64 = try row.get("result_id")
+            let series = ResultSeriesRow(date: try row.get("date"), n: try row.get("n"), ic: try row.figure("ic"),
+                                         rankIC: try row.figure("rank_ic"), longShort: try row.figure("long_short"),
+                                         groups: (JSON.decode([Double?].self, try row.get("groups")) ?? []).map { $0 ?? .nan },
+                                         turnoverTop: try row.figure("turnover_top"), turnoverBottom: try row.figure("turnover_bottom"),
+                                         autocorr: try row.figure("autocorr"), members: try row.optional("members"),
+                                         withFactor: try row.optional("with_factor"), withReturn: try row.optional("with_return"))
+            if byResult.last?.0 == id { byResult[byResult.count - 1].1.append(series) } else { byResult.append((id, [series])) }
+        }
+        let placeholders = (1...(SeriesColumns.names.count + 1)).map { "$\($0)" }.joined(separator: ", ")
+        for (id, rows) in byResult {
+            let columns = SeriesColumns(rows)
+            try await s.execute("INSERT INTO result_series_columns (result_id, \(SeriesColumns.names.joined(separator: ", "))) VALUES (\(placeholders))",
+                                [id, columns.dates] + columns.arrays.map { $0 as any PostgresBindable })
+        }
+        try await s.execute("DROP TABLE result_series")
+        try await s.execute("ALTER TABLE result_series_columns RENAME TO result_series")
+    }
+
     /// Columns the PostgreSQL store derives from others (left out of copies and exports, re-derived after an import).
     static let derivedColumns: [String: Set<String>] = ["tasks": ["priority", "job_created_at"]]
 }

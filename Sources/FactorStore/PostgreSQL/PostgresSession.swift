@@ -14,6 +14,10 @@ extension Double: PostgresBindable {
     // NaN and infinities are stored as NULL, as in SQLite: the figure is undefined.
     func bind(into b: inout PostgresBindings) { if isFinite { b.append(self) } else { b.appendNull() } }
 }
+/// Raw bytes, as BYTEA.
+extension Array: PostgresBindable where Element == UInt8 {
+    func bind(into b: inout PostgresBindings) { b.append(ByteBuffer(bytes: self)) }
+}
 extension Optional: PostgresBindable where Wrapped: PostgresBindable {
     func bind(into b: inout PostgresBindings) {
         switch self {

@@ -33,6 +33,7 @@ extension PostgresFactorStore: TableAccess {
                     case .int8, .int4, .int2: return .integer(try cell.decode(Int64.self))
                     case .float8, .float4: return .real(try cell.decode(Double.self))
                     case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+                    case .bytea: return .blob(Array(buffer: try cell.decode(ByteBuffer.self)))
                     default: return .text(try cell.decode(String.self))
                     }
                 })
@@ -62,6 +63,7 @@ extension PostgresFactorStore: TableAccess {
                             case .integer(let n): arguments.append(isBoolean ? (n != 0) as any PostgresBindable : n)
                             case .real(let x): arguments.append(x)
                             case .text(let text): arguments.append(text)
+                            case .blob(let bytes): arguments.append(bytes)
                             }
                         }
                     }

@@ -253,18 +253,16 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
                     AND frequency = ? AND start = ? AND "end" = ? AND horizon = ? AND settings_hash = ?
                     """, arguments: [k.runId, k.factorCode, k.factorVersion, k.universe, k.frequency, k.start, k.end, k.horizon, k.settingsHash])
                 else { throw StoreError.database("result row vanished during save") }
-                try db.execute(sql: "DELETE FROM result_series WHERE result_id = ?", arguments: [id])
-                let statement = try db.makeStatement(sql: """
-                    INSERT INTO result_series (result_id, date, n, ic, rank_ic, long_short, groups, turnover_top, turnover_bottom, autocorr,
-                                               members, with_factor, with_return)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                for s in series {
-                    try statement.execute(arguments: [id, s.date, s.n, Self.finite(s.ic), Self.finite(s.rankIC), Self.finite(s.longShort),
-                                                      JSON.encode(s.groups.map { $0.isFinite ? $0 : nil }), Self.finite(s.turnoverTop),
-                                                      Self.finite(s.turnoverBottom), Self.finite(s.autocorr),
-                                                      s.members, s.withFactor, s.withReturn])
+                guard !series.isEmpty else {
+                    try db.execute(sql: "DELETE FROM result_series WHERE result_id = ?", arguments: [id])
+                    continue
                 }
+                let stored = SeriesColumns(series)
+                try db.execute(sql: """
+                    INSERT INTO result_series (result_id, \(SeriesColumns.names.joined(separator: ", ")))
+                    VALUES (?\(String(repeating: ", ?", count: SeriesColumns.names.count)))
+                    ON CONFLICT (result_id) DO UPDATE SET \(SeriesColumns.names.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+                    """, arguments: StatementArguments([id.databaseValue, stored.dates.databaseValue] + stored.arrays.map { Data($0).databaseValue }))
             }
     }
 
@@ -277,19 +275,13 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
 
     public func series(key: ResultKey) throws -> [ResultSeriesRow] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            guard let row = try Row.fetchOne(db, sql: """
                 SELECT s.* FROM result_series s JOIN results r ON r.id = s.result_id
                 WHERE r.run_id = ? AND r.factor_code = ? AND r.factor_version = ? AND r.universe = ? AND r.frequency = ?
-                AND r.start = ? AND r."end" = ? AND r.horizon = ? AND r.settings_hash = ? ORDER BY s.date
+                AND r.start = ? AND r."end" = ? AND r.horizon = ? AND r.settings_hash = ?
                 """, arguments: [key.runId, key.factorCode, key.factorVersion, key.universe, key.frequency, key.start, key.end,
-                                 key.horizon, key.settingsHash]).map { row in
-                ResultSeriesRow(date: row["date"], n: row["n"], ic: Self.double(row, "ic"), rankIC: Self.double(row, "rank_ic"),
-                                longShort: Self.double(row, "long_short"),
-                                groups: (JSON.decode([Double?].self, row["groups"]) ?? []).map { $0 ?? .nan },
-                                turnoverTop: Self.double(row, "turnover_top"), turnoverBottom: Self.double(row, "turnover_bottom"),
-                                autocorr: Self.double(row, "autocorr"), members: row["members"], withFactor: row["with_factor"],
-                                withReturn: row["with_return"])
-            }
+                                 key.horizon, key.settingsHash]) else { return [] }
+            return try SeriesColumns(dates: row["dates"], arrays: SeriesColumns.arrayNames.map { [UInt8]((row[$0] as Data?) ?? Data()) }).rows()
         }
     }
 
@@ -357,7 +349,6 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
     }
 
     private static func double(_ row: Row, _ column: String) -> Double { (row[column] as Double?) ?? .nan }
-    private static func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
 }
 
 /// A factor with one version, as the audit log records it.

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The SQLite schema, as migrations (never edited once shipped: a change is a new migration).
@@ -10,10 +11,14 @@ enum SQLiteSchema {
             try db.inTransaction(.immediate) {
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS factorlab_migrations (id TEXT PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL)")
                 let applied = Set(try String.fetchAll(db, sql: "SELECT id FROM factorlab_migrations"))
-                let unknown = applied.subtracting(migrations.map(\.id))
+                let unknown = applied.subtracting(migrations.map(\.id) + codeMigrations.map(\.id))
                 if !unknown.isEmpty { throw StoreError.schemaTooNew(unknown: unknown.sorted()) }
                 for (id, sql) in migrations where !applied.contains(id) {
                     try db.execute(sql: sql)
+                    try db.execute(sql: "INSERT INTO factorlab_migrations (id, applied_at) VALUES (?, ?)", arguments: [id, Clock.now()])
+                }
+                for (id, migrate) in codeMigrations where !applied.contains(id) {
+                    try migrate(db)
                     try db.execute(sql: "INSERT INTO factorlab_migrations (id, applied_at) VALUES (?, ?)", arguments: [id, Clock.now()])
                 }
                 return .commit
@@ -175,4 +180,52 @@ enum SQLiteSchema {
                 ALTER TABLE jobs ADD COLUMN summary_at TEXT;
                 """),
     ]
+
+    /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).
+    static let codeMigrations: [(id: String, migrate: @Sendable (Database) throws -> Void)] = [
+        // A result's series becomes one row of raw arrays (`SeriesColumns`) instead of one row per date: a task writes
+        // a few dozen rows instead of tens of thousands.
+        ("v5-series-as-columns", seriesAsColumns),
+    ]
+
+    static func seriesAsColumns(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE result_series_columns (
+                result_id INTEGER PRIMARY KEY NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+                dates TEXT NOT NULL, n BLOB NOT NULL, ic BLOB NOT NULL, rank_ic BLOB NOT NULL, long_short BLOB NOT NULL,
+                groups BLOB NOT NULL, turnover_top BLOB NOT NULL, turnover_bottom BLOB NOT NULL, autocorr BLOB NOT NULL,
+                members BLOB NOT NULL, with_factor BLOB NOT NULL, with_return BLOB NOT NULL)
+            """)
+        let insert = try db.makeStatement(sql: """
+            INSERT INTO result_series_columns (result_id, \(SeriesColumns.names.joined(separator: ", ")))
+            VALUES (?\(String(repeating: ", ?", count: SeriesColumns.names.count)))
+            """)
+        var result: Int64?
+        var rows: [ResultSeriesRow] = []
+        func flush() throws {
+            guard let result, !rows.isEmpty else { return }
+            let columns = SeriesColumns(rows)
+            try insert.execute(arguments: StatementArguments([result.databaseValue, columns.dates.databaseValue]
+                                                             + columns.arrays.map { Data($0).databaseValue }))
+        }
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM result_series ORDER BY result_id, date")
+        while let row = try cursor.next() {
+            let id: Int64 = row["result_id"]
+            if id != result {
+                try flush()
+                result = id
+                rows = []
+            }
+            func figure(_ column: String) -> Double { (row[column] as Double?) ?? .nan }
+            rows.append(ResultSeriesRow(date: row["date"], n: row["n"], ic: figure("ic"), rankIC: figure("rank_ic"),
+                                        longShort: figure("long_short"),
+                                        groups: (JSON.decode([Double?].self, row["groups"]) ?? []).map { $0 ?? .nan },
+                                        turnoverTop: figure("turnover_top"), turnoverBottom: figure("turnover_bottom"),
+                                        autocorr: figure("autocorr"), members: row["members"], withFactor: row["with_factor"],
+                                        withReturn: row["with_return"]))
+        }
+        try flush()
+        try db.execute(sql: "DROP TABLE result_series")
+        try db.execute(sql: "ALTER TABLE result_series_columns RENAME TO result_series")
+    }
 }

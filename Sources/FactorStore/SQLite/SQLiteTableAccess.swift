@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension SQLiteFactorStore: TableAccess {
@@ -21,7 +22,7 @@ extension SQLiteFactorStore: TableAccess {
                         case .int64(let n): return .integer(n)
                         case .double(let x): return .real(x)
                         case .string(let s): return .text(s)
-                        case .blob(let data): return .text(String(decoding: data, as: UTF8.self))
+                        case .blob(let data): return .blob([UInt8](data))
                         case .null: return .null
                         }
                     }
@@ -42,6 +43,7 @@ extension SQLiteFactorStore: TableAccess {
                         case .integer(let n): return n.databaseValue
                         case .real(let x): return x.databaseValue
                         case .text(let s): return s.databaseValue
+                        case .blob(let bytes): return Data(bytes).databaseValue
                         }
                     }))
                 }
