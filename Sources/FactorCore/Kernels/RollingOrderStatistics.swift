@@ -1,7 +1,13 @@
-/// Rolling median, quantile and time-series rank over one series, kept in a sorted window
-/// (binary search + shift: O(log N + N) per row with a tiny constant for the windows factors use).
-/// Several statistics of the same series and window are read off one sorted window.
+/// Rolling median, quantile and time-series rank over one series. Several statistics of the same series and window are
+/// read off one window state.
+///
+/// Windows of up to `sortedWindowLimit` rows are kept sorted in a small array (a counting search and one shift of at
+/// most that many values per row: faster than any tree at the windows factors use); longer and expanding windows use
+/// a Fenwick tree over the series' value ranks (`RankedWindow`): O(log n) per row.
 public enum RollingOrderStatistics {
+    /// The longest window kept as a sorted array.
+    public static let sortedWindowLimit = 64
+
     /// What to read off the sorted window.
     public enum Statistic: Sendable, Equatable {
         /// pandas `rolling.median()`: middle value, or the mean of the two middle values.
@@ -23,6 +29,10 @@ public enum RollingOrderStatistics {
                                into outs: [UnsafeMutableBufferPointer<Double>]) {
         let n = x.count
         guard n > 0 else { return }
+        if window > sortedWindowLimit {
+            ranked(statistics, x, window: window, into: outs)
+            return
+        }
         let capacity = min(n, window == Int.max ? n : window)
         let storage = UnsafeMutablePointer<Double>.allocate(capacity: capacity)
         defer { storage.deallocate() }
@@ -61,6 +71,26 @@ public enum RollingOrderStatistics {
                         let (kind, q) = kinds[k]
                         targets[k][t] = kind == 2 ? rank : (kind == 0 ? sorted.median() : sorted.quantile(q))
                     }
+                }
+            }
+        }
+    }
+}
+
+extension RollingOrderStatistics {
+    /// Long and expanding windows: O(log n) per row on a Fenwick tree of the window's value ranks.
+    static func ranked(_ statistics: [Statistic], _ x: UnsafeBufferPointer<Double>, window: Int,
+                       into outs: [UnsafeMutableBufferPointer<Double>]) {
+        var state = RankedWindow(x)
+        defer { state.deallocate() }
+        for t in 0..<x.count {
+            state.insert(row: t)
+            if window != Int.max && t >= window { state.remove(row: t - window) }
+            for (k, statistic) in statistics.enumerated() {
+                switch statistic {
+                case .median: outs[k][t] = state.median()
+                case .quantile(let q): outs[k][t] = state.quantile(q)
+                case .rank: outs[k][t] = state.rank(row: t)
                 }
             }
         }
