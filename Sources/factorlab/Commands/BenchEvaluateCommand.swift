@@ -36,6 +36,21 @@ struct BenchEvaluateCommand: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Repetitions per thread count (the best is reported).")
     var repetitions: Int = 1
 
+    @Flag(help: "Print the figures as JSON (for bench all).")
+    var json = false
+
+    /// The figures of one thread count, and of the whole run (`--json`).
+    struct Figures: Codable {
+        var threads: Int
+        var load: Double, compute: Double, shared: Double, evaluate: Double, total: Double
+    }
+
+    struct Summary: Codable {
+        var factors: Int
+        var peakMegabytes: Double
+        var figures: [Figures]
+    }
+
     /// alphalens 0.4 on this data: about 4 s per factor for three horizons (issue 12's measurement).
     static let alphalensSecondsPerFactor = 4.0
 
@@ -46,6 +61,7 @@ struct BenchEvaluateCommand: ParsableCommand {
         let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
         guard !threadCounts.isEmpty else { throw ValidationError("--threads needs positive integers, e.g. 1,2") }
         var rows: [[String]] = []
+        var figures: [Figures] = []
         var oneThread: Double?
         var last: EvaluationReport?
         for n in threadCounts {
@@ -60,11 +76,17 @@ struct BenchEvaluateCommand: ParsableCommand {
                 if best == nil || run.timings.total < best!.total { best = run.timings }
             }
             guard let t = best else { continue }
+            figures.append(Figures(threads: n, load: t.load, compute: t.compute, shared: t.shared, evaluate: t.evaluate, total: t.total))
             if n == 1 { oneThread = t.total }
             rows.append([String(n), String(format: "%.3f", t.load), String(format: "%.3f", t.compute), String(format: "%.3f", t.shared),
                          String(format: "%.3f", t.evaluate), String(format: "%.3f", t.total),
                          String(format: "%.1f", t.evaluate / Double(expressions.count) * 1000),
                          oneThread.map { String(format: "%.2f×", $0 / t.total) } ?? "-"])
+        }
+        if json {
+            let summary = Summary(factors: last?.factors.count ?? 0, peakMegabytes: PeakMemory.megabytes, figures: figures)
+            print(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))
+            return
         }
         if let report = last {
             print("data: \(directory), universe \(universe), \(report.start) … \(report.end), \(report.instruments) instruments, "

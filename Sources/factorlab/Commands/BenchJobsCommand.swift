@@ -18,6 +18,16 @@ struct BenchJobsCommand: ParsableCommand {
     @Option var end: String = "2023-12-29"
     @Option var horizons: String = "1,5,20"
     @Option(help: "Factors per task.") var batchSize: Int = 8
+    @Flag(help: "Print the figures as JSON (for bench all).") var json = false
+
+    /// What `--json` prints: wall time per worker count, and one worker's time per task by part.
+    struct Summary: Codable {
+        var tasks: Int
+        var wallSeconds: [Int: Double]
+        var taskMilliseconds: Double, evaluateMilliseconds: Double, storeMilliseconds: Double
+        var resultsPerTask: Int
+        var storeShare: Double
+    }
 
     func run() throws {
         let directory = data ?? ProcessInfo.processInfo.environment["FACTOR_DATA_PATH"] ?? "../shared/data/cn_csi300_daily"
@@ -30,12 +40,13 @@ struct BenchJobsCommand: ParsableCommand {
         let drafts = Alpha158.features.map { FactorDraft(code: "A158_" + $0.name, expression: $0.expression, category: "alpha158") }
         let seeded = try registry.seed(drafts, actor: "bench")
         let codes = seeded.inserted
-        print("data \(directory) · universe \(universe) · \(start)…\(end) · horizons \(horizons) · \(codes.count) factors (\(seeded.skipped.count) skipped by the data) · batch \(batchSize)")
+        if !json { print("data \(directory) · universe \(universe) · \(start)…\(end) · horizons \(horizons) · \(codes.count) factors (\(seeded.skipped.count) skipped by the data) · batch \(batchSize)") }
         let horizonList = horizons.split(separator: ",").compactMap { Int($0) }
         let executable = CommandLine.arguments[0]
         var rows: [[String]] = []
         var single: Double?
         var outcomes: [Worker.Outcome] = []
+        var walls: [Int: Double] = [:], taskCount = 0
         for workers in [1, 2] {
             let request = JobRequest(selection: .codes(codes), includeDrafts: true, windows: [.init(start: start, end: end)],
                                      universes: [universe], horizons: horizonList, batchSize: batchSize,
@@ -66,13 +77,23 @@ struct BenchJobsCommand: ParsableCommand {
                 throw CLIError("bench job did not finish: \(tasks.filter { $0.status != .success }.count) tasks not successful")
             }
             if workers == 1 { single = wall }
+            walls[workers] = wall
+            taskCount = tasks.count
             rows.append([String(workers), String(tasks.count), String(format: "%.2f", wall), String(format: "%.1f", wall / Double(tasks.count) * 1000),
                          single.map { String(format: "%.2f×", $0 / wall) } ?? "-"])
         }
-        print(Terminal.table(["workers", "tasks", "wall s", "ms per task", "speed-up"], rows))
         // Where one worker's task time goes: evaluating (data, factors, scores) against storing the results and series.
         let taskSeconds = outcomes.reduce(0) { $0 + $1.seconds }, evaluate = outcomes.reduce(0) { $0 + $1.evaluateSeconds }
         let storing = outcomes.reduce(0) { $0 + $1.storeSeconds }, results = outcomes.reduce(0) { $0 + $1.results }
+        if json {
+            let count = Double(max(1, outcomes.count))
+            let summary = Summary(tasks: taskCount, wallSeconds: walls, taskMilliseconds: taskSeconds / count * 1000,
+                                  evaluateMilliseconds: evaluate / count * 1000, storeMilliseconds: storing / count * 1000,
+                                  resultsPerTask: results / max(1, outcomes.count), storeShare: taskSeconds > 0 ? storing / taskSeconds : 0)
+            print(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))
+            return
+        }
+        print(Terminal.table(["workers", "tasks", "wall s", "ms per task", "speed-up"], rows))
         if !outcomes.isEmpty && taskSeconds > 0 {
             print(String(format: "one worker, per task: %.0f ms in all, %.0f ms evaluating, %.1f ms storing %d results with their per-date series (%.1f%% of the task)",
                          taskSeconds / Double(outcomes.count) * 1000, evaluate / Double(outcomes.count) * 1000,
