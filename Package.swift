@@ -1,5 +1,10 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+/// `FACTORLAB_TARGET_CPU=haswell swift build -c release` tunes the numeric targets for one CPU family (AVX2 and FMA
+/// vector loops); the default build runs on any x86-64 or arm64 machine.
+let tuning: [SwiftSetting] = ProcessInfo.processInfo.environment["FACTORLAB_TARGET_CPU"].map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 
 let package = Package(
     name: "FactorLab",
@@ -25,10 +30,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
-        .target(name: "FactorCore"),
-        .target(name: "FactorData", dependencies: ["FactorCore"]),
-        .target(name: "FactorExpr", dependencies: ["FactorCore", "FactorData"]),
-        .target(name: "FactorEval", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
+        .target(name: "FactorCore", swiftSettings: tuning),
+        .target(name: "FactorData", dependencies: ["FactorCore"], swiftSettings: tuning),
+        .target(name: "FactorExpr", dependencies: ["FactorCore", "FactorData"], swiftSettings: tuning),
+        .target(name: "FactorEval", dependencies: ["FactorCore", "FactorData", "FactorExpr"], swiftSettings: tuning),
         .target(name: "FactorStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
                                                    .product(name: "PostgresNIO", package: "postgres-nio"),
                                                    .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -206,6 +206,37 @@ struct FeaturePipelineTests {
         }
     }
 
+    /// `features --stats` reduces each output as soon as it is computed and reuses its memory: outputs read again by a
+    /// later output, grouped kernels, a repeated expression, a field and a constant must each be counted once, right.
+    @Test("Statistics reduced as outputs are computed equal the whole run's", arguments: [false, true])
+    func reducedStatisticsMatchWholeRun(crossSectional: Bool) async throws {
+        try await blocking {
+            var expressions = [NamedExpression(name: "MA", text: "Mean($close, 5)"), NamedExpression(name: "MAR", text: "Mean($close, 5)/$close"),
+                               NamedExpression(name: "SD", text: "Std($close, 5)"), NamedExpression(name: "MA2", text: "Mean($close, 5)"),
+                               NamedExpression(name: "C", text: "$close"), NamedExpression(name: "ONE", text: "1"),
+                               NamedExpression(name: "Q", text: "Quantile($close, 10, 0.8)/Quantile($close, 10, 0.2)")]
+            if crossSectional { expressions.append(NamedExpression(name: "CS", text: "CSRank($volume)")) }
+            let request = FeatureRequest(universe: .named("csi300"), start: TimeFormat.parse("2022-06-01"),
+                                         end: TimeFormat.parse("2022-08-31"), expressions: expressions, threads: 2)
+            let whole = try FeatureComputation.run(request, source: try Self.csi300Source())
+            var stats = FeatureOutput.StatsAccumulator(names: whole.names)
+            var cells = 0
+            let outputs = expressions.count
+            try FeatureComputation.reduce(request, source: try Self.csi300Source(), make: {
+                FeatureOutput.StatsReducer(data: $0, outputRows: $1, outputs: outputs)
+            }) { reducer in
+                stats.merge(reducer.partial)
+                cells += reducer.cellCount
+            }
+            #expect(cells == whole.outputCellCount)
+            let direct = FeatureOutput.stats(whole)
+            for (a, b) in zip(stats.result, direct) {
+                #expect(a.valid == b.valid && a.nan == b.nan && a.inf == b.inf && a.min == b.min && a.max == b.max, "\(a.name)")
+                #expect(abs(a.mean - b.mean) <= 1e-12 * abs(b.mean) && abs(a.std - b.std) <= 1e-9 * max(b.std, 1e-300), "\(a.name)")
+            }
+        }
+    }
+
     @Test("ChangeInstrument reads a benchmark from benchmarks/")
     func benchmarkBeta() async throws {
         try await blocking {

@@ -6,8 +6,22 @@ import Foundation
 public struct EvaluatedChunk: Sendable {
     /// Indices into the `MarketData.instruments` that was evaluated, in panel order.
     public var instruments: [Int]
-    /// One panel per plan output, over `instruments` × the calendar.
+    /// One panel per plan output, over `instruments` × the calendar (none when the outputs went to a reducer).
     public var panels: [Panel]
+    /// The reducer the outputs went to as they were computed (`Evaluator.reduceChunks`).
+    var reduced: (any OutputReducer)?
+
+    public init(instruments: [Int], panels: [Panel]) {
+        self.instruments = instruments
+        self.panels = panels
+    }
+}
+
+/// Takes a chunk's outputs one at a time, as soon as each is computed, while its values are still in cache; the
+/// evaluator then reuses their memory instead of keeping every output until the chunk ends.
+public protocol OutputReducer: AnyObject, Sendable {
+    /// Output `index` (in plan order) over the chunk's instruments × calendar.
+    func add(_ index: Int, _ panel: Panel)
 }
 
 /// Time spent per operator while evaluating (summed over threads).
@@ -96,6 +110,21 @@ public struct Evaluator: Sendable {
         }
     }
 
+    /// Like `forEachChunk`, but each output goes to a reducer (one per chunk, made by `make` from the chunk's data) as
+    /// soon as it is computed; `body` receives the reducers in order of instrument code, on the calling thread.
+    public func reduceChunks<R: OutputReducer>(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?,
+                                               make: @escaping @Sendable (MarketData) -> R, _ body: (R) throws -> Void) throws {
+        do {
+            try chunks(plan, on: data, profile: &profile, splitWholeRuns: false, reducer: make,
+                       map: { chunk, _ in chunk.reduced as! R }, body)
+        } catch {
+            switch error {
+            case .evaluation(let failure): throw failure
+            case .consumer(let failure): throw failure
+            }
+        }
+    }
+
     /// Why a chunked evaluation stopped: the plan failed, or the consumer of the chunks did (`Never` when it cannot).
     enum ChunkFailure<Consumer: Error>: Error {
         case evaluation(ExpressionEvaluationError)
@@ -105,7 +134,7 @@ public struct Evaluator: Sendable {
     /// `splitWholeRuns`: a plan evaluated over every instrument at once (cross-sectional) is still handed over in
     /// chunk-sized pieces of instruments.
     private func chunks<Mapped, Consumer: Error>(_ plan: Plan, on data: MarketData, profile: inout EvaluationProfile?,
-                                                 splitWholeRuns: Bool,
+                                                 splitWholeRuns: Bool, reducer: (@Sendable (MarketData) -> any OutputReducer)? = nil,
                                                  map: @escaping @Sendable (EvaluatedChunk, MarketData) throws(Consumer) -> Mapped,
                                                  _ body: (Mapped) throws(Consumer) -> Void) throws(ChunkFailure<Consumer>) {
         func evaluated(_ run: () throws(ExpressionEvaluationError) -> [Panel]) throws(ChunkFailure<Consumer>) -> [Panel] {
@@ -117,14 +146,17 @@ public struct Evaluator: Sendable {
         let order = data.instruments.indices.sorted { data.instruments[$0] < data.instruments[$1] }
         if plan.usesCrossSection || order.count <= 1 {
             var chunkProfile: EvaluationProfile? = profile == nil ? nil : EvaluationProfile()
+            let whole = reducer?(data)
             let panels = try evaluated { () throws(ExpressionEvaluationError) in
-                try ChunkEvaluation.run(plan, data: data, threads: threads, profile: &chunkProfile)
+                try ChunkEvaluation.run(plan, data: data, threads: threads, profile: &chunkProfile, onOutput: whole.map { r in { r.add($0, $1) } })
             }
             if let chunkProfile { profile?.merge(chunkProfile) }
             let perPiece = max(1, chunkBytes / max(1, data.calendar.count * 8))
             guard splitWholeRuns && order.count > perPiece else {
+                var chunk = EvaluatedChunk(instruments: Array(data.instruments.indices), panels: panels)
+                chunk.reduced = whole
                 let mapped: Mapped
-                do { mapped = try map(EvaluatedChunk(instruments: Array(data.instruments.indices), panels: panels), data) } catch { throw .consumer(error) }
+                do { mapped = try map(chunk, data) } catch { throw .consumer(error) }
                 try consume(mapped)
                 return
             }
@@ -151,9 +183,11 @@ public struct Evaluator: Sendable {
             let slice = data.selectingInstruments(chunks[k])
             let pool = pools.take(count: slice.instruments.count * slice.calendar.count)
             defer { pools.give(pool) }
+            let reduced = reducer?(slice)
             var panels: [Panel]
             do throws(ExpressionEvaluationError) {
-                panels = try ChunkEvaluation.run(plan, data: slice, threads: 1, pool: pool, profile: &chunkProfile)
+                panels = try ChunkEvaluation.run(plan, data: slice, threads: 1, pool: pool, profile: &chunkProfile,
+                                                 onOutput: reduced.map { r in { r.add($0, $1) } })
             } catch {
                 return .failure(.evaluation(error))
             }
@@ -167,7 +201,9 @@ public struct Evaluator: Sendable {
                 panels = []
             }
             do throws(Consumer) {
-                return .success((try map(EvaluatedChunk(instruments: chunks[k], panels: panels), slice), chunkProfile))
+                var chunk = EvaluatedChunk(instruments: chunks[k], panels: panels)
+                chunk.reduced = reduced
+                return .success((try map(chunk, slice), chunkProfile))
             } catch {
                 return .failure(.consumer(error))
             }
@@ -284,27 +320,47 @@ private final class OrderedPipeline<Output>: @unchecked Sendable {
 
 /// Evaluation of a whole plan on one `MarketData` (all its instruments at once).
 enum ChunkEvaluation {
+    /// With `onOutput`, each output goes there as soon as it is computed and its memory is reused after its last
+    /// reader (no panel is returned); without it, every output is kept and returned.
     static func run(_ plan: Plan, data: MarketData, threads: Int, pool: BufferPool? = nil,
-                    profile: inout EvaluationProfile?) throws(ExpressionEvaluationError) -> [Panel] {
+                    profile: inout EvaluationProfile?, onOutput: ((Int, Panel) -> Void)? = nil) throws(ExpressionEvaluationError) -> [Panel] {
         let clock = ContinuousClock()
         let context = Context(data: data, threads: threads,
                               memberMask: plan.usesCrossSection ? data.membership.denseMask() : nil,
                               pool: pool ?? BufferPool(count: data.instruments.count * data.calendar.count))
         var values = [NodeValue?](repeating: nil, count: plan.nodes.count)
         let groups = KernelGroups(plan)
+        let streaming = onOutput != nil
+        var outputsOf: [Int: [Int]] = [:]
+        if streaming { for (o, output) in plan.outputs.enumerated() { outputsOf[output.node, default: []].append(o) } }
+        /// When node `input` can be freed: after its last reader, or (outputs kept) never within the chunk.
+        func lastUse(_ input: Int) -> Int { streaming ? plan.nodes[input].lastRead : plan.nodes[input].lastUse }
+        /// Hands node k's outputs over, and frees it now when nothing reads it later.
+        func emit(_ k: Int) {
+            guard let onOutput, let outputs = outputsOf[k], let value = values[k] else { return }
+            let series = context.series(value)
+            let panel = Panel(instrumentCount: data.instruments.count, length: data.calendar.count, values: series.values)
+            for o in outputs { onOutput(o, panel) }
+            if plan.nodes[k].lastRead < k + 1 {
+                if case .field = plan.nodes[k].kind {} else { context.pool.give(series.values) }
+                values[k] = nil
+            }
+        }
+        // Nodes already computed (the members of a kernel group are computed with its first one).
+        var done = [Bool](repeating: false, count: plan.nodes.count)
         for (k, node) in plan.nodes.enumerated() {
-            if values[k] != nil { continue }  // computed with an earlier node of its kernel group
+            if done[k] { continue }
             let result: NodeValue
             let started = profile == nil ? nil : clock.now
             if let group = groups.members[k], let input = values[node.inputs[0]] {
                 let panels = context.grouped(group.map(\.statistic), context.series(input), window: group[0].window)
-                for (member, panel) in zip(group, panels) where member.node != k { values[member.node] = .series(panel) }
-                values[k] = .series(panels[0])
+                for (member, panel) in zip(group, panels) { values[member.node] = .series(panel); done[member.node] = true }
                 if let started { profile?.add(node.profileName, (clock.now - started).seconds) }
-                for input in node.inputs where plan.nodes[input].lastUse == k {
+                for input in node.inputs where lastUse(input) == k {
                     if case .series(let s)? = values[input], !node.isField(plan, input) { context.pool.give(s.values) }
                     values[input] = nil
                 }
+                for member in group { emit(member.node) }
                 continue
             }
             switch node.kind {
@@ -326,14 +382,17 @@ enum ChunkEvaluation {
                 result = context.apply(op, inputs)
             }
             values[k] = result
+            done[k] = true
             if let started {
                 profile?.add(node.profileName, (clock.now - started).seconds)
             }
-            for input in node.inputs where plan.nodes[input].lastUse == k {
+            for input in node.inputs where lastUse(input) == k {
                 if case .series(let s)? = values[input], !node.isField(plan, input) { context.pool.give(s.values) }
                 values[input] = nil
             }
+            emit(k)
         }
+        if streaming { return [] }
         return plan.outputs.map { output in
             switch values[output.node] {
             case .series(let s)?:

@@ -77,7 +77,10 @@ public struct FeatureResult: Sendable {
     }
 
     /// The output rows as runs: (instrument, rows), instruments sorted by code, runs ascending.
-    public func outputRanges() -> [(instrument: Int, rows: Range<Int>)] {
+    public func outputRanges() -> [(instrument: Int, rows: Range<Int>)] { Self.outputRanges(data, outputRows) }
+
+    /// The output rows of `data` as runs: members inside `outputRows` and their spans.
+    public static func outputRanges(_ data: MarketData, _ outputRows: Range<Int>) -> [(instrument: Int, rows: Range<Int>)] {
         var runs: [(Int, Range<Int>)] = []
         let order = data.instruments.indices.sorted { data.instruments[$0] < data.instruments[$1] }
         for i in order {
@@ -186,6 +189,31 @@ public enum FeatureComputation {
             consumed += clock.now - started
         }
         return FeatureResult(names: names, panels: [], data: data, outputRows: prepared.loaded.outputRows,
+                             plan: prepared.plan, warnings: prepared.loaded.warnings, loadSeconds: prepared.loadSeconds,
+                             evaluateSeconds: (clock.now - evalStart - consumed).seconds)
+    }
+}
+
+extension FeatureComputation {
+    /// Runs `request` on `source` and reduces each chunk's outputs as they are computed, with the reducer `make` makes
+    /// for the chunk's data and the output rows; `body` receives the reducers in instrument order. Returns the run's
+    /// figures (its `panels` are empty).
+    @discardableResult
+    public static func reduce<R: OutputReducer>(_ request: FeatureRequest, source: any MarketDataSource,
+                                                make: @escaping @Sendable (MarketData, Range<Int>) -> R,
+                                                _ body: (R) throws -> Void) throws -> FeatureResult {
+        let prepared = try prepare(request, source: source)
+        let data = prepared.loaded.data, outputRows = prepared.loaded.outputRows
+        let clock = ContinuousClock()
+        let evalStart = clock.now
+        var consumed = Duration.zero
+        var none: EvaluationProfile?
+        try Evaluator(threads: request.threads).reduceChunks(prepared.plan, on: data, profile: &none, make: { make($0, outputRows) }) { reducer in
+            let started = clock.now
+            try body(reducer)
+            consumed += clock.now - started
+        }
+        return FeatureResult(names: request.expressions.map(\.name), panels: [], data: data, outputRows: outputRows,
                              plan: prepared.plan, warnings: prepared.loaded.warnings, loadSeconds: prepared.loadSeconds,
                              evaluateSeconds: (clock.now - evalStart - consumed).seconds)
     }

@@ -152,22 +152,50 @@ public enum FeatureOutput {
 
         var columns: [Column]
 
+        init(columns: [Column]) { self.columns = columns }
+
         /// Two passes over each run of one instrument's rows (its mean, then squared deviations from it) while
         /// the run is in cache, runs merged pairwise: as exact as Welford's update, without a division per value.
         public init(_ result: FeatureResult) {
             let ranges = result.outputRanges()
             let length = result.data.calendar.count
-            columns = result.panels.map { panel in
-                var total = Column()
-                panel.values.withUnsafeBufferPointer { v in
-                    for (i, rows) in ranges {
-                        let run = UnsafeBufferPointer(rebasing: v[(i * length + rows.lowerBound)..<(i * length + rows.upperBound)])
-                        total.merge(Column(run))
-                    }
-                }
-                return total
-            }
+            columns = result.panels.map { Self.column($0, ranges: ranges, length: length) }
         }
+
+        /// One output's statistics over the output runs.
+        static func column(_ panel: Panel, ranges: [(instrument: Int, rows: Range<Int>)], length: Int) -> Column {
+            var total = Column()
+            panel.values.withUnsafeBufferPointer { v in
+                for (i, rows) in ranges {
+                    let run = UnsafeBufferPointer(rebasing: v[(i * length + rows.lowerBound)..<(i * length + rows.upperBound)])
+                    total.merge(Column(run))
+                }
+            }
+            return total
+        }
+    }
+
+    /// A chunk's `PartialStats`, each output's taken as soon as the output is computed (while its values are in cache).
+    public final class StatsReducer: OutputReducer, @unchecked Sendable {
+        // One chunk's reducer is fed by the one thread that evaluates the chunk, then read by the consumer.
+        private let ranges: [(instrument: Int, rows: Range<Int>)]
+        private let length: Int
+        private var columns: [PartialStats.Column]
+        /// The chunk's output rows.
+        public let cellCount: Int
+
+        public init(data: MarketData, outputRows: Range<Int>, outputs: Int) {
+            ranges = FeatureResult.outputRanges(data, outputRows)
+            length = data.calendar.count
+            columns = Array(repeating: PartialStats.Column(), count: outputs)
+            cellCount = ranges.reduce(0) { $0 + $1.rows.count }
+        }
+
+        public func add(_ index: Int, _ panel: Panel) {
+            columns[index] = PartialStats.column(panel, ranges: ranges, length: length)
+        }
+
+        public var partial: PartialStats { PartialStats(columns: columns) }
     }
 
     /// Accumulates `Stats` over streamed chunks (partial statistics merged with Chan et al.'s pairwise update).

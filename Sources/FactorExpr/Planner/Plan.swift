@@ -16,6 +16,8 @@ public struct Plan: Sendable {
         public var canonical: String
         /// Index of the last node that reads this one (or `Int.max` for outputs): when to free it.
         public var lastUse: Int
+        /// Index of the last node that reads this one, outputs or not (−1: none does).
+        public var lastRead: Int = -1
     }
 
     public var nodes: [Node]
@@ -47,6 +49,7 @@ public struct Plan: Sendable {
         for (i, node) in nodes.enumerated() {
             for input in node.inputs { nodes[input].lastUse = max(nodes[input].lastUse, i) }
         }
+        for k in nodes.indices { nodes[k].lastRead = nodes[k].lastUse }
         for (_, n) in outputs { nodes[n].lastUse = Int.max }
         return Plan(nodes: nodes, outputs: outputs, lookback: Lookback.combine(lookbacks),
                     fields: builder.fields.sorted(), auxiliaryInstruments: builder.instruments.sorted(),

@@ -61,19 +61,29 @@ struct FeaturesCommand: ParsableCommand {
         let sink = stats ? nil : try TextSink(path: out ?? "-")
         let parquetSink = parquet ? try FeatureParquetSink(names: names, compression: codec, rowGroupRows: rowGroupRows) { try sink?.write($0) } : nil
         if !parquet { try sink?.write(FeatureOutput.csvHeader(names)) }
-        // Streamed: each chunk of instruments is formatted or summarised on the thread that computed it, then
-        // written or merged here in instrument order, then dropped.
-        let encoder = LazyCSVEncoder()
-        let summarise = stats
-        let run = try FeatureComputation.stream(request, source: source, map: { chunk -> ChunkOutput in
-            if summarise { return .stats(FeatureOutput.PartialStats(chunk), chunk.outputCellCount) }
-            if parquet { return .parquet(FeatureParquetSink.gather(chunk), chunk.outputCellCount) }
-            return .csv(encoder.encoder(for: chunk.data.calendar).rows(chunk), chunk.outputCellCount)
-        }) { output in
-            switch output {
-            case .stats(let partial, let count): statistics.merge(partial); cells += count
-            case .csv(let bytes, let count): try sink?.write(bytes); cells += count
-            case .parquet(let rows, let count): try parquetSink?.append(rows); cells += count
+        let run: FeatureResult
+        if stats {
+            // Each output is summarised as soon as it is computed, while its values are in cache; the chunks' partial
+            // statistics are merged here in instrument order.
+            let outputs = names.count
+            run = try FeatureComputation.reduce(request, source: source, make: {
+                FeatureOutput.StatsReducer(data: $0, outputRows: $1, outputs: outputs)
+            }) { reducer in
+                statistics.merge(reducer.partial)
+                cells += reducer.cellCount
+            }
+        } else {
+            // Streamed: each chunk of instruments is formatted on the thread that computed it, then written here in
+            // instrument order, then dropped.
+            let encoder = LazyCSVEncoder()
+            run = try FeatureComputation.stream(request, source: source, map: { chunk -> ChunkOutput in
+                if parquet { return .parquet(FeatureParquetSink.gather(chunk), chunk.outputCellCount) }
+                return .csv(encoder.encoder(for: chunk.data.calendar).rows(chunk), chunk.outputCellCount)
+            }) { output in
+                switch output {
+                case .csv(let bytes, let count): try sink?.write(bytes); cells += count
+                case .parquet(let rows, let count): try parquetSink?.append(rows); cells += count
+                }
             }
         }
         try parquetSink?.close()
@@ -96,7 +106,6 @@ struct FeaturesCommand: ParsableCommand {
 
 /// What the evaluating thread made of one chunk.
 private enum ChunkOutput: Sendable {
-    case stats(FeatureOutput.PartialStats, Int)
     case csv(ByteWriter, Int)
     case parquet(FeatureParquetSink.Rows, Int)
 }
