@@ -132,9 +132,11 @@ if [[ "$U" != csi300 ]]; then
   echo "== the pool and a killed task: skipped (they need a task that runs for seconds: the real csi300 data)"
 else
 echo "== the pool: one slot, so a second run's evaluations wait while a long one runs"
-codes="$(jq -c '[.[] | .code | select(. != "A158_VWAP0")][:150]' "$repo/configs/factors.json")"
-long="$(trigger "{\"factor_codes\":$codes,\"include_drafts\":true,\"universes\":[\"$U\"],\"batch_size\":1000,
-  \"start_date\":\"2018-01-02\",\"end_date\":\"$E\"}")"
+# The long task must outlast the pool check and the kill: every catalogue factor over every instrument, 2018 on,
+# with 30 horizons (about 20 s of evaluation on this machine's two cores).
+codes="$(jq -c '[.[] | .code | select(. != "A158_VWAP0")]' "$repo/configs/factors.json")"
+long="$(trigger "{\"factor_codes\":$codes,\"include_drafts\":true,\"universes\":[\"all\"],\"batch_size\":1000,
+  \"horizons\":[$(seq -s, 1 30)],\"start_date\":\"2018-01-02\",\"end_date\":\"$E\"}")"
 for _ in $(seq 1 90); do pgrep -f "$B run-task" >/dev/null && break; sleep 0.5; done
 pgrep -f "$B run-task" >/dev/null && ok "the long task's factorlab run-task is running" || bad "the long task never started"
 long_job="$(job_of "$long")"
