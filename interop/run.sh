@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Parquet interoperability: FactorLab's Parquet files read back by pyarrow and polars, every value compared with
-# the CSV of the same run (parquet_check.py). Needs the release binary and ../shared/data; makes its own venv.
+# the CSV of the same run (parquet_check.py); and the group operators recomputed by pandas (group_check.py). Needs
+# the release binary and ../shared/data; makes its own venv.
 #   interop/run.sh [path/to/factorlab]        PARQUET_VENV (default ~/.cache/factorlab/parquet-venv)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -12,7 +13,7 @@ if [[ ! -d $data/cn_csi300_daily ]]; then
   exit 0
 fi
 venv="${PARQUET_VENV:-$HOME/.cache/factorlab/parquet-venv}"
-if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import pyarrow, polars, numpy' 2>/dev/null \
+if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import pyarrow, polars, numpy, pandas' 2>/dev/null \
     || ! "$venv/bin/pip" freeze | grep -qx "$(grep '^pyarrow' requirements.txt)"; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q -r requirements.txt
@@ -59,4 +60,13 @@ run export-results --db "$work/store.db" --format parquet --out "$work/results.p
 echo "== export-results"
 "$py" parquet_check.py "$work/results.csv" "$work/results.parquet" --row-groups 1
 
-echo "interop: Parquet read back by pyarrow and polars, equal to the CSV"
+# Group operators and CSNeutralize against pandas' groupby(date, industry) on csi300's members through 2021.
+run features --data "$data/cn_csi300_daily" --universe csi300 --start 2021-01-01 --end 2021-12-31 \
+  --expr 'R=Ref($close,5)/$close-1' --expr 'LV=Log($close*$volume)' \
+  --expr 'GR=GroupRank(Ref($close,5)/$close-1, $industry)' --expr 'GZ=GroupZScore(Ref($close,5)/$close-1, $industry)' \
+  --expr 'GD=GroupDemean(Ref($close,5)/$close-1, $sector)' --expr 'GN=GroupNeutralize(Ref($close,5)/$close-1, $industry)' \
+  --expr 'CN=CSNeutralize(Ref($close,5)/$close-1, Log($close*$volume))' --out "$work/groups.csv"
+echo "== group operators"
+"$py" group_check.py "$work/groups.csv" "$data/cn_csi300_daily/meta/industry_csrc.csv"
+
+echo "interop: Parquet read back by pyarrow and polars, equal to the CSV; group operators equal to pandas"

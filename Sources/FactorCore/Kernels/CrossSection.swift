@@ -64,3 +64,46 @@ public enum CrossSection {
         public init() {}
     }
 }
+
+extension CrossSection {
+    /// Applies `transform` within each group: the values whose `groups` code is the same form one cross-section (so a
+    /// rank is among the group's valid values, a mean the group's). A value without a group (code < 0) gives NaN.
+    public static func applyGrouped(_ transform: Transform, _ values: inout [Double], groups: [Int32], scratch: inout Scratch) {
+        let n = values.count
+        var out = [Double](repeating: .nan, count: n)
+        // Positions by group code, in row order within each group.
+        var order = (0..<n).filter { groups[$0] >= 0 }
+        order.sort { groups[$0] < groups[$1] || (groups[$0] == groups[$1] && $0 < $1) }
+        var k = 0
+        var members: [Double] = []
+        while k < order.count {
+            var j = k + 1
+            while j < order.count && groups[order[j]] == groups[order[k]] { j += 1 }
+            members.removeAll(keepingCapacity: true)
+            for m in k..<j { members.append(values[order[m]]) }
+            apply(transform, &members, scratch: &scratch)
+            for m in k..<j { out[order[m]] = members[m - k] }
+            k = j
+        }
+        values = out
+    }
+
+    /// The residual of `x` on `y` with an intercept (OLS over the pairs where both are finite):
+    /// (x − x̄) − b·(y − ȳ) with b = Σ(x − x̄)(y − ȳ) / Σ(y − ȳ)², b = 0 when y has no spread. Under two pairs, NaN.
+    public static func residual(_ x: [Double], on y: [Double]) -> [Double] {
+        let pairs = x.indices.filter { x[$0].isFinite && y[$0].isFinite }
+        var out = [Double](repeating: .nan, count: x.count)
+        guard pairs.count >= 2 else { return out }
+        var mx = 0.0, my = 0.0
+        for k in pairs { mx += x[k]; my += y[k] }
+        mx /= Double(pairs.count); my /= Double(pairs.count)
+        var sxy = 0.0, syy = 0.0
+        for k in pairs {
+            sxy += (x[k] - mx) * (y[k] - my)
+            syy += (y[k] - my) * (y[k] - my)
+        }
+        let b = syy > 0 ? sxy / syy : 0
+        for k in pairs { out[k] = (x[k] - mx) - b * (y[k] - my) }
+        return out
+    }
+}

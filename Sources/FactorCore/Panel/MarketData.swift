@@ -16,15 +16,19 @@ public struct MarketData: Sendable {
     /// Series of instruments outside the universe (benchmark indices) that `ChangeInstrument` may name,
     /// by upper-case code. Each is a one-instrument `MarketData` on the same calendar.
     public var auxiliary: [String: AuxiliarySeries]
+    /// Categorical fields (`industry`, `sector`) by lower-case name, over the same instruments and rows.
+    public var categories: [String: CategoryPanel]
 
     public init(instruments: [String], calendar: MarketCalendar, spans: [Range<Int>], fields: [String: Panel],
-                membership: Membership? = nil, auxiliary: [String: AuxiliarySeries] = [:]) {
+                membership: Membership? = nil, auxiliary: [String: AuxiliarySeries] = [:],
+                categories: [String: CategoryPanel] = [:]) {
         self.instruments = instruments
         self.calendar = calendar
         self.spans = spans
         self.fields = fields
         self.membership = membership ?? .everyone(instrumentCount: instruments.count, length: calendar.count)
         self.auxiliary = auxiliary
+        self.categories = categories
     }
 
     /// Field names available, sorted.
@@ -56,6 +60,6 @@ extension MarketData {
                    spans: indices.map { spans[$0] },
                    fields: fields.mapValues { $0.selectingInstruments(indices) },
                    membership: Membership(rows: indices.map { membership.rows[$0] }, length: membership.length),
-                   auxiliary: auxiliary)
+                   auxiliary: auxiliary, categories: categories.mapValues { $0.selectingInstruments(indices) })
     }
 }

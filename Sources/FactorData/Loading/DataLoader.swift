@@ -144,8 +144,23 @@ enum DataLoader {
             auxiliary[code] = AuxiliarySeries(span: span, fields: auxPanels.mapValues(\.values))
         }
 
+        // Categorical fields, point in time from the classification file.
+        var categories: [String: CategoryPanel] = [:]
+        if !request.categories.isEmpty {
+            guard let classification = try Classification.find(in: context.catalog.directory) else {
+                throw DataError.noClassification(directory: context.catalog.directory, categories: request.categories)
+            }
+            for category in request.categories {
+                guard classification.categories.contains(category) else {
+                    throw DataError.unknownCategory(category, path: classification.path, available: classification.categories.sorted())
+                }
+                categories[category] = classification.panel(category, instruments: selected, calendar: calendar.slice(loaded))
+            }
+        }
+
         let data = MarketData(instruments: selected, calendar: calendar.slice(loaded), spans: spans, fields: panels,
-                              membership: Membership(rows: memberRows, length: loaded.count), auxiliary: auxiliary)
+                              membership: Membership(rows: memberRows, length: loaded.count), auxiliary: auxiliary,
+                              categories: categories)
         return LoadedData(data: data, outputRows: (output.lowerBound - lo)..<(output.upperBound - lo),
                           warnings: context.warnings + universe.warnings, origin: context.origin)
     }

@@ -19,10 +19,13 @@ public struct DataRequest: Sendable, Equatable {
     public var lookaheadRows: Int
     /// Extra instrument codes (e.g. `SH000300`) to load as `MarketData.auxiliary`.
     public var auxiliary: [String]
+    /// Categorical fields (`industry`, `sector`) to load as `MarketData.categories`, from the classification file.
+    public var categories: [String]
 
     public init(universe: UniverseSpec = .all, fields: [String]? = nil, start: Timestamp? = nil,
                 end: Timestamp? = nil, frequency: Frequency? = nil, lookbackRows: Int? = nil,
-                lookaheadRows: Int = 0, auxiliary: [String] = []) {
+                lookaheadRows: Int = 0, auxiliary: [String] = [], categories: [String] = []) {
+        self.categories = categories
         self.universe = universe
         self.fields = fields
         self.start = start

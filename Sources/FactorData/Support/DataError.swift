@@ -48,6 +48,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case cannotResample(from: Frequency, to: Frequency, reason: String)
     /// No data directory was given or found.
     case noDataDirectory(tried: [String], hint: String)
+    case noClassification(directory: String, categories: [String])
+    case unknownCategory(String, path: String, available: [String])
 
     public var description: String {
         switch self {
@@ -112,6 +114,11 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "cannot resample \(from) bars to \(to): \(reason)"
         case .noDataDirectory(let tried, let hint):
             return "no data directory found (tried: \(tried.joined(separator: "; "))); \(hint)"
+        case .noClassification(let directory, let categories):
+            return "\(categories.map { "$" + $0 }.joined(separator: " ")) needs a classification file in \(directory)/meta "
+                + "(industry.csv or one industry_*.csv: symbol, industry_code, csrc_section[, as_of]); there is none"
+        case .unknownCategory(let category, let path, let available):
+            return "\(path) has no column for $\(category) (it has \(available.map { "$" + $0 }.joined(separator: " ")))"
         }
     }
 }

@@ -40,6 +40,10 @@ public struct Checker: Sendable {
             return .constant(v)
         case .field(let name):
             let lower = name.lowercased()
+            if CategoryField.names.contains(lower) {
+                throw ExpressionError(.argument, "$\(name) is categorical: it can only name the groups of a group operator, as in GroupRank($close, $\(lower))",
+                                      position: tree.position, length: tree.length)
+            }
             if let fields, !fields.contains(lower) {
                 let known = fields.sorted()
                 throw ExpressionError(.unknownField, "unknown field $\(name)", position: tree.position, length: tree.length,
@@ -72,6 +76,7 @@ public struct Checker: Sendable {
         var shift = 0
         var probability = 0.0
         var instrument = ""
+        var category = ""
         for (param, arg) in zip(spec.parameters, args) {
             switch param {
             case .series:
@@ -115,6 +120,12 @@ public struct Checker: Sendable {
                                           suggestion: Suggestion.closest(to: upper, in: Array(instruments)))
                 }
                 instrument = upper
+            case .category:
+                guard case .field(let field) = arg.kind, CategoryField.names.contains(field.lowercased()) else {
+                    throw ExpressionError(.argument, "the groups of \(name) must be a categorical field: \(CategoryField.names.sorted().map { "$" + $0 }.joined(separator: " or "))",
+                                          position: arg.position, length: arg.length)
+                }
+                category = field.lowercased()
             }
         }
         let op: Operation
@@ -124,6 +135,13 @@ public struct Checker: Sendable {
             else if let u = UnaryOperator(rawValue: name) { op = .unary(u) }
             else if let b = BinaryOperator(rawValue: name) { op = .binary(b) }
             else { throw ExpressionError(.unknownOperator, "operator '\(name)' has no implementation", position: tree.position) }
+        case "group":
+            guard let g = GroupOperator(rawValue: name) else {
+                throw ExpressionError(.unknownOperator, "operator '\(name)' has no implementation", position: tree.position)
+            }
+            op = .group(g, category)
+        case "cross-section" where name == "CSNeutralize":
+            op = .csNeutralize
         case "cross-section":
             guard let c = CrossSectionOperator(rawValue: name) else {
                 throw ExpressionError(.unknownOperator, "operator '\(name)' has no implementation", position: tree.position)

@@ -72,6 +72,17 @@ public enum CrossSectionOperator: String, Sendable, Hashable, CaseIterable {
     case rank = "CSRank", zscore = "CSZScore", demean = "CSDemean", scale = "CSScale"
 }
 
+/// Cross-sectional transforms within the groups of a categorical field (industries) on each date.
+public enum GroupOperator: String, Sendable, Hashable, CaseIterable {
+    case rank = "GroupRank", zscore = "GroupZScore", demean = "GroupDemean", neutralize = "GroupNeutralize"
+}
+
+/// The categorical fields: what the data says each instrument belongs to on each date.
+public enum CategoryField {
+    /// `$industry` (the industry code) and `$sector` (the broad section of the classification).
+    public static let names: Set<String> = ["industry", "sector"]
+}
+
 /// What an `Expr.apply` node computes.
 public enum Operation: Sendable, Hashable {
     case unary(UnaryOperator)
@@ -87,8 +98,20 @@ public enum Operation: Sendable, Hashable {
     case quantile(Window, Double)
     case pair(PairOperator, Window)
     case crossSection(CrossSectionOperator)
+    /// `GroupRank(x, $industry)` and its kin: a cross-sectional transform within each group of the categorical field.
+    case group(GroupOperator, String)
+    /// `CSNeutralize(x, y)`: the residual of x on y (with an intercept) across the members on each date.
+    case csNeutralize
     /// `ChangeInstrument('CODE', x)`: x evaluated on another instrument.
     case changeInstrument(String)
+
+    /// Whether the node needs every member of the universe on a date at once.
+    public var isCrossSectional: Bool {
+        switch self {
+        case .crossSection, .group, .csNeutralize: return true
+        default: return false
+        }
+    }
 
     /// The operator's name as written in expressions.
     public var name: String {
@@ -102,6 +125,8 @@ public enum Operation: Sendable, Hashable {
         case .quantile: return "Quantile"
         case .pair(let p, _): return p.rawValue
         case .crossSection(let c): return c.rawValue
+        case .group(let g, _): return g.rawValue
+        case .csNeutralize: return "CSNeutralize"
         case .changeInstrument: return "ChangeInstrument"
         }
     }

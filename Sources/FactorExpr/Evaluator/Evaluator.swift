@@ -379,7 +379,7 @@ enum ChunkEvaluation {
                 for i in node.inputs {
                     if let v = values[i] { inputs.append(v) }
                 }
-                result = context.apply(op, inputs)
+                result = try context.apply(op, inputs)
             }
             values[k] = result
             done[k] = true
@@ -616,7 +616,7 @@ final class Context {
         }
     }
 
-    func apply(_ op: Operation, _ inputs: [NodeValue]) -> NodeValue {
+    func apply(_ op: Operation, _ inputs: [NodeValue]) throws(ExpressionEvaluationError) -> NodeValue {
         switch op {
         case .unary(let u): return unary(u, inputs[0])
         case .binary(let b): return binary(b, inputs[0], inputs[1])
@@ -630,6 +630,8 @@ final class Context {
             })
         case .pair(let p, let w): return .series(pair(p, w, series(inputs[0]), series(inputs[1])))
         case .crossSection(let c): return .series(crossSection(c, series(inputs[0])))
+        case .group(let g, let category): return .series(try group(g, category: category, series(inputs[0])))
+        case .csNeutralize: return .series(csNeutralize(series(inputs[0]), series(inputs[1])))
         case .changeInstrument: return inputs[0]  // planned as a separate node kind
         }
     }

@@ -2,6 +2,7 @@
 public enum ExpressionEvaluationError: Error, CustomStringConvertible, Sendable {
     case missingField(String, available: [String])
     case missingInstrument(String, available: [String])
+    case missingCategory(String)
 
     public var description: String {
         switch self {
@@ -10,6 +11,8 @@ public enum ExpressionEvaluationError: Error, CustomStringConvertible, Sendable 
         case .missingInstrument(let code, let available):
             let list = available.isEmpty ? "none was loaded" : "loaded: \(available.joined(separator: ", "))"
             return "instrument \(code) named by ChangeInstrument is not in the data (\(list))"
+        case .missingCategory(let name):
+            return "the data has no $\(name) classification (a meta/industry*.csv file with symbol and industry_code/csrc_section columns)"
         }
     }
 }

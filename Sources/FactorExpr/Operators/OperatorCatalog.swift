@@ -15,6 +15,8 @@ public struct OperatorSpec: Sendable {
         case probability
         /// An instrument code as a string literal.
         case instrument
+        /// A categorical field (`$industry`, `$sector`): the groups of a group operator.
+        case category
     }
 
     public let name: String
@@ -32,6 +34,7 @@ public struct OperatorSpec: Sendable {
             case .shift: return "N"
             case .probability: return "q"
             case .instrument: return "'CODE'"
+            case .category: return "g"
             }
         }
         return "\(name)(\(names.joined(separator: ", ")))"
@@ -40,7 +43,7 @@ public struct OperatorSpec: Sendable {
 
 /// Every operator, by name (case-sensitive, like Qlib).
 public enum OperatorCatalog {
-    public static let all: [OperatorSpec] = elementWise + rolling + pair + crossSection + other
+    public static let all: [OperatorSpec] = elementWise + rolling + pair + crossSection + group + other
 
     public static let byName: [String: OperatorSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
@@ -103,6 +106,14 @@ public enum OperatorCatalog {
         .init(name: "CSZScore", parameters: [.series], family: "cross-section", summary: "(x - mean) / std across members on each date"),
         .init(name: "CSDemean", parameters: [.series], family: "cross-section", summary: "x - mean across members on each date"),
         .init(name: "CSScale", parameters: [.series], family: "cross-section", summary: "x / sum(|x|) across members on each date"),
+        .init(name: "CSNeutralize", parameters: [.series, .series], family: "cross-section", summary: "residual of x on y (with an intercept) across members on each date"),
+    ]
+
+    static let group: [OperatorSpec] = [
+        .init(name: "GroupRank", parameters: [.series, .category], family: "group", summary: "percentile rank within the member's group (g: $industry or $sector) on each date"),
+        .init(name: "GroupZScore", parameters: [.series, .category], family: "group", summary: "(x - group mean) / group std on each date"),
+        .init(name: "GroupDemean", parameters: [.series, .category], family: "group", summary: "x - group mean on each date"),
+        .init(name: "GroupNeutralize", parameters: [.series, .category], family: "group", summary: "residual of x on the group dummies on each date (x - group mean)"),
     ]
 
     static let other: [OperatorSpec] = [

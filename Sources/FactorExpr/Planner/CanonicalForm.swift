@@ -28,8 +28,10 @@ public enum CanonicalForm {
         case .apply(let op, let args):
             let inner = args.map(text)
             switch op {
-            case .unary, .binary, .ifThenElse, .crossSection:
+            case .unary, .binary, .ifThenElse, .crossSection, .csNeutralize:
                 return "\(op.name)(\(inner.joined(separator: ",")))"
+            case .group(_, let category):
+                return "\(op.name)(\(inner[0]),$\(category))"
             case .ref(let n), .delta(let n):
                 return "\(op.name)(\(inner[0]),\(n))"
             case .rolling(_, let w):

@@ -25,7 +25,7 @@ public struct ExpressionInfo: Sendable {
             case .constant: break
             case .apply(let op, let args):
                 operatorSet.insert(op.name)
-                if case .crossSection = op { crossSection = true }
+                if op.isCrossSectional { crossSection = true }
                 if case .changeInstrument(let code) = op { instrumentSet.insert(code) }
                 args.forEach(visit)
             }

@@ -24,7 +24,7 @@ public struct Lookback: Sendable, Equatable {
             return nil
         }
         switch op {
-        case .unary, .binary, .ifThenElse, .crossSection, .changeInstrument:
+        case .unary, .binary, .ifThenElse, .crossSection, .group, .csNeutralize, .changeInstrument:
             return inner
         case .ref(let n):
             if n >= 0 { return extend(n) }

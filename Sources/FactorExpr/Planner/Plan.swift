@@ -29,6 +29,8 @@ public struct Plan: Sendable {
     public var fields: [String]
     /// Instruments named by `ChangeInstrument`.
     public var auxiliaryInstruments: [String]
+    /// Categorical fields the group operators read (`industry`, `sector`).
+    public var categories: [String] = []
     /// True when some node is cross-sectional (needs the whole universe at once).
     public var usesCrossSection: Bool
 
@@ -53,7 +55,7 @@ public struct Plan: Sendable {
         for (_, n) in outputs { nodes[n].lastUse = Int.max }
         return Plan(nodes: nodes, outputs: outputs, lookback: Lookback.combine(lookbacks),
                     fields: builder.fields.sorted(), auxiliaryInstruments: builder.instruments.sorted(),
-                    usesCrossSection: builder.crossSection)
+                    categories: builder.categories.sorted(), usesCrossSection: builder.crossSection)
     }
 
     private struct Builder {
@@ -61,6 +63,7 @@ public struct Plan: Sendable {
         var index: [String: Int] = [:]
         var fields = Set<String>()
         var instruments = Set<String>()
+        var categories = Set<String>()
         var crossSection = false
 
         mutating func add(_ expr: Expr) -> Int {
@@ -80,7 +83,8 @@ public struct Plan: Sendable {
                 fields.formUnion(inner.fields)
                 node = Node(kind: .otherInstrument(code, inner), inputs: [], canonical: key, lastUse: -1)
             case .apply(let op, let args):
-                if case .crossSection = op { crossSection = true }
+                if op.isCrossSectional { crossSection = true }
+                if case .group(_, let category) = op { categories.insert(category) }
                 let inputs = args.map { add($0) }
                 node = Node(kind: .operation(op), inputs: inputs, canonical: key, lastUse: -1)
             }
