@@ -89,7 +89,8 @@ public enum FeatureOutput {
 
             /// One pass over the run, sums taken about the run's first finite value (the shifted-data form of the
             /// variance: exact enough when that value is near the run's mean, as an instrument's own values are), in
-            /// four interleaved lanes so that the chains of additions run side by side.
+            /// four interleaved lanes so that the chains of additions run side by side. The lanes only set NaN aside;
+            /// a run that also holds an infinity (its minimum or maximum says so) is summed again one value at a time.
             init(_ run: UnsafeBufferPointer<Double>) {
                 let n = run.count, whole = n & ~3
                 guard let shift = run.first(where: { $0.isFinite }) else {
@@ -97,29 +98,52 @@ public enum FeatureOutput {
                     inf = n - nan
                     return
                 }
-                var sum = SIMD4<Double>(), squares = SIMD4<Double>(), count = SIMD4<Int64>(), nans = SIMD4<Int64>()
+                var sum = SIMD4<Double>(), squares = SIMD4<Double>(), count = SIMD4<Int64>()
                 var low = SIMD4<Double>(repeating: .infinity), high = SIMD4<Double>(repeating: -.infinity)
                 let zero = SIMD4<Double>(), one = SIMD4<Int64>(repeating: 1), none = SIMD4<Int64>()
                 let centre = SIMD4<Double>(repeating: shift)
+                let raw = UnsafeRawPointer(run.baseAddress!)
                 var k = 0
                 while k < whole {
-                    let x = SIMD4(run[k], run[k + 1], run[k + 2], run[k + 3])
-                    let finite = (x - x) .== zero  // NaN and ±inf give NaN
-                    let d = zero.replacing(with: x - centre, where: finite)
+                    let x = raw.loadUnaligned(fromByteOffset: k * 8, as: SIMD4<Double>.self)
+                    let number = x .== x  // not NaN
+                    let d = zero.replacing(with: x - centre, where: number)
                     sum += d
                     squares += d * d
-                    count &+= none.replacing(with: one, where: finite)
-                    nans &+= none.replacing(with: one, where: x .!= x)
-                    low = low.replacing(with: x, where: finite .& (x .< low))
-                    high = high.replacing(with: x, where: finite .& (x .> high))
+                    count &+= none.replacing(with: one, where: number)
+                    low = low.replacing(with: x, where: x .< low)  // NaN compares false: left out
+                    high = high.replacing(with: x, where: x .> high)
                     k += 4
+                }
+                min = low.min()
+                max = high.max()
+                if min == -.infinity || max == .infinity {
+                    self = Column(exactly: run, shift: shift)
+                    return
                 }
                 var s1 = sum.sum(), s2 = squares.sum()
                 valid = Int(count.wrappedSum())
-                nan = Int(nans.wrappedSum())
-                min = low.min()
-                max = high.max()
-                for x in run[whole...] {
+                for x in run[whole...] where !x.isNaN {
+                    if x.isInfinite {
+                        self = Column(exactly: run, shift: shift)
+                        return
+                    }
+                    valid += 1
+                    s1 += x - shift
+                    s2 += (x - shift) * (x - shift)
+                    min = Swift.min(min, x)
+                    max = Swift.max(max, x)
+                }
+                nan = n - valid
+                inf = 0
+                mean = shift + s1 / Double(valid)
+                m2 = Swift.max(0, s2 - s1 * s1 / Double(valid))
+            }
+
+            /// The same figures one value at a time, telling NaN from infinities.
+            private init(exactly run: UnsafeBufferPointer<Double>, shift: Double) {
+                var s1 = 0.0, s2 = 0.0
+                for x in run {
                     if x.isFinite {
                         valid += 1
                         s1 += x - shift
@@ -128,9 +152,10 @@ public enum FeatureOutput {
                         max = Swift.max(max, x)
                     } else if x.isNaN {
                         nan += 1
+                    } else {
+                        inf += 1
                     }
                 }
-                inf = n - valid - nan
                 mean = shift + s1 / Double(valid)
                 m2 = Swift.max(0, s2 - s1 * s1 / Double(valid))
             }
