@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "FactorCore", swiftSettings: tuning),
@@ -39,7 +40,8 @@ let package = Package(
                                                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                                    .product(name: "Logging", package: "swift-log")]),
         .target(name: "FactorPlatform", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore",
-                                                      .product(name: "Logging", package: "swift-log")]),
+                                                      .product(name: "Logging", package: "swift-log"),
+                                                      .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(name: "FactorServer", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
                                                      .product(name: "Hummingbird", package: "hummingbird"),
                                                      .product(name: "Metrics", package: "swift-metrics"),
@@ -50,6 +52,7 @@ let package = Package(
                 "FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform", "FactorServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Shared by the test targets: running blocking work off the cooperative pool, finding the built executable.

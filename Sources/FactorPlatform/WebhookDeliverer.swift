@@ -2,9 +2,6 @@ import FactorCore
 import FactorStore
 import Foundation
 import Logging
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Sends queued webhook deliveries: POSTs the event JSON with HMAC-SHA256 signature headers, marks it delivered on
 /// a 2xx answer, otherwise retries with exponential backoff (1 s, 2 s, 4 s … capped at an hour) and gives up after
@@ -17,7 +14,6 @@ public final class WebhookDeliverer: @unchecked Sendable {
     public let maxAttempts: Int
     public let baseBackoff: Double
     public let timeout: Double
-    private let session: URLSession
     private let logger = Logger(label: "factorlab.webhooks")
 
     public init(store: any WebhookStore, maxAttempts: Int = 12, baseBackoff: Double = 1, timeout: Double = 10) {
@@ -25,9 +21,6 @@ public final class WebhookDeliverer: @unchecked Sendable {
         self.maxAttempts = maxAttempts
         self.baseBackoff = baseBackoff
         self.timeout = timeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        session = URLSession(configuration: configuration)
     }
 
     /// The signature a receiver recomputes to check a delivery.
@@ -42,23 +35,21 @@ public final class WebhookDeliverer: @unchecked Sendable {
         guard let due = try? store.claimDueDeliveries(now: now, claimSeconds: timeout * 3 + 30, limit: limit) else { return 0 }
         var delivered = 0
         for (delivery, subscription) in due {
-            guard let url = URL(string: subscription.url) else {
+            guard let url = URL(string: subscription.url), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                  url.host != nil else {
                 try? store.markAttemptFailed(id: delivery.id, error: "invalid URL \(subscription.url)", nextAttemptAt: now, giveUp: true)
                 continue
             }
             let timestamp = String(Int(now))
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.httpBody = Data(delivery.payload.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue(delivery.event.rawValue, forHTTPHeaderField: "X-FactorLab-Event")
-            request.setValue(String(delivery.id), forHTTPHeaderField: "X-FactorLab-Delivery")
-            request.setValue(timestamp, forHTTPHeaderField: "X-FactorLab-Timestamp")
-            request.setValue(Self.signature(secret: subscription.secret, timestamp: timestamp, body: delivery.payload),
-                             forHTTPHeaderField: "X-FactorLab-Signature")
+            let headers = [
+                ("Content-Type", "application/json"),
+                ("X-FactorLab-Event", delivery.event.rawValue),
+                ("X-FactorLab-Delivery", String(delivery.id)),
+                ("X-FactorLab-Timestamp", timestamp),
+                ("X-FactorLab-Signature", Self.signature(secret: subscription.secret, timestamp: timestamp, body: delivery.payload)),
+            ]
             do {
-                let (_, response) = try await session.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                let status = try await HTTPSender.send(subscription.url, headers: headers, body: Data(delivery.payload.utf8), timeout: timeout).status
                 if (200..<300).contains(status) {
                     try? store.markDelivered(id: delivery.id)
                     delivered += 1
@@ -67,7 +58,7 @@ public final class WebhookDeliverer: @unchecked Sendable {
                     fail(delivery, subscription, "HTTP \(status)", now: now)
                 }
             } catch {
-                fail(delivery, subscription, "\(error.localizedDescription)", now: now)
+                fail(delivery, subscription, HTTPSender.describe(error, timeout: timeout), now: now)
             }
         }
         return delivered

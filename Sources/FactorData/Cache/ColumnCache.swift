@@ -55,11 +55,20 @@ public struct ColumnCache: Sendable {
     private static let magic: [UInt8] = Array("FLCOLS01".utf8)
     private static let endMagic: [UInt8] = Array("FLCOLEND".utf8)
     /// Bump when the parser or the layout changes meaning.
-    private static let version: UInt32 = 1
+    private static let version: UInt32 = 2
     private static let endianMarker: UInt32 = 0x0102_0304
     private static let prefixSize = 32
 
     private static func aligned(_ n: Int) -> Int { (n + 7) & ~7 }
+
+    /// The checksum of the columns: each column's own sum (computed on all cores, which also brings a mapped file's
+    /// pages in), folded in column order into the header's.
+    private static func payloadSum(_ columns: [ColumnValues], headerSum: UInt64) -> UInt64 {
+        let sums = Parallel.map(columns.count) { k in
+            columns[k].withUnsafeBufferPointer { Checksum.words($0, seed: headerSum &+ UInt64(k)) }
+        }
+        return sums.reduce(headerSum) { ($0 ^ $1) &* 0x9E37_79B9_7F4A_7C15 }
+    }
 
     // MARK: - Read
 
@@ -137,8 +146,7 @@ public struct ColumnCache: Sendable {
         // pages in from the page cache).
         guard let mapping = MappedFile(fd: fd, size: fileSize) else { return nil }
         let columns = (0..<fieldCount).map { ColumnValues(mapping: mapping, offset: payloadOffset + $0 * rows * 8, count: rows) }
-        var sum: UInt64 = headerSum
-        for column in columns { sum = column.withUnsafeBufferPointer { Checksum.words($0, seed: sum) } }
+        let sum = Self.payloadSum(columns, headerSum: headerSum)
         let trailer = UnsafeRawBufferPointer(start: mapping.base + fileSize - 16, count: 16)
         var tr = ByteReader(Array(trailer))
         guard tr.uint64() == sum, Array(trailer[8...]) == Self.endMagic else { return nil }
@@ -192,10 +200,7 @@ public struct ColumnCache: Sendable {
         prefix.append(headerSum)
         let padding = Self.aligned(Self.prefixSize + header.count) - (Self.prefixSize + header.count)
 
-        var sum = headerSum
-        for column in table.columns {
-            sum = column.withUnsafeBufferPointer { Checksum.words($0, seed: sum) }
-        }
+        let sum = Self.payloadSum(table.columns, headerSum: headerSum)
         var trailer = ByteWriter()
         trailer.append(sum)
         trailer.appendRaw(Self.endMagic)

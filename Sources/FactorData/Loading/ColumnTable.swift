@@ -55,20 +55,31 @@ struct ColumnTable: Sendable, BarStore {
         let length = rows.count
         // Fields are copied on all cores: each is a pass over every instrument's stored rows.
         let copied = Parallel.map(fields.count) { f -> Panel in
-            var values = [Double](repeating: .nan, count: instruments.count * length)
-            if let k = fieldIndex[fields[f]] {
-                columns[k].withUnsafeBufferPointer { src in
-                    values.withUnsafeMutableBufferPointer { dst in
-                        guard let srcBase = src.baseAddress, let dstBase = dst.baseAddress else { return }
-                        for (j, i) in instruments.enumerated() {
-                            guard let i else { continue }
-                            let span = spans[i]
-                            let lo = max(span.lowerBound, rows.lowerBound), hi = min(span.upperBound, rows.upperBound)
-                            guard lo < hi else { continue }
-                            (dstBase + j * length + (lo - rows.lowerBound))
-                                .update(from: srcBase + offsets[i] + (lo - span.lowerBound), count: hi - lo)
+            // Each instrument's row is written once: NaN before and after its stored span, the span copied.
+            let values = HugePageArray.make(count: instruments.count * length) { dst in
+                guard let dstBase = dst.baseAddress else { return }
+                func copy(_ src: UnsafeBufferPointer<Double>?) {
+                    for (j, i) in instruments.enumerated() {
+                        let row = dstBase + j * length
+                        guard let i, let srcBase = src?.baseAddress else {
+                            row.initialize(repeating: .nan, count: length)
+                            continue
                         }
+                        let span = spans[i]
+                        let lo = max(span.lowerBound, rows.lowerBound), hi = min(span.upperBound, rows.upperBound)
+                        guard lo < hi else {
+                            row.initialize(repeating: .nan, count: length)
+                            continue
+                        }
+                        row.initialize(repeating: .nan, count: lo - rows.lowerBound)
+                        (row + (lo - rows.lowerBound)).initialize(from: srcBase + offsets[i] + (lo - span.lowerBound), count: hi - lo)
+                        (row + (hi - rows.lowerBound)).initialize(repeating: .nan, count: rows.upperBound - hi)
                     }
+                }
+                if let k = fieldIndex[fields[f]] {
+                    columns[k].withUnsafeBufferPointer { copy($0) }
+                } else {
+                    copy(nil)
                 }
             }
             return Panel(instrumentCount: instruments.count, length: length, values: values)

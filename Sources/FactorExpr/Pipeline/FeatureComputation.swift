@@ -120,6 +120,12 @@ public enum FeatureComputation {
         return Plan.compile(named)
     }
 
+    /// What each of the two concurrent preparation steps produced.
+    private enum PreparationPart: Sendable {
+        case fields(Result<[String], any Error>)
+        case plan(Result<Plan, NamedExpressionError>)
+    }
+
     /// Data loaded for a request, with absent fields added as NaN when the request allows it.
     public struct Prepared: Sendable {
         public var plan: Plan
@@ -130,8 +136,20 @@ public enum FeatureComputation {
     /// Checks the expressions and loads exactly the fields, rows (with look-back and look-ahead) and auxiliary
     /// instruments their plan needs.
     public static func prepare(_ request: FeatureRequest, source: any MarketDataSource) throws -> Prepared {
-        let available = try source.fieldNames()
-        let plan = try compile(request.expressions, fields: request.allowMissingFields ? nil : available)
+        // The source opens its table (the column cache) on one core while the expressions are parsed on another; the
+        // fields are then checked, and only an expression naming an absent field is parsed again, for its position.
+        let opened = Parallel.map(2, threads: request.threads) { part -> PreparationPart in
+            if part == 0 { return .fields(Result { try source.fieldNames() }) }
+            return .plan(Result { () throws(NamedExpressionError) -> Plan in try compile(request.expressions, fields: nil) })
+        }
+        guard case .fields(let fieldsResult) = opened[0], case .plan(let planResult) = opened[1] else {
+            preconditionFailure("the preparation parts come back in order")
+        }
+        let available = try fieldsResult.get()
+        var plan = try planResult.get()
+        if !request.allowMissingFields, !Set(plan.fields).isSubset(of: available) {
+            plan = try compile(request.expressions, fields: available)
+        }
         let missing = plan.fields.filter { !available.contains($0) }
         let clock = ContinuousClock()
         let loadStart = clock.now

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Dispatch
 import FactorData
 import FactorPlatform
@@ -6,9 +7,6 @@ import FactorServer
 import FactorStore
 import Foundation
 import Hummingbird
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 struct BenchAPICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -62,28 +60,36 @@ struct BenchAPICommand: AsyncParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
         let total = clients * requests, factorCount = factors, perClient = requests, clientCount = clients
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for c in 0..<clientCount {
-                group.addTask {
-                    // One session (one keep-alive connection) per client.
-                    let session = URLSession(configuration: .ephemeral)
-                    var mine: [Double] = []
-                    for k in 0..<perClient {
-                        let path = k % 2 == 0 ? "/leaderboard?top=10&horizon=1" : "/results?factor=F\((c * 31 + k) % factorCount)"
-                        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(serverPort)\(path)")!)
-                        request.setValue("Bearer " + secret, forHTTPHeaderField: "Authorization")
-                        let t0 = ContinuousClock.now
-                        let (_, response) = try await session.data(for: request)
-                        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw CLIError("\(path) answered \(String(describing: (response as? HTTPURLResponse)?.statusCode))") }
-                        mine.append((ContinuousClock.now - t0).seconds)
+        // One keep-alive connection per client.
+        var configuration = HTTPSender.configuration
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = clients
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let latencies: [Double]
+        do {
+            latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                for c in 0..<clientCount {
+                    group.addTask {
+                        var mine: [Double] = []
+                        for k in 0..<perClient {
+                            let path = k % 2 == 0 ? "/leaderboard?top=10&horizon=1" : "/results?factor=F\((c * 31 + k) % factorCount)"
+                            let t0 = ContinuousClock.now
+                            let answer = try await HTTPSender.send("http://127.0.0.1:\(serverPort)\(path)", method: .GET,
+                                                                   headers: [("Authorization", "Bearer " + secret)], timeout: 60, client: client)
+                            guard answer.status == 200 else { throw CLIError("\(path) answered \(answer.status)") }
+                            mine.append((ContinuousClock.now - t0).seconds)
+                        }
+                        return mine
                     }
-                    return mine
                 }
+                var all: [Double] = []
+                for try await part in group { all += part }
+                return all
             }
-            var all: [Double] = []
-            for try await part in group { all += part }
-            return all
+        } catch {
+            try? await client.shutdown()
+            throw error
         }
+        try await client.shutdown()
         let elapsed = (clock.now - started).seconds
         let sorted = latencies.sorted()
         func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }

@@ -4,9 +4,6 @@ import FactorPlatform
 import FactorStore
 import Foundation
 import Logging
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A worker that leases and completes tasks through the HTTP API (`worker --server URL --token T`): the same loop
 /// as a local worker, with the queue on the other side of `/jobs/dequeue`, `/tasks/{id}/heartbeat` and
@@ -23,10 +20,11 @@ final class RemoteWorker: @unchecked Sendable {
     let pollSeconds: Double
     let dataOverride: String?
     let runner: TaskRunner
-    private let session = URLSession(configuration: .ephemeral)
     private let lock = NSCondition()
     private var held: [String: String] = [:]  // task id → the slot's worker name
     private var lost: Set<String> = []  // task ids whose heartbeat the server refused
+    /// The longest a lease or completion request may take, answer included (a completion carries every result).
+    private let requestTimeout: Double = 120
     private var stopping = false
     /// Lease requests sent and not yet answered: SIGTERM waits for them, since the server may have granted one.
     private var leasesInFlight = 0
@@ -261,11 +259,8 @@ final class RemoteWorker: @unchecked Sendable {
     /// server ignores it when this worker holds no lease of it. A busy server gets up to 20 s; after that the lease
     /// is left to lapse by itself (and the log says so).
     func release(taskId: String, worker: String? = nil) {
-        let done = DispatchSemaphore(value: 0)
-        var request = makeRequest("/tasks/\(taskId)/release", body: try? JSONSerialization.data(withJSONObject: ["worker": worker ?? name]))
-        request.timeoutInterval = 20
-        session.dataTask(with: request) { _, _, _ in done.signal() }.resume()
-        if done.wait(timeout: .now() + 20) == .timedOut {
+        let body = try? JSONSerialization.data(withJSONObject: ["worker": worker ?? name])
+        if HTTPSender.sendWaiting(url("/tasks/\(taskId)/release"), headers: headers, body: body, timeout: 20) == nil {
             logger.warning("the server did not answer the release in 20 s; the lease will lapse by itself", metadata: ["task": "\(taskId)"])
         }
     }
@@ -276,16 +271,15 @@ final class RemoteWorker: @unchecked Sendable {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
         let interval = max(0.1, leaseSeconds / 3)
         timer.schedule(deadline: .now() + interval, repeating: interval)
-        var request = makeRequest("/tasks/\(taskId)/heartbeat", body: try? JSONSerialization.data(withJSONObject: ["worker": worker, "leaseSeconds": leaseSeconds]))
-        request.timeoutInterval = max(1, interval)
-        let session = self.session, logger = self.logger
-        let finalRequest = request
+        let body = try? JSONSerialization.data(withJSONObject: ["worker": worker, "leaseSeconds": leaseSeconds])
+        let address = url("/tasks/\(taskId)/heartbeat"), headers = self.headers, logger = self.logger
         timer.setEventHandler { [weak self] in
-            session.dataTask(with: finalRequest) { [weak self] _, response, _ in
-                guard (response as? HTTPURLResponse)?.statusCode == 409, let self else { return }
+            Task { [weak self] in
+                guard let answer = try? await HTTPSender.send(address, headers: headers, body: body, timeout: max(1, interval)),
+                      answer.status == 409, let self else { return }
                 logger.warning("the server refused the heartbeat: the lease is lost", metadata: ["worker": "\(worker)", "task": "\(taskId)"])
                 self.markLost(taskId)
-            }.resume()
+            }
         }
         timer.resume()
         return timer
@@ -306,14 +300,12 @@ final class RemoteWorker: @unchecked Sendable {
         return lost.remove(taskId) != nil
     }
 
-    private func makeRequest(_ path: String, body: Data?) -> URLRequest {
-        var request = URLRequest(url: server.appendingPathComponent(String(path.dropFirst())))
-        request.httpMethod = "POST"
-        request.setValue("Bearer " + token, forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = body
-        return request
+    /// The server's address for an API path such as `/tasks/lease`.
+    private func url(_ path: String) -> String {
+        server.appendingPathComponent(String(path.dropFirst())).absoluteString
     }
+
+    private var headers: [(String, String)] { [("Authorization", "Bearer " + token), ("Content-Type", "application/json")] }
 
     private func post(_ path: String, _ object: [String: Any]) async throws -> (Int, Data) {
         try await post(path, raw: try JSONSerialization.data(withJSONObject: object))
@@ -321,10 +313,10 @@ final class RemoteWorker: @unchecked Sendable {
 
     private func post(_ path: String, raw: Data) async throws -> (Int, Data) {
         do {
-            let (data, response) = try await session.data(for: makeRequest(path, body: raw))
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+            let answer = try await HTTPSender.send(url(path), headers: headers, body: raw, timeout: requestTimeout)
+            return (answer.status, answer.body)
         } catch {
-            throw ServerUnavailable(message: "cannot reach \(server.absoluteString) (\(path)): \(error.localizedDescription)")
+            throw ServerUnavailable(message: "cannot reach \(server.absoluteString) (\(path)): \(HTTPSender.describe(error, timeout: requestTimeout))")
         }
     }
 }
