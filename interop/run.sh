@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Parquet interoperability: FactorLab's Parquet files read back by pyarrow and polars, every value compared with
-# the CSV of the same run (parquet_check.py); and the group operators recomputed by pandas (group_check.py). Needs
-# the release binary and ../shared/data; makes its own venv.
+# the CSV of the same run (parquet_check.py); the group operators and TResample recomputed by pandas
+# (group_check.py, resample_check.py). Needs the release binary and ../shared/data; makes its own venv.
 #   interop/run.sh [path/to/factorlab]        PARQUET_VENV (default ~/.cache/factorlab/parquet-venv)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -69,4 +69,19 @@ run features --data "$data/cn_csi300_daily" --universe csi300 --start 2021-01-01
 echo "== group operators"
 "$py" group_check.py "$work/groups.csv" "$data/cn_csi300_daily/meta/industry_csrc.csv"
 
-echo "interop: Parquet read back by pyarrow and polars, equal to the CSV; group operators equal to pandas"
+# TResample against pandas' per-instrument groupby(period) shifted one period: daily bars by week, month, quarter and
+# year (several aggregations, with suspensions), and 5-minute bars by day.
+run features --data "$data/cn_csi300_daily" --universe SH600000,SZ000001,SH600519,SZ300750 --expr 'X=$close/Ref($close,1)-1' \
+  --expr "WL=TResample(\$close/Ref(\$close,1)-1, 'W', 'last')" --expr "WM=TResample(\$close/Ref(\$close,1)-1, 'W', 'mean')" \
+  --expr "MS=TResample(\$close/Ref(\$close,1)-1, 'M', 'std')" --expr "MF=TResample(\$close/Ref(\$close,1)-1, 'M', 'first')" \
+  --expr "QS=TResample(\$close/Ref(\$close,1)-1, 'Q', 'sum')" --expr "YC=TResample(\$close/Ref(\$close,1)-1, 'Y', 'count')" \
+  --expr "WX=TResample(\$close/Ref(\$close,1)-1, 'W', 'max')" --expr "MV=TResample(\$close/Ref(\$close,1)-1, 'M', 'var')" \
+  --out "$work/resample_daily.csv"
+echo "== TResample, daily bars"
+"$py" resample_check.py "$work/resample_daily.csv" WL=W:last WM=W:mean MS=M:std MF=M:first QS=Q:sum YC=Y:count WX=W:max MV=M:var
+run features --data "$data/cn_etf_5min" --expr 'X=$close' --expr "DL=TResample(\$close, '1d', 'last')" \
+  --expr "DM=TResample(\$close, '1d', 'min')" --out "$work/resample_5min.csv"
+echo "== TResample, 5-minute bars"
+"$py" resample_check.py "$work/resample_5min.csv" DL=1d:last DM=1d:min
+
+echo "interop: Parquet read back by pyarrow and polars, equal to the CSV; group operators and TResample equal to pandas"

@@ -43,4 +43,17 @@ struct CrossSectionOperatorTests {
         expectSeries(beta[0], [nan, 0.5, 1, 5.0 / 3])
         #expect(throws: ExpressionEvaluationError.self) { try evaluate("ChangeInstrument('SH000905', $close)", d) }
     }
+
+    @Test func qlibsMaskIsChangeInstrumentWithItsArgumentsSwapped() throws {
+        let bench = AuxiliarySeries(span: 0..<4, fields: ["close": [10, 11, 12, 13]])
+        let d = makeData(["close": [[1, 2, 3, 4], [2, 2, 2, 2]]], auxiliary: ["SH000300": bench])
+        let masked = try evaluate("Mean(Mask($close, 'sh000300'), 2)", d)
+        expectSeries(masked[0], [10, 10.5, 11.5, 12.5])
+        expectSeries(masked[1], masked[0])
+        let checker = Checker(fields: ["close"])
+        #expect(CanonicalForm.text(try checker.check("Mask($close, 'SH000300')"))
+                == CanonicalForm.text(try checker.check("ChangeInstrument('SH000300', $close)")))
+        #expect { _ = try checker.check("Mask('SH000300', $close)") } throws: { "\($0)".contains("can only name an instrument") }
+        #expect { _ = try checker.check("Mask($close, $open)") } throws: { "\($0)".contains("Mask($close, 'SH000300')") }
+    }
 }

@@ -77,6 +77,8 @@ public struct Checker: Sendable {
         var probability = 0.0
         var instrument = ""
         var category = ""
+        var period = PeriodResample.Period.day
+        var aggregation = PeriodResample.Aggregation.last
         for (param, arg) in zip(spec.parameters, args) {
             switch param {
             case .series:
@@ -111,7 +113,8 @@ public struct Checker: Sendable {
                 probability = v
             case .instrument:
                 guard case .string(let code) = arg.kind else {
-                    throw literalError(arg, "\(name) takes an instrument code in quotes first, as in \(name)('SH000300', $close)")
+                    throw literalError(arg, name == "Mask" ? "Mask takes an instrument code in quotes second, as in Mask($close, 'SH000300')"
+                                                           : "\(name) takes an instrument code in quotes first, as in \(name)('SH000300', $close)")
                 }
                 let upper = code.uppercased()
                 if let instruments, !instruments.contains(upper) {
@@ -126,6 +129,27 @@ public struct Checker: Sendable {
                                           position: arg.position, length: arg.length)
                 }
                 category = field.lowercased()
+            case .period:
+                let periods = "'1d' (day), 'W' (week), 'M' (month), 'Q' (quarter) or 'Y' (year)"
+                guard case .string(let text) = arg.kind else {
+                    throw literalError(arg, "the period of \(name) must be a string: \(periods), as in \(name)($close, 'W', 'last')")
+                }
+                guard let p = PeriodResample.Period(text: text) else {
+                    throw ExpressionError(.argument, "unknown period '\(text)' for \(name): use \(periods)",
+                                          position: arg.position, length: arg.length)
+                }
+                period = p
+            case .aggregation:
+                let names = PeriodResample.Aggregation.allCases.map { "'\($0.rawValue)'" }.joined(separator: " ")
+                guard case .string(let text) = arg.kind else {
+                    throw literalError(arg, "the aggregation of \(name) must be a string, one of \(names)")
+                }
+                guard let a = PeriodResample.Aggregation(text: text) else {
+                    throw ExpressionError(.argument, "unknown aggregation '\(text)' for \(name): use one of \(names)",
+                                          position: arg.position, length: arg.length,
+                                          suggestion: Suggestion.closest(to: text.lowercased(), in: PeriodResample.Aggregation.allCases.map(\.rawValue)).map { "'\($0)'" })
+                }
+                aggregation = a
             }
         }
         let op: Operation
@@ -154,6 +178,8 @@ public struct Checker: Sendable {
             op = .pair(p, window)
         case "instrument":
             op = .changeInstrument(instrument)
+        case "period":
+            op = .resample(PeriodResample(period: period, aggregation: aggregation))
         default:
             switch name {
             case "Ref": op = .ref(shift)

@@ -104,6 +104,8 @@ public enum Operation: Sendable, Hashable {
     case csNeutralize
     /// `ChangeInstrument('CODE', x)`: x evaluated on another instrument.
     case changeInstrument(String)
+    /// `TResample(x, 'W', 'mean')`: the aggregate of x over the calendar period before each row's own.
+    case resample(PeriodResample)
 
     /// Whether the node needs every member of the universe on a date at once.
     public var isCrossSectional: Bool {
@@ -128,6 +130,7 @@ public enum Operation: Sendable, Hashable {
         case .group(let g, _): return g.rawValue
         case .csNeutralize: return "CSNeutralize"
         case .changeInstrument: return "ChangeInstrument"
+        case .resample: return "TResample"
         }
     }
 }

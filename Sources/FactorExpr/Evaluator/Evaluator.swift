@@ -633,6 +633,7 @@ final class Context {
         case .group(let g, let category): return .series(try group(g, category: category, series(inputs[0])))
         case .csNeutralize: return .series(csNeutralize(series(inputs[0]), series(inputs[1])))
         case .changeInstrument: return inputs[0]  // planned as a separate node kind
+        case .resample(let r): return .series(periodResample(r, series(inputs[0])))
         }
     }
 }

@@ -93,6 +93,22 @@ extension Context {
         return SeriesPanel(values: out, spans: s.spans, length: length)
     }
 
+    /// `TResample`: each row gets the aggregate of its instrument's rows in the previous calendar period.
+    func periodResample(_ r: PeriodResample, _ s: SeriesPanel) -> SeriesPanel {
+        let groups = r.groups(data.calendar.times)
+        var out = buffer(outside: s.spans)
+        let length = self.length
+        s.values.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { o in
+                guard let xBase = x.baseAddress, let oBase = o.baseAddress else { return }
+                for (i, span) in s.spans.enumerated() where !span.isEmpty {
+                    r.apply(xBase + i * length, span: span, groups: groups, into: oBase + i * length)
+                }
+            }
+        }
+        return SeriesPanel(values: out, spans: s.spans, length: length)
+    }
+
     /// Several statistics of one kernel family over one series and window, from one shared pass per instrument.
     func grouped(_ statistics: [KernelGroups.Statistic], _ s: SeriesPanel, window: Int) -> [SeriesPanel] {
         let length = self.length, count = s.values.count, k = statistics.count

@@ -17,6 +17,10 @@ public struct OperatorSpec: Sendable {
         case instrument
         /// A categorical field (`$industry`, `$sector`): the groups of a group operator.
         case category
+        /// A calendar period as a string literal: `'1d'`, `'W'`, `'M'`, `'Q'`, `'Y'`.
+        case period
+        /// An aggregation's name as a string literal: `'last'`, `'mean'`, `'sum'` …
+        case aggregation
     }
 
     public let name: String
@@ -35,6 +39,8 @@ public struct OperatorSpec: Sendable {
             case .probability: return "q"
             case .instrument: return "'CODE'"
             case .category: return "g"
+            case .period: return "'freq'"
+            case .aggregation: return "'how'"
             }
         }
         return "\(name)(\(names.joined(separator: ", ")))"
@@ -118,5 +124,8 @@ public enum OperatorCatalog {
 
     static let other: [OperatorSpec] = [
         .init(name: "ChangeInstrument", parameters: [.instrument, .series], family: "instrument", summary: "x evaluated on another instrument (e.g. a benchmark index)"),
+        .init(name: "TResample", parameters: [.series, .period, .aggregation], family: "period",
+              summary: "the aggregate (first last mean sum max min std var count) of x over the previous calendar period ('1d', 'W', 'M', 'Q', 'Y'), on every row of the current one"),
+        .init(name: "Mask", parameters: [.series, .instrument], family: "instrument", summary: "Qlib's Mask(x, 'CODE'): x evaluated on another instrument, the same as ChangeInstrument('CODE', x)"),
     ]
 }

@@ -36,6 +36,9 @@ public struct Lookback: Sendable, Equatable {
             return extend(windowRows(w))
         case .quantile(let w, _), .pair(_, let w):
             return extend(windowRows(w))
+        case .resample:
+            // The previous period starts a calendar-dependent number of rows back: the whole history is loaded.
+            return extend(nil)
         }
     }
 
