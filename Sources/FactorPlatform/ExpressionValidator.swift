@@ -68,7 +68,7 @@ public final class ExpressionValidator: Sendable {
         if !checked.isEmpty {
             let plan = Plan.compile(checked.map { ("\($0.index)", $0.expr) })
             do {
-                let data = try sample(auxiliary: plan.auxiliaryInstruments, lookback: plan.lookback)
+                let data = try sample(for: plan)
                 let panels = try Evaluator().evaluate(plan, on: data.data)
                 for (j, c) in checked.enumerated() {
                     var nan = 0, inf = 0, cells = 0
@@ -95,9 +95,11 @@ public final class ExpressionValidator: Sendable {
         return outcomes.map { $0 ?? .failure(.warmupFailed(code: "?", reason: "not validated")) }
     }
 
-    private func sample(auxiliary: [String], lookback: Lookback) throws -> LoadedData {
-        try source.load(DataRequest(universe: universe, fields: nil, start: start, lookbackRows: lookback.rowsBefore,
-                                    lookaheadRows: lookback.rowsAfter, auxiliary: auxiliary))
+    /// The sample with what the plan reads besides bars: benchmark series, categorical fields, point-in-time reports.
+    private func sample(for plan: Plan) throws -> LoadedData {
+        try source.load(DataRequest(universe: universe, fields: nil, start: start, lookbackRows: plan.lookback.rowsBefore,
+                                    lookaheadRows: plan.lookback.rowsAfter, auxiliary: plan.auxiliaryInstruments,
+                                    categories: plan.categories, periodFields: plan.periodFields))
     }
 }
 

@@ -18,10 +18,12 @@ public struct MarketData: Sendable {
     public var auxiliary: [String: AuxiliarySeries]
     /// Categorical fields (`industry`, `sector`) by lower-case name, over the same instruments and rows.
     public var categories: [String: CategoryPanel]
+    /// Point-in-time fundamentals (`roe_q`) by lower-case name, over the same instruments: what `P($$roe_q)` reads.
+    public var periodFields: [String: PeriodField]
 
     public init(instruments: [String], calendar: MarketCalendar, spans: [Range<Int>], fields: [String: Panel],
                 membership: Membership? = nil, auxiliary: [String: AuxiliarySeries] = [:],
-                categories: [String: CategoryPanel] = [:]) {
+                categories: [String: CategoryPanel] = [:], periodFields: [String: PeriodField] = [:]) {
         self.instruments = instruments
         self.calendar = calendar
         self.spans = spans
@@ -29,6 +31,7 @@ public struct MarketData: Sendable {
         self.membership = membership ?? .everyone(instrumentCount: instruments.count, length: calendar.count)
         self.auxiliary = auxiliary
         self.categories = categories
+        self.periodFields = periodFields
     }
 
     /// Field names available, sorted.
@@ -60,6 +63,7 @@ extension MarketData {
                    spans: indices.map { spans[$0] },
                    fields: fields.mapValues { $0.selectingInstruments(indices) },
                    membership: Membership(rows: indices.map { membership.rows[$0] }, length: membership.length),
-                   auxiliary: auxiliary, categories: categories.mapValues { $0.selectingInstruments(indices) })
+                   auxiliary: auxiliary, categories: categories.mapValues { $0.selectingInstruments(indices) },
+                   periodFields: periodFields.mapValues { $0.selectingInstruments(indices) })
     }
 }

@@ -158,9 +158,23 @@ enum DataLoader {
             }
         }
 
+        // Point-in-time fundamentals, every report of the selected instruments (the history before the window counts).
+        var periodFields: [String: PeriodField] = [:]
+        if !request.periodFields.isEmpty {
+            guard let reports = try FinancialReports.find(in: context.catalog.directory) else {
+                throw DataError.noFinancialReports(directory: context.catalog.directory, fields: request.periodFields)
+            }
+            for field in request.periodFields {
+                guard reports.reports[field] != nil else {
+                    throw DataError.unknownPeriodField(field, directory: reports.directory, available: reports.reports.keys.sorted())
+                }
+                periodFields[field] = reports.field(field, instruments: selected)
+            }
+        }
+
         let data = MarketData(instruments: selected, calendar: calendar.slice(loaded), spans: spans, fields: panels,
                               membership: Membership(rows: memberRows, length: loaded.count), auxiliary: auxiliary,
-                              categories: categories)
+                              categories: categories, periodFields: periodFields)
         return LoadedData(data: data, outputRows: (output.lowerBound - lo)..<(output.upperBound - lo),
                           warnings: context.warnings + universe.warnings, origin: context.origin)
     }

@@ -21,11 +21,14 @@ public struct DataRequest: Sendable, Equatable {
     public var auxiliary: [String]
     /// Categorical fields (`industry`, `sector`) to load as `MarketData.categories`, from the classification file.
     public var categories: [String]
+    /// Point-in-time fundamentals (`roe_q`) to load as `MarketData.periodFields`, from the `financial/` reports.
+    public var periodFields: [String]
 
     public init(universe: UniverseSpec = .all, fields: [String]? = nil, start: Timestamp? = nil,
                 end: Timestamp? = nil, frequency: Frequency? = nil, lookbackRows: Int? = nil,
-                lookaheadRows: Int = 0, auxiliary: [String] = [], categories: [String] = []) {
+                lookaheadRows: Int = 0, auxiliary: [String] = [], categories: [String] = [], periodFields: [String] = []) {
         self.categories = categories
+        self.periodFields = periodFields
         self.universe = universe
         self.fields = fields
         self.start = start

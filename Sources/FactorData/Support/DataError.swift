@@ -50,6 +50,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case noDataDirectory(tried: [String], hint: String)
     case noClassification(directory: String, categories: [String])
     case unknownCategory(String, path: String, available: [String])
+    case noFinancialReports(directory: String, fields: [String])
+    case unknownPeriodField(String, directory: String, available: [String])
 
     public var description: String {
         switch self {
@@ -119,6 +121,11 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "(industry.csv or one industry_*.csv: symbol, industry_code, csrc_section[, as_of]); there is none"
         case .unknownCategory(let category, let path, let available):
             return "\(path) has no column for $\(category) (it has \(available.map { "$" + $0 }.joined(separator: " ")))"
+        case .noFinancialReports(let directory, let fields):
+            return "\(fields.map { "$$" + $0 }.joined(separator: " ")) needs point-in-time reports in \(directory)/financial "
+                + "(CSV files with code,period,announce_date,field,value); there is no such folder"
+        case .unknownPeriodField(let field, let directory, let available):
+            return "\(directory) has no reports of $$\(field) (it has \(available.isEmpty ? "none" : available.map { "$$" + $0 }.joined(separator: " ")))"
         }
     }
 }

@@ -99,7 +99,7 @@ public enum EvaluationRun {
                                                      lookbackRows: sidePlan.map { $0.lookback.rowsBefore } ?? 0,
                                                      lookaheadRows: max(settings.lookaheadRows, sidePlan?.lookback.rowsAfter ?? 0),
                                                      auxiliary: sidePlan?.auxiliaryInstruments ?? [],
-                                                     categories: sidePlan?.categories ?? [])) }
+                                                     categories: sidePlan?.categories ?? [], periodFields: sidePlan?.periodFields ?? [])) }
             warnings += loaded.warnings
             var universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
             let (label, logSize) = try timed(\.compute) { try sideValues(side, plan: sidePlan, data: loaded.data, threads: request.threads) }
@@ -127,7 +127,8 @@ public enum EvaluationRun {
                                             end: request.end, frequency: request.frequency,
                                             lookbackRows: plan.lookback.rowsBefore,
                                             lookaheadRows: max(plan.lookback.rowsAfter, settings.lookaheadRows),
-                                            auxiliary: plan.auxiliaryInstruments, categories: plan.categories))
+                                            auxiliary: plan.auxiliaryInstruments, categories: plan.categories,
+                                            periodFields: plan.periodFields))
             }
             for field in plan.fields where !available.contains(field) {
                 loaded.data.fields[field] = Panel(instrumentCount: loaded.data.instruments.count, length: loaded.data.calendar.count)

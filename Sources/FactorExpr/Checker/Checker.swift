@@ -10,6 +10,10 @@ public struct Checker: Sendable {
     /// which must not see the future they are scored against.
     public var allowsFutureValues: Bool
 
+    /// Inside `P(…)`: the expression runs over reported periods, so it reads `$$` fields only and time-series
+    /// operators only, and never a later period.
+    var overPeriods = false
+
     public init(fields: Set<String>? = nil, instruments: Set<String>? = nil, allowsFutureValues: Bool = true) {
         self.fields = fields.map { Set($0.map { $0.lowercased() }) }
         self.instruments = instruments.map { Set($0.map { $0.uppercased() }) }
@@ -38,6 +42,21 @@ public struct Checker: Sendable {
         switch tree.kind {
         case .number(let v, _):
             return .constant(v)
+        case .field(let name) where name.hasPrefix("$"):
+            let lower = name.lowercased()
+            let bare = String(lower.dropFirst())
+            guard overPeriods else {
+                throw ExpressionError(.argument, "$\(name) is a point-in-time field: read it through P($\(lower)), or PRef($\(lower), \(bare.hasSuffix("_a") ? "2018" : "201803")) for one period",
+                                      position: tree.position, length: tree.length)
+            }
+            guard bare.hasSuffix("_q") || bare.hasSuffix("_a") else {
+                throw ExpressionError(.unknownField, "$\(name) must end in _q (quarterly) or _a (annual), as Qlib's point-in-time fields do",
+                                      position: tree.position, length: tree.length)
+            }
+            return .field(lower)
+        case .field(let name) where overPeriods:
+            throw ExpressionError(.argument, "$\(name) is a bar field; inside P(…) the expression runs over reported periods and reads $$ fields only (e.g. P($$roe_q))",
+                                  position: tree.position, length: tree.length)
         case .field(let name):
             let lower = name.lowercased()
             if CategoryField.names.contains(lower) {
@@ -65,6 +84,10 @@ public struct Checker: Sendable {
             throw ExpressionError(.unknownOperator, "unknown operator '\(name)'", position: tree.position,
                                   length: tree.length, suggestion: suggestion)
         }
+        if overPeriods, ["cross-section", "group", "instrument", "period", "point-in-time"].contains(spec.family) {
+            throw ExpressionError(.argument, "\(name) cannot run inside P(…): over reported periods only element-wise and time-series operators apply",
+                                  position: tree.position, length: tree.length)
+        }
         let args = tree.arguments
         guard args.count == spec.parameters.count else {
             let plural = spec.parameters.count == 1 ? "" : "s"
@@ -77,12 +100,50 @@ public struct Checker: Sendable {
         var probability = 0.0
         var instrument = ""
         var category = ""
+        var reportPeriod = 0
+        var periodFieldName = ""
         var period = PeriodResample.Period.day
         var aggregation = PeriodResample.Aggregation.last
         for (param, arg) in zip(spec.parameters, args) {
             switch param {
+            case .series where name == "P":
+                var inner = self
+                inner.overPeriods = true
+                let e = try inner.check(arg)
+                guard e.readsPeriodField else {
+                    throw ExpressionError(.argument, "P(…) computes over reported periods: its expression must read a point-in-time field such as $$roe_q",
+                                          position: arg.position, length: arg.length)
+                }
+                let kinds = Set(Plan.compile([("p", e)]).fields.map { $0.hasSuffix("_q") })
+                guard kinds.count == 1 else {
+                    throw ExpressionError(.argument, "P(…) mixes quarterly (_q) and annual (_a) fields, whose periods do not line up: use one kind per P",
+                                          position: arg.position, length: arg.length)
+                }
+                series.append(e)
             case .series:
                 series.append(try check(arg))
+            case .periodField:
+                guard case .field(let f) = arg.kind, f.hasPrefix("$") else {
+                    throw ExpressionError(.argument, "\(name) takes a point-in-time field first, as in \(name)($$roe_q, 201803)",
+                                          position: arg.position, length: arg.length)
+                }
+                var inner = self
+                inner.overPeriods = true
+                guard case .field(let lower) = try inner.check(arg) else { preconditionFailure("a field checks to a field") }
+                periodFieldName = lower
+                series.append(.field(lower))
+            case .reportPeriod:
+                let quarterly = !periodFieldName.hasSuffix("_a")
+                let example = quarterly ? "201803 (2018's third quarter)" : "2018"
+                guard case .number(let v, let isInteger) = arg.kind, isInteger, let p = Int(exactly: v) else {
+                    throw literalError(arg, "the period of \(name) must be an integer literal: \(example)")
+                }
+                let valid = quarterly ? (190001...209904).contains(p) && (1...4).contains(p % 100) : (1900...2099).contains(p)
+                guard valid else {
+                    throw ExpressionError(.argument, "\(p) is not a \(quarterly ? "quarter" : "year") of \(periodFieldName.dropFirst()): write \(example)",
+                                          position: arg.position, length: arg.length)
+                }
+                reportPeriod = p
             case .boolean:
                 let e = try check(arg)
                 guard e.isBoolean else {
@@ -95,6 +156,10 @@ public struct Checker: Sendable {
             case .shift:
                 guard case .number(let v, let isInteger) = arg.kind, isInteger, let n = Int(exactly: v) else {
                     throw literalError(arg, "the shift of \(name) must be an integer literal, as in \(name)($close, 1)")
+                }
+                if n < 0 && overPeriods {
+                    throw ExpressionError(.lookAhead, "\(name)(…, \(n)) inside P(…) reads a later period, which no date can know (Qlib refuses it too)",
+                                          position: arg.position, length: arg.length)
                 }
                 if n < 0 && !allowsFutureValues {
                     throw ExpressionError(.lookAhead, "\(name)(…, \(n)) reads the value \(-n) bar\(n == -1 ? "" : "s") ahead: a factor may use only current and past values",
@@ -180,6 +245,8 @@ public struct Checker: Sendable {
             op = .changeInstrument(instrument)
         case "period":
             op = .resample(PeriodResample(period: period, aggregation: aggregation))
+        case "point-in-time":
+            op = name == "P" ? .pointInTime : .periodRef(reportPeriod)
         default:
             switch name {
             case "Ref": op = .ref(shift)

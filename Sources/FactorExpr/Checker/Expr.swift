@@ -13,6 +13,15 @@ public indirect enum Expr: Sendable, Hashable {
         return []
     }
 
+    /// True when some field is a point-in-time one (`$$roe_q`, kept as the field `$roe_q`).
+    public var readsPeriodField: Bool {
+        switch self {
+        case .field(let f): return f.hasPrefix("$")
+        case .constant: return false
+        case .apply(_, let args): return args.contains { $0.readsPeriodField }
+        }
+    }
+
     /// True for expressions whose values are booleans (1/0): comparisons and logic.
     public var isBoolean: Bool {
         guard case .apply(let op, _) = self else { return false }
@@ -106,6 +115,10 @@ public enum Operation: Sendable, Hashable {
     case changeInstrument(String)
     /// `TResample(x, 'W', 'mean')`: the aggregate of x over the calendar period before each row's own.
     case resample(PeriodResample)
+    /// `P(x)`: x computed over the reported periods of point-in-time fields as known on each date, its latest period.
+    case pointInTime
+    /// `PRef($$roe_q, 201803)`: the value of one reported period as known on each date.
+    case periodRef(Int)
 
     /// Whether the node needs every member of the universe on a date at once.
     public var isCrossSectional: Bool {
@@ -131,6 +144,8 @@ public enum Operation: Sendable, Hashable {
         case .csNeutralize: return "CSNeutralize"
         case .changeInstrument: return "ChangeInstrument"
         case .resample: return "TResample"
+        case .pointInTime: return "P"
+        case .periodRef: return "PRef"
         }
     }
 }

@@ -373,6 +373,10 @@ enum ChunkEvaluation {
                 result = .constant(v)
             case .otherInstrument(let code, let inner):
                 result = try otherInstrument(code, inner, context)
+            case .pointInTime(let inner):
+                result = try pointInTime(inner, context)
+            case .periodReference(let field, let period):
+                result = try periodReference(field, period, context)
             case .operation(let op):
                 var inputs: [NodeValue] = []
                 inputs.reserveCapacity(node.inputs.count)
@@ -504,6 +508,8 @@ extension Plan.Node {
         switch kind {
         case .operation(let op): return op.name
         case .otherInstrument: return "ChangeInstrument"
+        case .pointInTime: return "P"
+        case .periodReference: return "PRef"
         case .field: return "$field"
         case .constant: return "constant"
         }
@@ -632,7 +638,7 @@ final class Context {
         case .crossSection(let c): return .series(crossSection(c, series(inputs[0])))
         case .group(let g, let category): return .series(try group(g, category: category, series(inputs[0])))
         case .csNeutralize: return .series(csNeutralize(series(inputs[0]), series(inputs[1])))
-        case .changeInstrument: return inputs[0]  // planned as a separate node kind
+        case .changeInstrument, .pointInTime, .periodRef: return inputs[0]  // planned as separate node kinds
         case .resample(let r): return .series(periodResample(r, series(inputs[0])))
         }
     }

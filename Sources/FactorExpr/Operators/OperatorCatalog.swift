@@ -21,6 +21,10 @@ public struct OperatorSpec: Sendable {
         case period
         /// An aggregation's name as a string literal: `'last'`, `'mean'`, `'sum'` …
         case aggregation
+        /// A point-in-time field (`$$roe_q`).
+        case periodField
+        /// A fiscal period literal: `201803` (quarterly) or `2018` (annual).
+        case reportPeriod
     }
 
     public let name: String
@@ -41,6 +45,8 @@ public struct OperatorSpec: Sendable {
             case .category: return "g"
             case .period: return "'freq'"
             case .aggregation: return "'how'"
+            case .periodField: return "$$field"
+            case .reportPeriod: return "period"
             }
         }
         return "\(name)(\(names.joined(separator: ", ")))"
@@ -126,6 +132,10 @@ public enum OperatorCatalog {
         .init(name: "ChangeInstrument", parameters: [.instrument, .series], family: "instrument", summary: "x evaluated on another instrument (e.g. a benchmark index)"),
         .init(name: "TResample", parameters: [.series, .period, .aggregation], family: "period",
               summary: "the aggregate (first last mean sum max min std var count) of x over the previous calendar period ('1d', 'W', 'M', 'Q', 'Y'), on every row of the current one"),
+        .init(name: "P", parameters: [.series], family: "point-in-time",
+              summary: "x over the reported periods of $$ fields as known on each date (revisions from their announcement on), the latest period's value"),
+        .init(name: "PRef", parameters: [.periodField, .reportPeriod], family: "point-in-time",
+              summary: "the value of one fiscal period (201803, or 2018 for an annual field) as known on each date"),
         .init(name: "Mask", parameters: [.series, .instrument], family: "instrument", summary: "Qlib's Mask(x, 'CODE'): x evaluated on another instrument, the same as ChangeInstrument('CODE', x)"),
     ]
 }

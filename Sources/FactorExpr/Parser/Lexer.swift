@@ -12,13 +12,18 @@ struct Lexer {
             if c == " " || c == "\t" || c == "\n" || c == "\r" { i += 1; continue }
             let start = i
             if c == "$" {
+                // `$$roe_q`, a point-in-time field, is the field named `$roe_q`.
                 i += 1
+                let pointInTime = i < chars.count && chars[i] == "$"
+                if pointInTime { i += 1 }
+                let nameStart = i
                 while i < chars.count, isIdentifierChar(chars[i]) { i += 1 }
-                if i == start + 1 {
-                    throw ExpressionError(.syntax, "'$' must be followed by a field name such as $close",
+                if i == nameStart {
+                    throw ExpressionError(.syntax, pointInTime ? "'$$' must be followed by a point-in-time field such as $$roe_q"
+                                                               : "'$' must be followed by a field name such as $close",
                                           position: start + 1)
                 }
-                tokens.append(Token(kind: .field(String(chars[(start + 1)..<i])), position: start + 1, length: i - start))
+                tokens.append(Token(kind: .field((pointInTime ? "$" : "") + String(chars[nameStart..<i])), position: start + 1, length: i - start))
             } else if isDigit(c) || (c == "." && i + 1 < chars.count && isDigit(chars[i + 1])) {
                 var isInteger = true
                 while i < chars.count, isDigit(chars[i]) { i += 1 }

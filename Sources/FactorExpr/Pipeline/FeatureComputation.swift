@@ -156,7 +156,8 @@ public enum FeatureComputation {
         var loaded = try source.load(DataRequest(
             universe: request.universe, fields: plan.fields.filter { available.contains($0) }, start: request.start, end: request.end,
             frequency: request.frequency, lookbackRows: plan.lookback.rowsBefore,
-            lookaheadRows: plan.lookback.rowsAfter, auxiliary: plan.auxiliaryInstruments, categories: plan.categories))
+            lookaheadRows: plan.lookback.rowsAfter, auxiliary: plan.auxiliaryInstruments, categories: plan.categories,
+            periodFields: plan.periodFields))
         for field in missing {
             loaded.data.fields[field] = Panel(instrumentCount: loaded.data.instruments.count, length: loaded.data.calendar.count)
             loaded.warnings.append("the data has no field $\(field); it reads as NaN (Qlib's behaviour for an absent field)")

@@ -42,6 +42,10 @@ public enum CanonicalForm {
                 return "\(op.name)(\(inner[0]),\(inner[1]),\(windowText(w)))"
             case .changeInstrument(let code):
                 return "ChangeInstrument('\(code)',\(inner[0]))"
+            case .pointInTime:
+                return "P(\(inner[0]))"
+            case .periodRef(let period):
+                return "PRef(\(inner[0]),\(period))"
             case .resample(let r):
                 return "TResample(\(inner[0]),'\(r.period.alias)','\(r.aggregation.rawValue)')"
             }

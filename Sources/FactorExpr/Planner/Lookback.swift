@@ -14,6 +14,9 @@ public struct Lookback: Sendable, Equatable {
     /// The look-back of one expression.
     public static func of(_ expr: Expr) -> Lookback {
         guard case .apply(let op, let args) = expr else { return Lookback(rowsBefore: 0, rowsAfter: 0) }
+        // Over reported periods, not rows: the reports' whole history is read whatever rows are loaded.
+        if op == .pointInTime { return Lookback(rowsBefore: 0, rowsAfter: 0) }
+        if case .periodRef = op { return Lookback(rowsBefore: 0, rowsAfter: 0) }
         let inner = combine(args.map(of))
         func extend(_ rows: Int?) -> Lookback {
             guard let rows, let before = inner.rowsBefore else { return Lookback(rowsBefore: nil, rowsAfter: inner.rowsAfter) }
@@ -24,7 +27,7 @@ public struct Lookback: Sendable, Equatable {
             return nil
         }
         switch op {
-        case .unary, .binary, .ifThenElse, .crossSection, .group, .csNeutralize, .changeInstrument:
+        case .unary, .binary, .ifThenElse, .crossSection, .group, .csNeutralize, .changeInstrument, .pointInTime, .periodRef:
             return inner
         case .ref(let n):
             if n >= 0 { return extend(n) }

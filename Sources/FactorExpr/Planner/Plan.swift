@@ -9,6 +9,10 @@ public struct Plan: Sendable {
             case operation(Operation)
             /// `ChangeInstrument`: the inner expression as its own plan, run on the other instrument.
             case otherInstrument(String, Plan)
+            /// `P(x)`: x as its own plan over reported periods (its fields are the point-in-time ones, `$roe_q`).
+            case pointInTime(Plan)
+            /// `PRef($$roe_q, 201803)`: one period of one point-in-time field (named without the `$`).
+            case periodReference(String, Int)
         }
 
         public var kind: Kind
@@ -31,6 +35,8 @@ public struct Plan: Sendable {
     public var auxiliaryInstruments: [String]
     /// Categorical fields the group operators read (`industry`, `sector`).
     public var categories: [String] = []
+    /// Point-in-time fields `P` and `PRef` read (`roe_q`, without the `$$`).
+    public var periodFields: [String] = []
     /// True when some node is cross-sectional (needs the whole universe at once).
     public var usesCrossSection: Bool
 
@@ -55,7 +61,8 @@ public struct Plan: Sendable {
         for (_, n) in outputs { nodes[n].lastUse = Int.max }
         return Plan(nodes: nodes, outputs: outputs, lookback: Lookback.combine(lookbacks),
                     fields: builder.fields.sorted(), auxiliaryInstruments: builder.instruments.sorted(),
-                    categories: builder.categories.sorted(), usesCrossSection: builder.crossSection)
+                    categories: builder.categories.sorted(), periodFields: builder.periodFields.sorted(),
+                    usesCrossSection: builder.crossSection)
     }
 
     private struct Builder {
@@ -64,6 +71,7 @@ public struct Plan: Sendable {
         var fields = Set<String>()
         var instruments = Set<String>()
         var categories = Set<String>()
+        var periodFields = Set<String>()
         var crossSection = false
 
         mutating func add(_ expr: Expr) -> Int {
@@ -82,6 +90,14 @@ public struct Plan: Sendable {
                 instruments.formUnion(inner.auxiliaryInstruments)
                 fields.formUnion(inner.fields)
                 node = Node(kind: .otherInstrument(code, inner), inputs: [], canonical: key, lastUse: -1)
+            case .apply(.pointInTime, let args):
+                let inner = Plan.compile([("value", args[0])])
+                periodFields.formUnion(inner.fields.map { String($0.dropFirst()) })
+                node = Node(kind: .pointInTime(inner), inputs: [], canonical: key, lastUse: -1)
+            case .apply(.periodRef(let period), let args):
+                guard case .field(let f) = args[0] else { preconditionFailure("PRef reads a field (the checker ensures it)") }
+                periodFields.insert(String(f.dropFirst()))
+                node = Node(kind: .periodReference(String(f.dropFirst()), period), inputs: [], canonical: key, lastUse: -1)
             case .apply(let op, let args):
                 if op.isCrossSectional { crossSection = true }
                 if case .group(_, let category) = op { categories.insert(category) }

@@ -63,7 +63,8 @@ struct BenchFeaturesCommand: ParsableCommand {
         let plan = try FeatureComputation.compile(expressions, fields: nil)
         let missing = plan.fields.filter { !fields.contains($0) }
         let dataRequest = DataRequest(universe: universeSpec, fields: plan.fields.filter { fields.contains($0) }, lookbackRows: plan.lookback.rowsBefore,
-                                      lookaheadRows: plan.lookback.rowsAfter, auxiliary: plan.auxiliaryInstruments)
+                                      lookaheadRows: plan.lookback.rowsAfter, auxiliary: plan.auxiliaryInstruments,
+                                      categories: plan.categories, periodFields: plan.periodFields)
         _ = try coldSource.load(dataRequest)
         let coldLoad = (clock.now - t0).seconds
         var cachedLoad = Double.infinity
