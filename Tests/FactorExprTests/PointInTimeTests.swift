@@ -117,4 +117,36 @@ struct PointInTimeTests {
             }
         }
     }
+
+    @Test func qlibsBinaryLayoutReadsAsTheCSVLayoutDoes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("factorlab-pit-qlib-\(UUID().uuidString)")
+        let folder = dir.appendingPathComponent("financial/sh600000")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["SH600000_daily.csv", "SZ000001_daily.csv"] {
+            try FileManager.default.copyItem(atPath: Self.fixture + "/" + name, toPath: dir.path + "/" + name)
+        }
+        // SH600000's roe_q reports as Qlib's dump_pit writes them: date, period, value, next revision's offset.
+        let none = UInt32.max
+        let records: [(UInt32, UInt32, Double, UInt32)] = [(20190328, 201804, 0.100, 40), (20190425, 201901, 0.030, 60),
+                                                           (20190429, 201804, 0.105, none), (20190504, 201901, 0.032, none)]
+        var bytes = Data()
+        for (date, period, value, next) in records {
+            withUnsafeBytes(of: date.littleEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: period.littleEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: next.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        try bytes.write(to: folder.appendingPathComponent("roe_q.data"))
+        var index = Data()
+        for word in [UInt32(2018), none, none, none, 0, 20] { withUnsafeBytes(of: word.littleEndian) { index.append(contentsOf: $0) } }
+        try index.write(to: folder.appendingPathComponent("roe_q.index"))
+        let expressions = ["P($$roe_q)", "P(Mean($$roe_q, 2))", "PRef($$roe_q, 201804)"]
+        let binary = try run(expressions, directory: dir.path), csv = try run(expressions)
+        for k in expressions.indices { expectSeries(binary[k][0], csv[k][0], tolerance: 0) }
+        expectSeries(binary[0][1], Array(repeating: nan, count: 11))  // SZ000001 has no binary reports
+
+        try bytes.prefix(39).write(to: folder.appendingPathComponent("roe_q.data"))
+        #expect { try run(["P($$roe_q)"], directory: dir.path) } throws: { "\($0)".contains("roe_q.data") && "\($0)".contains("20-byte records") }
+    }
 }
