@@ -1,4 +1,5 @@
 import FactorData
+import FactorEval
 import FactorStore
 import Foundation
 
@@ -26,6 +27,8 @@ public struct JobRequest: Codable, Sendable {
     /// The data directory every task reads, fixed at submission so workers agree.
     public var dataDirectory: String
     public var sourceKind: String
+    /// Preprocessing, label, min-names and decay lags; nil for the defaults (the raw factor).
+    public var options: EvaluationOptions?
 
     public struct Window: Codable, Sendable, Equatable {
         public var start: String
@@ -36,7 +39,8 @@ public struct JobRequest: Codable, Sendable {
     public init(selection: Selection, includeDrafts: Bool = false, windows: [Window], frequencies: [String] = ["day"],
                 universes: [String] = ["csi300"], horizons: [Int] = [1, 5, 20], delay: Int = 1, quantiles: Int = 5,
                 batchSize: Int = 8, priority: Int = 0, maxAttempts: Int = 3, idempotencyKey: String? = nil,
-                dataDirectory: String, sourceKind: String) {
+                dataDirectory: String, sourceKind: String, options: EvaluationOptions? = nil) {
+        self.options = options.flatMap { $0.isDefault ? nil : $0 }
         self.selection = selection
         self.includeDrafts = includeDrafts
         self.windows = windows
@@ -87,6 +91,13 @@ public struct TaskPayload: Codable, Sendable, Equatable {
     public var quantiles: Int
     public var dataDirectory: String
     public var sourceKind: String
+    /// The job's evaluation options (nil: the defaults).
+    public var options: EvaluationOptions?
+
+    /// The evaluation settings of this task.
+    public func settings() throws(EvaluationOptions.Invalid) -> EvaluationSettings {
+        try (options ?? EvaluationOptions()).settings(horizons: horizons, delay: delay, quantiles: quantiles)
+    }
 }
 
 /// Splits a job into tasks — factor batch × universe × window × frequency — so that a task loads its data once and
@@ -135,7 +146,7 @@ public enum JobPlanner {
                         let payload = TaskPayload(factors: batch, universe: universe, start: window.start, end: window.end,
                                                   frequency: frequency, horizons: request.horizons, delay: request.delay,
                                                   quantiles: request.quantiles, dataDirectory: request.dataDirectory,
-                                                  sourceKind: request.sourceKind)
+                                                  sourceKind: request.sourceKind, options: request.options)
                         tasks.append(TaskRecord(id: "\(jobId.prefix(8))-\(String(format: "%04d", tasks.count + 1))", jobId: jobId,
                                                 status: .pending, payload: String(decoding: try encoder.encode(payload), as: UTF8.self),
                                                 createdAt: now, updatedAt: now))

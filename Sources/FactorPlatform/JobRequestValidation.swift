@@ -1,4 +1,6 @@
 import FactorCore
+import FactorEval
+import Foundation
 
 /// Why a job request cannot be planned; the message names the field.
 public struct InvalidJobRequest: Error, CustomStringConvertible, Sendable {
@@ -25,5 +27,11 @@ extension JobRequest {
         if universes.isEmpty || universes.contains(where: \.isEmpty) { try fail("universes must not be empty") }
         if frequencies.isEmpty { try fail("frequencies must not be empty") }
         for f in frequencies where Frequency(f) == nil { try fail("'\(f)' is not a frequency (day, week, month, or minutes such as 5min)") }
+        if let options {
+            do { _ = try options.settings(horizons: horizons, delay: delay, quantiles: quantiles) } catch { try fail(error.description) }
+            if let industry = options.industry, !FileManager.default.isReadableFile(atPath: industry) {
+                try fail("the industry file \(industry) cannot be read (workers read it by this path)")
+            }
+        }
     }
 }

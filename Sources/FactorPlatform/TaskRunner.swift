@@ -43,7 +43,9 @@ public final class TaskRunner: @unchecked Sendable {
             }
             let source = try self.source(payload)
             let fields = Set(try source.fieldNames())
-            let settings = EvaluationSettings(horizons: payload.horizons, delay: payload.delay, quantiles: payload.quantiles)
+            let settings: EvaluationSettings
+            do { settings = try payload.settings() } catch { throw TaskFailure(message: error.description, retryable: false) }
+            let label = payload.options?.label
             let checker = Checker(fields: fields).forFactors
             var good: [NamedExpression] = []
             var identities: [String: ResultRecorder.FactorIdentity] = [:]
@@ -68,7 +70,8 @@ public final class TaskRunner: @unchecked Sendable {
             var windowStart = payload.start, windowEnd = payload.end
             func evaluate(_ batch: [NamedExpression]) throws -> EvaluationReport {
                 let request = EvaluationRequest(universe: try UniverseSpec(parsing: payload.universe), start: start, end: end,
-                                                frequency: frequency, factors: .expressions(batch), settings: settings, threads: threads)
+                                                frequency: frequency, factors: .expressions(batch), settings: settings,
+                                                industryFile: payload.options?.industry, threads: threads, label: label)
                 return try EvaluationRun.run(request, source: source).report
             }
             var reports: [EvaluationReport] = []
@@ -87,11 +90,11 @@ public final class TaskRunner: @unchecked Sendable {
                 }
             }
             for report in reports {
-                records += ResultRecorder.records(report, runId: runId, identities: identities)
+                records += ResultRecorder.records(report, runId: runId, identities: identities, label: label)
                 universeName = report.universe; frequencyName = report.frequency
                 windowStart = report.start; windowEnd = report.end
             }
-            let hash = ResultRecorder.settingsHash(settings, label: nil)
+            let hash = ResultRecorder.settingsHash(settings, label: label)
             for (f, message) in failed {
                 for h in payload.horizons {
                     let key = ResultKey(runId: runId, factorCode: f.code, factorVersion: f.version, universe: universeName,

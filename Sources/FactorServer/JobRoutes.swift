@@ -1,3 +1,4 @@
+import FactorEval
 import FactorPlatform
 import FactorStore
 import Foundation
@@ -24,6 +25,15 @@ struct JobRoutes {
         var priority: Int?
         var maxAttempts: Int?
         var idempotencyKey: String?
+        // Evaluation options, named as the CLI's flags.
+        var minNames: Int?
+        var decayLags: Int?
+        var winsorize: String?
+        var neutralize: String?
+        var size: String?
+        var industry: String?
+        var zscore: Bool?
+        var label: String?
     }
 
     struct Submitted: Encodable { var job: JobRecord; var tasks: Int; var created: Bool }
@@ -48,7 +58,8 @@ struct JobRoutes {
             let b = try await JSONIO.decode(NewJob.self, from: request, context: context,
                                             allowed: ["factors", "category", "allApproved", "includeDrafts", "start", "end", "windows",
                                                       "frequencies", "universes", "horizons", "quantiles", "delay", "batchSize",
-                                                      "priority", "maxAttempts", "idempotencyKey"])
+                                                      "priority", "maxAttempts", "idempotencyKey", "minNames", "decayLags", "winsorize",
+                                                      "neutralize", "size", "industry", "zscore", "label"])
             let selection: JobRequest.Selection
             switch (b.factors, b.category, b.allApproved ?? false) {
             case (let codes?, nil, false): selection = .codes(codes)
@@ -65,7 +76,10 @@ struct JobRoutes {
                                      frequencies: b.frequencies ?? ["day"], universes: b.universes ?? JobRequest.defaultUniverses(),
                                      horizons: b.horizons ?? [1, 5, 20], delay: b.delay ?? 1, quantiles: b.quantiles ?? 5,
                                      batchSize: b.batchSize ?? JobRequest.defaultBatchSize(), priority: b.priority ?? 0, maxAttempts: b.maxAttempts ?? 3,
-                                     idempotencyKey: b.idempotencyKey, dataDirectory: services.dataDirectory, sourceKind: services.sourceKind)
+                                     idempotencyKey: b.idempotencyKey, dataDirectory: services.dataDirectory, sourceKind: services.sourceKind,
+                                     options: EvaluationOptions(minNames: b.minNames, decayLags: b.decayLags, winsorize: b.winsorize,
+                                                                neutralize: b.neutralize, size: b.size, industry: b.industry,
+                                                                zscore: b.zscore, label: b.label))
             try JobValidation.check(request)
             let planned = try JobPlanner.plan(request, store: store)
             let (job, created) = try store.createJob(planned.job, tasks: planned.tasks, actor: caller.name)

@@ -18,6 +18,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var expressionOptions: ExpressionOptions
+    @OptionGroup var evaluationFlags: EvaluationOptionFlags
 
     @Option(help: "Evaluate values computed elsewhere: CSV instrument,datetime,<one column per factor> (may be .gz).")
     var values: String?
@@ -34,9 +35,6 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "The store for --factor and --save: an SQLite file or a postgres:// URL (default: $FACTOR_PLATFORM_DB, else factorlab.db).")
     var db: String?
 
-    @Option(help: "A custom label expression replacing the forward return, e.g. 'Ref($close, -2)/Ref($close, -1) - 1'; give one --horizons value, the label's length in bars.")
-    var label: String?
-
     @Option(help: "Forward-return horizons in bars, comma-separated.")
     var horizons: String = "1,5,20"
 
@@ -45,27 +43,6 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Number of quantile groups.")
     var quantiles: Int = 5
-
-    @Option(help: "Rows with fewer names in the sample have no IC.")
-    var minNames: Int = 2
-
-    @Option(help: "IC decay lags 0…K.")
-    var decayLags: Int = 10
-
-    @Option(help: "Winsorize each row: mad[:K] (median ± K·1.4826·MAD, K = 3 by default) or quantile:P (clip to the [P, 1−P] quantiles).")
-    var winsorize: String?
-
-    @Option(help: "Neutralize each row: industry, size or industry,size (OLS residual on industry dummies and/or log market value; needs --industry / --size).")
-    var neutralize: String?
-
-    @Option(help: "Market value expression for --neutralize size (its log is the regressor), e.g. '$market_value' or '$close*$shares'.")
-    var size: String?
-
-    @Option(help: "Industry CSV (symbol + industry_code/industry/industry_name/csrc_section), for --neutralize and IC by industry.")
-    var industry: String?
-
-    @Flag(help: "Z-score each row after winsorizing and neutralizing.")
-    var zscore = false
 
     @Option(help: "Write the summary table (one row per factor × horizon) to this CSV.")
     var summary: String?
@@ -115,45 +92,15 @@ struct EvaluateCommand: ParsableCommand {
             }
             return h
         }
-        if label != nil && horizonList.count != 1 {
-            throw ValidationError("with --label give one --horizons value: the label's length in bars (it sets the Newey-West lag)")
+        let options = evaluationFlags.options
+        let label = options.label
+        let settings: EvaluationSettings
+        do { settings = try options.settings(horizons: horizonList, delay: delay, quantiles: quantiles) } catch {
+            throw ValidationError(error.description)
         }
-        var preprocessing = Preprocessing(zscore: zscore)
-        if let winsorize {
-            // A bare "mad" takes the spec's default k = 3.
-            let parts = winsorize.lowercased() == "mad" ? ["mad", "3"] : winsorize.split(separator: ":").map(String.init)
-            guard parts.count == 2, let k = Double(parts[1]), k > 0 else {
-                throw ValidationError("--winsorize must be mad (k = 3), mad:K or quantile:P, e.g. mad:3 or quantile:0.01")
-            }
-            switch parts[0].lowercased() {
-            case "mad": preprocessing.winsorize = .mad(k)
-            case "quantile" where k < 0.5: preprocessing.winsorize = .quantile(k)
-            default: throw ValidationError("--winsorize must be mad:K or quantile:P with P < 0.5, e.g. mad:3 or quantile:0.01")
-            }
-        }
-        if let neutralize {
-            let parts = Set(neutralize.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-            guard !parts.isEmpty, parts.isSubset(of: ["industry", "size"]) else {
-                throw ValidationError("--neutralize takes industry, size or industry,size; got '\(neutralize)'")
-            }
-            if parts.contains("industry") {
-                guard industry != nil else { throw ValidationError("--neutralize industry needs --industry FILE") }
-                preprocessing.neutralizeIndustry = true
-            }
-            if parts.contains("size") {
-                guard let size else {
-                    throw ValidationError("--neutralize size needs --size EXPRESSION for market value, e.g. '$market_value' or '$close*$shares'")
-                }
-                preprocessing.sizeExpression = size
-            }
-        } else if size != nil {
-            throw ValidationError("--size is used with --neutralize size (or industry,size)")
-        }
-        let settings = EvaluationSettings(horizons: horizonList, delay: delay, quantiles: quantiles, minNames: minNames,
-                                          decayLags: decayLags, preprocessing: preprocessing)
         let request = EvaluationRequest(universe: try dataOptions.universeSpec(), start: try dataOptions.startTime(),
                                         end: try dataOptions.endTime(), frequency: try dataOptions.frequency(),
-                                        factors: factors, settings: settings, industryFile: industry,
+                                        factors: factors, settings: settings, industryFile: options.industry,
                                         threads: threads ?? Parallel.defaultThreads, allowMissingFields: allowMissingFields,
                                         label: label)
         let source = try dataOptions.openSource()

@@ -29,6 +29,7 @@ struct SubmitJobCommand: ParsableCommand {
     @Option(help: "A key that makes re-submission return the existing job instead of a duplicate.") var idempotencyKey: String?
     @Option(help: "Data directory the tasks read (default: the configured data).") var data: String?
     @Option(help: "csv or qlib.") var source: String?
+    @OptionGroup var evaluationFlags: EvaluationOptionFlags
 
     struct Output: Encodable {
         var jobId: String
@@ -83,7 +84,7 @@ struct SubmitJobCommand: ParsableCommand {
                                  universes: universes, horizons: horizonList, delay: delay, quantiles: quantiles, batchSize: batch,
                                  priority: priority, maxAttempts: maxAttempts, idempotencyKey: idempotencyKey,
                                  dataDirectory: (location.directory as NSString).standardizingPath,
-                                 sourceKind: dataSource.kind.rawValue)
+                                 sourceKind: dataSource.kind.rawValue, options: evaluationFlags.absoluteOptions)
         do { try request.validate() } catch { throw ValidationError(error.description) }
         let planned = try JobPlanner.plan(request, store: db)
         let (job, created) = try db.createJob(planned.job, tasks: planned.tasks, actor: StoreOptions.actor)

@@ -1,0 +1,73 @@
+import FactorCore
+import FactorData
+import FactorEval
+import FactorExpr
+@testable import FactorPlatform
+import FactorStore
+import Foundation
+import Testing
+
+/// Evaluation options travel with a job: its tasks evaluate with them and store figures equal to `evaluate` run with
+/// the same options, under their own settings hash.
+@Suite("Jobs carry their evaluation options", .serialized)
+struct JobSettingsTests {
+    @Test func aNeutralizedWinsorizedZScoredJobStoresWhatEvaluateComputes() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let codes = try registered(f, count: 3)
+        // Three industries over the synthetic instruments.
+        let industry = f.directory + "/industry.csv"
+        let rows = (1...40).map { String(format: "SYN%03d,IND%d", $0, $0 % 3) }
+        try (["symbol,industry_code"] + rows).joined(separator: "\n").write(toFile: industry, atomically: true, encoding: .utf8)
+        let options = EvaluationOptions(minNames: 3, decayLags: 4, winsorize: "mad:3", neutralize: "industry", industry: industry, zscore: true)
+
+        var request = jobRequest(codes, universes: ["all"], batch: 2)
+        request.windows = [.init(start: "2022-01-01", end: "2022-12-30")]
+        request.options = options
+        try request.validate()
+        let planned = try JobPlanner.plan(request, store: f.store)
+        let payloads = try planned.tasks.map { try JSONDecoder().decode(TaskPayload.self, from: Data($0.payload.utf8)) }
+        #expect(payloads.allSatisfy { $0.options == options })
+        let (job, _) = try f.store.createJob(planned.job, tasks: planned.tasks, actor: "t")
+        let outcomes = Worker(store: f.store, options: Worker.Options(name: "w", concurrency: 1, mode: .untilEmpty, leaseSeconds: 30, pollSeconds: 0.05)).run()
+        #expect(outcomes.allSatisfy { $0.status == "SUCCESS" })
+        let stored = try f.store.results(matching: ResultFilter(runId: job.runId))
+        #expect(stored.count == 3 * 2 && stored.allSatisfy { $0.error == nil })
+
+        // The same evaluation run directly, as `factorlab evaluate --winsorize mad:3 --neutralize industry --industry F --zscore` does.
+        let settings = try options.settings(horizons: [1, 5], delay: 1, quantiles: 5)
+        let source = try DataSources.open(directory: Fixture.dataDirectory, kind: .csv, cacheDirectory: f.directory + "/cache2")
+        let expressions = try codes.map { NamedExpression(name: $0, text: try #require(try f.store.versions(code: $0).last).expression) }
+        let direct = try EvaluationRun.run(EvaluationRequest(universe: try UniverseSpec(parsing: "all"), start: TimeFormat.parse("2022-01-01"),
+                                                             end: TimeFormat.parse("2022-12-30"), factors: .expressions(expressions),
+                                                             settings: settings, industryFile: industry), source: source).report
+        let expected = ResultRecorder.records(direct, runId: job.runId, identities: Dictionary(uniqueKeysWithValues: codes.map { ($0, .init(code: $0, version: 1)) }))
+        #expect(expected.count == stored.count)
+        for (want, _) in expected {
+            let got = try #require(stored.first { $0.key == want.key })
+            let same = got.icMean == want.icMean && got.rankICMean == want.rankICMean && got.rankICIR == want.rankICIR
+            #expect(same && got.lsMean == want.lsMean && got.n == want.n)
+        }
+        // The raw evaluation differs, and its results would sit under another settings hash.
+        let raw = try EvaluationRun.run(EvaluationRequest(universe: try UniverseSpec(parsing: "all"), start: TimeFormat.parse("2022-01-01"),
+                                                          end: TimeFormat.parse("2022-12-30"), factors: .expressions(expressions),
+                                                          settings: EvaluationSettings(horizons: [1, 5])), source: source).report
+        #expect(raw.factors[0].horizons[0].summary.ic.mean != direct.factors[0].horizons[0].summary.ic.mean)
+        #expect(ResultRecorder.settingsHash(raw.settings, label: nil) != stored[0].key.settingsHash)
+    }
+
+    @Test func badOptionsAreRefusedAtSubmissionWithTheirName() throws {
+        var request = jobRequest(["X"])
+        for (options, fragment) in [(EvaluationOptions(winsorize: "median"), "winsorize must be"),
+                                    (EvaluationOptions(neutralize: "industry"), "needs an industry file"),
+                                    (EvaluationOptions(neutralize: "sector"), "neutralize takes industry, size"),
+                                    (EvaluationOptions(industry: "/nonexistent/industry.csv"), "cannot be read"),
+                                    (EvaluationOptions(label: "Ref($close, -1)/$close - 1"), "give one horizon"),
+                                    (EvaluationOptions(minNames: 1), "min-names")] {
+            request.options = options
+            #expect { try request.validate() } throws: { "\($0)".contains(fragment) }
+        }
+        // Defaults are not stored: a job without options keeps the older form.
+        #expect(JobRequest(selection: .codes(["X"]), windows: [], dataDirectory: "d", sourceKind: "csv", options: EvaluationOptions()).options == nil)
+    }
+}
