@@ -148,6 +148,9 @@ struct APIServerTests {
                 (.post, "/expressions/validate", #"{"expression":"Foo($close)"}"#, 422),
                 (.post, "/jobs", #"{"factors":["MOM5"],"start":"2021-01-01"}"#, 400),
                 (.post, "/jobs", #"{"factors":["MOM5"],"start":"2021-01-01","end":"2021-02-01","horizons":[0]}"#, 400),
+                (.post, "/jobs", #"{"factors":["MOM5"],"start":"2021-01-01","end":"2021-02-01","winsorize":"median"}"#, 400),
+                (.post, "/jobs", #"{"factors":["MOM5"],"start":"2021-01-01","end":"2021-02-01","neutralize":"industry"}"#, 400),
+                (.post, "/jobs", #"{"factors":["MOM5"],"start":"2021-01-01","end":"2021-02-01","zscore":"yes"}"#, 400),
                 (.post, "/jobs", #"{"factors":["NOPE"],"start":"2021-01-01","end":"2021-02-01"}"#, 404),
                 (.post, "/jobs", #"{"factors":["MOM5"],"start":"2021-01-01","end":"2021-02-01"}"#, 422),  // a draft, not approved
                 (.get, "/jobs/NOPE", nil, 404),
