@@ -221,7 +221,21 @@ def _job_request(params: dict, run_date: date, key: str) -> dict:
         "include_drafts": bool(params.get("include_drafts")),
         "max_attempts": RETRIES + 1,
         "idempotency_key": key,
+        "options": _options(params),
     }
+
+
+# Evaluation options: the DAG's param, FactorLab's CLI flag and its API field for each.
+OPTIONS = [("winsorize", "--winsorize", "winsorize"), ("neutralize", "--neutralize", "neutralize"),
+           ("industry_file", "--industry", "industry"), ("size_expression", "--size", "size")]
+
+
+def _options(params: dict) -> dict:
+    """The preprocessing options that are set, by DAG param name (FactorLab checks them at submission)."""
+    options = {name: str(params[name]).strip() for name, _, _ in OPTIONS if str(params.get(name) or "").strip()}
+    if params.get("zscore"):
+        options["zscore"] = True
+    return options
 
 
 def _submit(request: dict) -> dict:
@@ -232,6 +246,11 @@ def _submit(request: dict) -> dict:
                 "frequencies": request["frequencies"], "horizons": request["horizons"], "quantiles": request["quantiles"],
                 "delay": request["delay"], "batchSize": request["batch_size"], "includeDrafts": request["include_drafts"],
                 "maxAttempts": request["max_attempts"], "idempotencyKey": request["idempotency_key"]}
+        for name, _, field in OPTIONS:
+            if name in request["options"]:
+                body[field] = request["options"][name]
+        if request["options"].get("zscore"):
+            body["zscore"] = True
         if "codes" in request:
             body["factors"] = request["codes"]
         elif "category" in request:
@@ -254,6 +273,11 @@ def _submit(request: dict) -> dict:
              "--max-attempts", str(request["max_attempts"]), "--idempotency-key", request["idempotency_key"], "--json"]
     if request["include_drafts"]:
         args.append("--include-drafts")
+    for name, flag, _ in OPTIONS:
+        if name in request["options"]:
+            args += [flag, request["options"][name]]
+    if request["options"].get("zscore"):
+        args.append("--zscore")
     out = _factorlab(*args)
     return {"job_id": out["jobId"], "run_id": out["runId"], "created": out["created"], "tasks": out["tasks"]}
 
@@ -502,6 +526,27 @@ def _params(daily: bool) -> dict:
             section="Evaluation",
         ),
         "top_n": Param(10, type="integer", minimum=1, maximum=100, title="Top-N in the summary", section="Evaluation"),
+        "winsorize": Param(
+            "", type="string", pattern=r"^(|mad|mad:[0-9]+(\.[0-9]+)?|quantile:0?\.[0-9]+)$", title="Winsorize",
+            description="Clip each date's values first: mad (median ± 3·1.4826·MAD), mad:K, or quantile:P; empty: no clipping.",
+            section="Evaluation",
+        ),
+        "neutralize": Param(
+            "", type="string", enum=["", "industry", "size", "industry,size"], title="Neutralize",
+            description="Replace the factor by its residual on industry dummies and/or log market value (needs the file or "
+                        "expression below); empty: the raw factor.",
+            section="Evaluation",
+        ),
+        "industry_file": Param(
+            "", type="string", title="Industry file",
+            description="For neutralize industry: a CSV (symbol, industry_code) every worker can read at this path.",
+            section="Evaluation",
+        ),
+        "size_expression": Param(
+            "", type="string", title="Market value expression",
+            description="For neutralize size, e.g. $close*$shares (its log is the regressor).", section="Evaluation",
+        ),
+        "zscore": Param(False, type="boolean", title="Z-score each date", section="Evaluation"),
         "batch_size": Param(
             DEFAULT_BATCH_SIZE, type="integer", minimum=1, maximum=1000, title="Factors per task",
             description="How many factors one FactorLab task evaluates together (default: FACTOR_BATCH_SIZE).",

@@ -109,7 +109,8 @@ def test_param_defaults_validate_and_every_field_has_a_label_and_section(dagbag,
 
 def test_the_params_of_each_dag(dagbag):
     common = {"factor_selection", "factor_codes", "category", "include_drafts", "universes", "frequencies", "horizons",
-              "quantiles", "delay", "top_n", "batch_size", "extra_windows"}
+              "quantiles", "delay", "top_n", "batch_size", "extra_windows", "winsorize", "neutralize", "industry_file",
+              "size_expression", "zscore"}
     assert set(dagbag.dags[MANUAL].params) == common | {"start_date", "end_date"}
     assert set(dagbag.dags[DAILY].params) == common | {"lookback_days"}
     assert dagbag.dags[DAILY].params["factor_selection"] == "all_approved"
@@ -146,6 +147,8 @@ def test_batch_size_defaults_to_FACTOR_BATCH_SIZE():
         ("batch_size", 0),
         ("extra_windows", ["2021-01-01..2021-12-31"]),
         ("category", "a b"),
+        ("winsorize", "median"),
+        ("neutralize", "sector"),
     ],
 )
 def test_bad_input_is_refused_by_the_schema(dagbag, name, value):
@@ -171,7 +174,8 @@ def test_form_style_input_is_accepted(dagbag, name, value):
 def params(**over):
     base = {"factor_selection": "codes", "factor_codes": ["A158_ROC20"], "category": None, "include_drafts": False,
             "universes": ["csi300"], "frequencies": ["day"], "horizons": [20, "5", 1, 5], "quantiles": 5, "delay": 1,
-            "top_n": 10, "batch_size": 8, "extra_windows": [], "start_date": "2022-01-04", "end_date": "2023-12-29"}
+            "top_n": 10, "batch_size": 8, "extra_windows": [], "start_date": "2022-01-04", "end_date": "2023-12-29",
+            "winsorize": "", "neutralize": "", "industry_file": "", "size_expression": "", "zscore": False}
     return {**base, **over}
 
 
@@ -182,6 +186,13 @@ def test_the_job_request_built_from_params(module):
     assert r["horizons"] == [1, 5, 20]  # cast, deduplicated, sorted
     assert r["max_attempts"] == 3  # FactorLab's attempt budget = Airflow's retries + 1
     assert r["idempotency_key"] == "airflow:d:r"
+    assert r["options"] == {}  # the raw factor unless asked
+
+
+def test_preprocessing_params_become_factorlab_options(module):
+    r = module._job_request(params(winsorize="mad:3", neutralize="industry", industry_file="/data/industry.csv", zscore=True),
+                            date(2024, 1, 5), "k")
+    assert r["options"] == {"winsorize": "mad:3", "neutralize": "industry", "industry_file": "/data/industry.csv", "zscore": True}
 
 
 def test_the_daily_window_ends_on_the_run_date(module):
