@@ -217,6 +217,11 @@ public struct Checker: Sendable {
                 aggregation = a
             }
         }
+        if name == "SignedPower" {
+            // Written out, so that it is one factor with the same formula spelt with Sign, Abs and Power.
+            return .apply(.binary(.mul), [.apply(.unary(.sign), [series[0]]),
+                                          .apply(.binary(.power), [.apply(.unary(.abs), [series[0]]), series[1]])])
+        }
         let op: Operation
         switch spec.family {
         case "element-wise", "comparison", "logic":

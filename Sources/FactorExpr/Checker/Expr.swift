@@ -70,7 +70,7 @@ public enum RollingOperator: String, Sendable, Hashable, CaseIterable {
     case mean = "Mean", sum = "Sum", std = "Std", variance = "Var", skew = "Skew", kurt = "Kurt"
     case max = "Max", min = "Min", median = "Med", count = "Count", mad = "Mad", rank = "Rank"
     case idxMax = "IdxMax", idxMin = "IdxMin", slope = "Slope", rsquare = "Rsquare", resi = "Resi"
-    case wma = "WMA", ema = "EMA"
+    case wma = "WMA", ema = "EMA", product = "Product"
 }
 
 public enum PairOperator: String, Sendable, Hashable, CaseIterable {

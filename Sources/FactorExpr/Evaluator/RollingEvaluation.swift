@@ -19,6 +19,7 @@ extension Context {
         case .kurt: return perInstrument(s) { x, out in RollingHigherMoments.compute(.kurtosis, x, window: w, into: out) }
         case .mad: return perInstrument(s) { x, out in RollingMeanAbsoluteDeviation.compute(x, window: w, into: out) }
         case .wma: return perInstrument(s) { x, out in RollingWeightedMean.compute(x, window: w, into: out) }
+        case .product: return perInstrument(s) { x, out in RollingProduct.compute(x, window: w, into: out) }
         case .max: return perInstrument(s) { x, out in RollingExtremes.extreme(x, window: w, largest: true, into: out) }
         case .min: return perInstrument(s) { x, out in RollingExtremes.extreme(x, window: w, largest: false, into: out) }
         case .idxMax: return perInstrument(s) { x, out in RollingExtremes.position(x, window: w, largest: true, into: out) }

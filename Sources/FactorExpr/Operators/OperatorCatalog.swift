@@ -66,6 +66,7 @@ public enum OperatorCatalog {
         .init(name: "Neg", parameters: [.series], family: "element-wise", summary: "negation (what unary '-' means)"),
         .init(name: "Not", parameters: [.boolean], family: "logic", summary: "logical not of a boolean"),
         .init(name: "Power", parameters: [.series, .series], family: "element-wise", summary: "x to the power y (infix **)"),
+        .init(name: "SignedPower", parameters: [.series, .series], family: "element-wise", summary: "sign(x)·|x|^y (WorldQuant's signedpower; written out as Sign(x)*Power(Abs(x), y))"),
         .init(name: "Add", parameters: [.series, .series], family: "element-wise", summary: "x + y"),
         .init(name: "Sub", parameters: [.series, .series], family: "element-wise", summary: "x - y"),
         .init(name: "Mul", parameters: [.series, .series], family: "element-wise", summary: "x * y"),
@@ -106,6 +107,7 @@ public enum OperatorCatalog {
         .init(name: "Resi", parameters: [.series, .window(fractional: false)], family: "regression", summary: "today's residual of that regression"),
         .init(name: "WMA", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "weighted mean, weights 1…N newest heaviest"),
         .init(name: "EMA", parameters: [.series, .window(fractional: true)], family: "rolling", summary: "exponential mean, alpha 2/(N+1) (0<N<1: alpha N)"),
+        .init(name: "Product", parameters: [.series, .window(fractional: false)], family: "rolling", summary: "product of the window's non-NaN values (WorldQuant's product)"),
     ]
 
     static let pair: [OperatorSpec] = [
