@@ -64,10 +64,13 @@ public enum ResultRecorder {
     }
 
     /// A run record describing the report.
-    public static func run(_ report: EvaluationReport, runId: String, kind: String) -> RunRecord {
-        let parameters: [String: String] = ["universe": report.universe, "frequency": report.frequency, "start": report.start,
+    public static func run(_ report: EvaluationReport, runId: String, kind: String, options: EvaluationOptions = EvaluationOptions()) -> RunRecord {
+        var parameters: [String: String] = ["universe": report.universe, "frequency": report.frequency, "start": report.start,
                                             "end": report.end, "horizons": report.settings.horizons.map(String.init).joined(separator: ","),
                                             "delay": String(report.settings.delay), "factors": String(report.factors.count)]
+        // What the results' settings hash stands for, so that tables can say it in words.
+        parameters["settingsHash"] = settingsHash(report.settings, label: options.label)
+        parameters["settings"] = options.summary
         let json = (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return RunRecord(runId: runId, createdAt: Clock.now(), kind: kind, parameters: json)
     }

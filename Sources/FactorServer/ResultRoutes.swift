@@ -1,4 +1,5 @@
 import FactorCore
+import FactorPlatform
 import FactorStore
 import Foundation
 import Hummingbird
@@ -30,14 +31,27 @@ struct ResultRoutes {
                                 horizon: try Self.integer(try need("horizon"), "horizon"), settingsHash: try need("settings"))
             return try JSONIO.response(try store.series(key: key))
         }
-        router.get("/leaderboard", "Each factor's latest result, best first (top, by, universe, freq, horizon, start and end of the window)") { request, context in
+        router.get("/settings", "What each stored settings hash means: {hash: \"raw\" or \"winsorize mad:3 · neutralize industry · zscore\"}") { _, context in
+            try context.require([.researcher, .reviewer], to: "read results")
+            return try JSONIO.response(SettingsLabels.labels(try store.runs()))
+        }
+        router.get("/leaderboard", "Each factor's latest result per settings, best first (top, by, universe, freq, horizon, start and end of the window, settings: raw, a summary as GET /settings gives it, or a hash)") { request, context in
             try context.require([.researcher, .reviewer], to: "read results")
             let q = request.uri.queryParameters
-            let query = LeaderboardQuery(top: try q["top"].map { try Self.integer(String($0), "top") } ?? 10,
+            var hashes: [String]?
+            if let settings = q["settings"].map(String.init) {
+                let labels = SettingsLabels.labels(try store.runs())
+                hashes = SettingsLabels.hashes(matching: settings, in: labels)
+                if hashes!.isEmpty {
+                    throw APIError(.badRequest, "no stored results were evaluated with settings '\(settings)'; stored: \(Set(labels.values).sorted().joined(separator: "; "))")
+                }
+            }
+            var query = LeaderboardQuery(top: try q["top"].map { try Self.integer(String($0), "top") } ?? 10,
                                          metric: q["by"].map(String.init) ?? "rank_icir", universe: q["universe"].map(String.init),
                                          frequency: q["freq"].map(String.init),
                                          horizon: try q["horizon"].map { try Self.integer(String($0), "horizon") },
                                          start: q["start"].map(String.init), end: q["end"].map(String.init))
+            query.settingsHashes = hashes
             guard (1...1000).contains(query.top) else { throw APIError(.badRequest, "top must be 1…1000") }
             return try JSONIO.response(try store.leaderboard(query))
         }

@@ -54,6 +54,20 @@ struct JobSettingsTests {
                                                           settings: EvaluationSettings(horizons: [1, 5])), source: source).report
         #expect(raw.factors[0].horizons[0].summary.ic.mean != direct.factors[0].horizons[0].summary.ic.mean)
         #expect(ResultRecorder.settingsHash(raw.settings, label: nil) != stored[0].key.settingsHash)
+
+        // A raw job of the same factors: the leaderboard ranks both, and each is named and selected by its settings.
+        var rawRequest = request
+        rawRequest.options = nil
+        let rawPlanned = try JobPlanner.plan(rawRequest, store: f.store)
+        _ = try f.store.createJob(rawPlanned.job, tasks: rawPlanned.tasks, actor: "t")
+        _ = Worker(store: f.store, options: Worker.Options(name: "w", concurrency: 1, mode: .untilEmpty, leaseSeconds: 30, pollSeconds: 0.05)).run()
+        let labels = SettingsLabels.labels(try f.store.runs())
+        #expect(Set(labels.values) == ["raw", "winsorize mad:3 · neutralize industry · zscore · min-names 3 · decay-lags 4"])
+        let board = try f.store.leaderboard(LeaderboardQuery(top: 100, horizon: 1))
+        #expect(board.count == 6 && Set(board.map { labels[$0.key.settingsHash] ?? "?" }).count == 2)
+        let rawHashes = SettingsLabels.hashes(matching: "RAW", in: labels)
+        let rawBoard = try f.store.leaderboard(LeaderboardQuery(top: 100, horizon: 1, settingsHashes: rawHashes))
+        #expect(rawBoard.count == 3 && rawBoard.allSatisfy { $0.key.runId == rawPlanned.job.runId })
     }
 
     @Test func badOptionsAreRefusedAtSubmissionWithTheirName() throws {

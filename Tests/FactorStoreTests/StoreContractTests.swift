@@ -147,6 +147,15 @@ struct StoreContractTests {
             #expect(try store.leaderboard(LeaderboardQuery(top: 10, start: "2020-01-02", end: "2020-12-31")).count == board.count)
             #expect(try store.leaderboard(LeaderboardQuery(top: 10, start: "2021-01-04")).isEmpty)
             #expect(throws: StoreError.self) { try store.leaderboard(LeaderboardQuery(metric: "rank_icir; DROP TABLE results")) }
+            // A neutralized result of A (another settings hash) ranks beside its raw one instead of replacing it.
+            var neutral = result("r3", "A", rankICIR: 0.5)
+            neutral.key.settingsHash = "s2"
+            try store.saveResults(run: RunRecord(runId: "r3", createdAt: Clock.now(), kind: "job", parameters: "{}"), results: [(neutral, [])], actor: "a")
+            let both = try store.leaderboard(LeaderboardQuery(top: 10, horizon: 1))
+            #expect(both.map(\.key.factorCode) == ["A", "B", "A", "D"] && both.map(\.key.settingsHash) == ["s2", "s1", "s1", "s1"])
+            #expect(try store.leaderboard(LeaderboardQuery(top: 10, horizon: 1, settingsHashes: ["s2"])).map(\.key.runId) == ["r3"])
+            #expect(try store.leaderboard(LeaderboardQuery(top: 10, horizon: 1, settingsHashes: ["s1"])).map(\.key.factorCode) == ["B", "A", "D"])
+            #expect(try store.leaderboard(LeaderboardQuery(top: 10, settingsHashes: [])).isEmpty)
         }
     }
 

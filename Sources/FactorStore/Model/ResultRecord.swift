@@ -181,9 +181,12 @@ public struct LeaderboardQuery: Sendable, Equatable {
     /// Only results of exactly this window, so that every factor is ranked on the same period.
     public var start: String?
     public var end: String?
+    /// Only results evaluated with one of these settings (hashes); nil: any.
+    public var settingsHashes: [String]?
 
     public init(top: Int = 10, metric: String = "rank_icir", universe: String? = nil, frequency: String? = nil, horizon: Int? = nil,
-                start: String? = nil, end: String? = nil) {
+                start: String? = nil, end: String? = nil, settingsHashes: [String]? = nil) {
+        self.settingsHashes = settingsHashes
         self.top = top
         self.metric = metric
         self.universe = universe

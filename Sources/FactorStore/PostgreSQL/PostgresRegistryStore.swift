@@ -209,11 +209,17 @@ extension PostgresFactorStore: FactorStore {
             clause += clause.isEmpty ? " WHERE error IS NULL" : " AND error IS NULL"
             if let start = query.start { arguments.append(start); clause += " AND start = $\(arguments.count)" }
             if let end = query.end { arguments.append(end); clause += " AND \"end\" = $\(arguments.count)" }
+            if let hashes = query.settingsHashes {
+                var places: [String] = []
+                for h in hashes { arguments.append(h); places.append("$\(arguments.count)") }
+                clause += hashes.isEmpty ? " AND FALSE" : " AND settings_hash IN (\(places.joined(separator: ", ")))"
+            }
             arguments.append(max(0, query.top))
-            // Each (factor, universe, frequency, horizon)'s latest result, best first; undefined values last.
+            // Each (factor, universe, frequency, horizon, settings)'s latest result, best first; undefined values last.
+            // Raw and neutralized results of a factor are ranked side by side, not one replacing the other.
             return try await s.rows("""
                 SELECT * FROM results WHERE id IN (
-                    SELECT MAX(id) FROM results\(clause) GROUP BY factor_code, universe, frequency, horizon)
+                    SELECT MAX(id) FROM results\(clause) GROUP BY factor_code, universe, frequency, horizon, settings_hash)
                 ORDER BY \(query.metric) IS NULL, \(query.metric) DESC, id LIMIT $\(arguments.count)
                 """, arguments).map(Self.resultFrom)
         }

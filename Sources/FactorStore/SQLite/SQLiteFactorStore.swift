@@ -294,10 +294,15 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
             clause += clause.isEmpty ? " WHERE error IS NULL" : " AND error IS NULL"
             if let start = query.start { clause += " AND start = ?"; arguments += [start] }
             if let end = query.end { clause += " AND \"end\" = ?"; arguments += [end] }
-            // Each (factor, universe, frequency, horizon)'s latest result, best first; undefined values last.
+            if let hashes = query.settingsHashes {
+                clause += hashes.isEmpty ? " AND 0" : " AND settings_hash IN (\(Array(repeating: "?", count: hashes.count).joined(separator: ", ")))"
+                for h in hashes { arguments += [h] }
+            }
+            // Each (factor, universe, frequency, horizon, settings)'s latest result, best first; undefined values last.
+            // Raw and neutralized results of a factor are ranked side by side, not one replacing the other.
             let sql = """
                 SELECT * FROM results WHERE id IN (
-                    SELECT MAX(id) FROM results\(clause) GROUP BY factor_code, universe, frequency, horizon)
+                    SELECT MAX(id) FROM results\(clause) GROUP BY factor_code, universe, frequency, horizon, settings_hash)
                 ORDER BY \(query.metric) IS NULL, \(query.metric) DESC, id LIMIT ?
                 """
             arguments += [max(0, query.top)]

@@ -129,7 +129,7 @@ struct EvaluateCommand: ParsableCommand {
             let store = try StoreLocation.open(StoreLocation.resolve(db))
             let id = runId ?? UUID().uuidString.lowercased()
             let records = ResultRecorder.records(report, runId: id, identities: identities, label: label)
-            try store.saveResults(run: ResultRecorder.run(report, runId: id, kind: "evaluate"), results: records, actor: StoreOptions.actor)
+            try store.saveResults(run: ResultRecorder.run(report, runId: id, kind: "evaluate", options: options), results: records, actor: StoreOptions.actor)
             Terminal.info("saved \(records.count) results under run \(id) in \(store.locationDescription)")
         }
     }

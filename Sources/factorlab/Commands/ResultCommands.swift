@@ -1,5 +1,6 @@
 import ArgumentParser
 import FactorCore
+import FactorPlatform
 import FactorStore
 import Foundation
 
@@ -13,15 +14,26 @@ struct LeaderboardCommand: ParsableCommand {
     @Option var horizon: Int?
     @Option(help: "Only results whose window starts on this date (rank every factor on the same period).") var start: String?
     @Option(help: "Only results whose window ends on this date.") var end: String?
+    @Option(help: "Only results evaluated with these settings: raw, or as the settings column writes them (e.g. 'winsorize mad:3 · neutralize industry · zscore'), or a settings hash.")
+    var settings: String?
 
     func run() throws {
-        let rows = try store.openStore().leaderboard(LeaderboardQuery(top: top, metric: by, universe: universe, frequency: freq, horizon: horizon,
-                                                                        start: start, end: end))
+        let db = try store.openStore()
+        let labels = SettingsLabels.labels(try db.runs())
+        var hashes: [String]?
+        if let settings {
+            hashes = SettingsLabels.hashes(matching: settings, in: labels)
+            if hashes!.isEmpty {
+                throw ValidationError("no stored results were evaluated with settings '\(settings)'; stored: \(Set(labels.values).sorted().joined(separator: "; "))")
+            }
+        }
+        let rows = try db.leaderboard(LeaderboardQuery(top: top, metric: by, universe: universe, frequency: freq, horizon: horizon,
+                                                       start: start, end: end, settingsHashes: hashes))
         if store.json { try store.printJSON(rows); return }
-        print(Terminal.table(["#", "factor", "v", "universe", "freq", "h", "n", by, "RankIC", "IC", "LS Sharpe", "run"],
+        print(Terminal.table(["#", "factor", "v", "universe", "freq", "h", "settings", "n", by, "RankIC", "IC", "LS Sharpe", "run"],
                              rows.enumerated().map { k, r in
                                  [String(k + 1), r.key.factorCode, String(r.key.factorVersion), r.key.universe, r.key.frequency,
-                                  String(r.key.horizon), String(r.n), Terminal.number(r.figures.first { $0.0 == by }?.1 ?? .nan),
+                                  String(r.key.horizon), labels[r.key.settingsHash] ?? String(r.key.settingsHash.prefix(8)), String(r.n), Terminal.number(r.figures.first { $0.0 == by }?.1 ?? .nan),
                                   Terminal.number(r.rankICMean), Terminal.number(r.icMean), Terminal.number(r.lsSharpe),
                                   String(r.key.runId.prefix(8))]
                              }))
