@@ -29,6 +29,18 @@ public struct JobRequest: Codable, Sendable {
     public var sourceKind: String
     /// Preprocessing, label, min-names and decay lags; nil for the defaults (the raw factor).
     public var options: EvaluationOptions?
+    /// Evaluate every task twice, with `options` and with them plus industry neutralization, so that the raw and the
+    /// industry-neutral results of each factor come from one job (nil: no).
+    public var compareNeutral: Bool?
+
+    /// The option sets the job's tasks are evaluated with: its options, and their industry-neutral twin when comparing.
+    public var optionSets: [EvaluationOptions?] {
+        guard compareNeutral == true else { return [options] }
+        var neutral = options ?? EvaluationOptions()
+        let parts = Set((neutral.neutralize ?? "").lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        neutral.neutralize = parts.contains("size") ? "industry,size" : "industry"
+        return [options, neutral]
+    }
 
     public struct Window: Codable, Sendable, Equatable {
         public var start: String
@@ -143,13 +155,15 @@ public enum JobPlanner {
             for window in request.windows {
                 for frequency in request.frequencies {
                     for batch in batches {
+                      for options in request.optionSets {
                         let payload = TaskPayload(factors: batch, universe: universe, start: window.start, end: window.end,
                                                   frequency: frequency, horizons: request.horizons, delay: request.delay,
                                                   quantiles: request.quantiles, dataDirectory: request.dataDirectory,
-                                                  sourceKind: request.sourceKind, options: request.options)
+                                                  sourceKind: request.sourceKind, options: options)
                         tasks.append(TaskRecord(id: "\(jobId.prefix(8))-\(String(format: "%04d", tasks.count + 1))", jobId: jobId,
                                                 status: .pending, payload: String(decoding: try encoder.encode(payload), as: UTF8.self),
                                                 createdAt: now, updatedAt: now))
+                      }
                     }
                 }
             }

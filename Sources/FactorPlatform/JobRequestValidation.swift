@@ -27,7 +27,13 @@ extension JobRequest {
         if universes.isEmpty || universes.contains(where: \.isEmpty) { try fail("universes must not be empty") }
         if frequencies.isEmpty { try fail("frequencies must not be empty") }
         for f in frequencies where Frequency(f) == nil { try fail("'\(f)' is not a frequency (day, week, month, or minutes such as 5min)") }
-        if let options {
+        if compareNeutral == true {
+            if options?.industry == nil { try fail("compare-neutral needs an industry file (--industry FILE) for the neutral twin") }
+            if options?.neutralize?.lowercased().contains("industry") == true {
+                try fail("compare-neutral compares with industry neutralization: the options must not neutralize by industry already")
+            }
+        }
+        for case let options? in optionSets {
             do { _ = try options.settings(horizons: horizons, delay: delay, quantiles: quantiles) } catch { try fail(error.description) }
             if let industry = options.industry, !FileManager.default.isReadableFile(atPath: industry) {
                 try fail("the industry file \(industry) cannot be read (workers read it by this path)")

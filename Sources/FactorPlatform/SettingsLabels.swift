@@ -12,9 +12,11 @@ public enum SettingsLabels {
         for run in runs {
             let data = Data(run.parameters.utf8)
             if run.kind == "job", let request = try? JSONDecoder().decode(JobRequest.self, from: data) {
-                let options = request.options ?? EvaluationOptions()
-                guard let settings = try? options.settings(horizons: request.horizons, delay: request.delay, quantiles: request.quantiles) else { continue }
-                labels[ResultRecorder.settingsHash(settings, label: options.label)] = options.summary
+                for set in request.optionSets {
+                    let options = set ?? EvaluationOptions()
+                    guard let settings = try? options.settings(horizons: request.horizons, delay: request.delay, quantiles: request.quantiles) else { continue }
+                    labels[ResultRecorder.settingsHash(settings, label: options.label)] = options.summary
+                }
             } else if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                       let hash = object["settingsHash"] as? String, let summary = object["settings"] as? String {
                 labels[hash] = summary

@@ -34,6 +34,7 @@ struct JobRoutes {
         var industry: String?
         var zscore: Bool?
         var label: String?
+        var compareNeutral: Bool?
     }
 
     struct Submitted: Encodable { var job: JobRecord; var tasks: Int; var created: Bool }
@@ -59,7 +60,7 @@ struct JobRoutes {
                                             allowed: ["factors", "category", "allApproved", "includeDrafts", "start", "end", "windows",
                                                       "frequencies", "universes", "horizons", "quantiles", "delay", "batchSize",
                                                       "priority", "maxAttempts", "idempotencyKey", "minNames", "decayLags", "winsorize",
-                                                      "neutralize", "size", "industry", "zscore", "label"])
+                                                      "neutralize", "size", "industry", "zscore", "label", "compareNeutral"])
             let selection: JobRequest.Selection
             switch (b.factors, b.category, b.allApproved ?? false) {
             case (let codes?, nil, false): selection = .codes(codes)
@@ -72,7 +73,7 @@ struct JobRoutes {
                 guard let start = b.start, let end = b.end else { throw APIError(.badRequest, "give start and end, or windows") }
                 windows = [.init(start: start, end: end)]
             }
-            let request = JobRequest(selection: selection, includeDrafts: b.includeDrafts ?? false, windows: windows,
+            var request = JobRequest(selection: selection, includeDrafts: b.includeDrafts ?? false, windows: windows,
                                      frequencies: b.frequencies ?? ["day"], universes: b.universes ?? JobRequest.defaultUniverses(),
                                      horizons: b.horizons ?? [1, 5, 20], delay: b.delay ?? 1, quantiles: b.quantiles ?? 5,
                                      batchSize: b.batchSize ?? JobRequest.defaultBatchSize(), priority: b.priority ?? 0, maxAttempts: b.maxAttempts ?? 3,
@@ -80,6 +81,7 @@ struct JobRoutes {
                                      options: EvaluationOptions(minNames: b.minNames, decayLags: b.decayLags, winsorize: b.winsorize,
                                                                 neutralize: b.neutralize, size: b.size, industry: b.industry,
                                                                 zscore: b.zscore, label: b.label))
+            request.compareNeutral = b.compareNeutral == true ? true : nil
             try JobValidation.check(request)
             let planned = try JobPlanner.plan(request, store: store)
             let (job, created) = try store.createJob(planned.job, tasks: planned.tasks, actor: caller.name)

@@ -70,6 +70,36 @@ struct JobSettingsTests {
         #expect(rawBoard.count == 3 && rawBoard.allSatisfy { $0.key.runId == rawPlanned.job.runId })
     }
 
+    @Test func compareNeutralEvaluatesEveryTaskRawAndIndustryNeutralInOneJob() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        let codes = try registered(f, count: 2)
+        let industry = f.directory + "/industry.csv"
+        try (["symbol,industry_code"] + (1...40).map { String(format: "SYN%03d,IND%d", $0, $0 % 4) }).joined(separator: "\n")
+            .write(toFile: industry, atomically: true, encoding: .utf8)
+        var request = jobRequest(codes, universes: ["all"], batch: 2)
+        request.windows = [.init(start: "2022-01-01", end: "2022-12-30")]
+        request.options = EvaluationOptions(industry: industry)
+        request.compareNeutral = true
+        try request.validate()
+        let planned = try JobPlanner.plan(request, store: f.store)
+        #expect(planned.tasks.count == 2)  // one batch, evaluated raw and neutral
+        let (job, _) = try f.store.createJob(planned.job, tasks: planned.tasks, actor: "t")
+        _ = Worker(store: f.store, options: Worker.Options(name: "w", concurrency: 1, mode: .untilEmpty, leaseSeconds: 30, pollSeconds: 0.05)).run()
+        let results = try f.store.results(matching: ResultFilter(runId: job.runId))
+        let labels = SettingsLabels.labels(try f.store.runs())
+        #expect(results.count == 2 * 2 * 2 && Set(results.map { labels[$0.key.settingsHash] ?? "?" }) == ["raw", "neutralize industry"])
+        // Each side equals its own evaluation.
+        let neutral = try #require(results.first { labels[$0.key.settingsHash] == "neutralize industry" && $0.key.factorCode == codes[0] && $0.key.horizon == 1 })
+        let raw = try #require(results.first { labels[$0.key.settingsHash] == "raw" && $0.key.factorCode == codes[0] && $0.key.horizon == 1 })
+        #expect(neutral.rankICMean != raw.rankICMean)
+        // Comparing needs the industry file, and options that are not industry-neutral already.
+        request.options = nil
+        #expect { try request.validate() } throws: { "\($0)".contains("compare-neutral needs an industry file") }
+        request.options = EvaluationOptions(neutralize: "industry", industry: industry)
+        #expect { try request.validate() } throws: { "\($0)".contains("must not neutralize by industry already") }
+    }
+
     @Test func badOptionsAreRefusedAtSubmissionWithTheirName() throws {
         var request = jobRequest(["X"])
         for (options, fragment) in [(EvaluationOptions(winsorize: "median"), "winsorize must be"),

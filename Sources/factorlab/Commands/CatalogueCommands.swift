@@ -1,4 +1,5 @@
 import ArgumentParser
+import FactorPlatform
 import FactorStore
 import Foundation
 
@@ -45,8 +46,11 @@ struct ShowFactorCommand: ParsableCommand {
         let versions = try db.versions(code: code)
         let audit = try db.audit(entity: code, limit: 50)
         let all = try db.results(matching: ResultFilter(factorCode: code))
-        let latestRun = all.last?.key.runId
-        let latest = all.filter { $0.key.runId == latestRun }
+        // The latest run of each evaluation setting: raw and neutralized results side by side.
+        var latestRunBySettings: [String: String] = [:]
+        for r in all { latestRunBySettings[r.key.settingsHash] = r.key.runId }
+        let latest = all.filter { latestRunBySettings[$0.key.settingsHash] == $0.key.runId }
+        let labels = SettingsLabels.labels(try db.runs())
         if store.json { try store.printJSON(Output(factor: factor, versions: versions, audit: audit, latestResults: latest)); return }
         print("\(factor.code) — \(factor.name)")
         print("status \(factor.status.rawValue) · category \(factor.category) · owner \(factor.owner) · tags \(factor.tags.joined(separator: ", "))")
@@ -65,10 +69,11 @@ struct ShowFactorCommand: ParsableCommand {
         print("\naudit (newest first):")
         for a in audit.prefix(12) { print("  \(a.at) \(a.actor) \(a.action)") }
         if latest.isEmpty { print("\nno results yet (factorlab evaluate --factor \(code) --save)"); return }
-        print("\nlatest results (run \(latestRun ?? "")):")
-        print(Terminal.table(["universe", "freq", "window", "h", "n", "IC", "RankIC", "RankICIR", "LS Sharpe"],
+        print("\nlatest results, one run per evaluation setting:")
+        print(Terminal.table(["settings", "run", "universe", "freq", "window", "h", "n", "IC", "RankIC", "RankICIR", "LS Sharpe"],
                              latest.map { r in
-                                 [r.key.universe, r.key.frequency, "\(r.key.start)…\(r.key.end)", String(r.key.horizon), String(r.n),
+                                 [labels[r.key.settingsHash] ?? String(r.key.settingsHash.prefix(8)), String(r.key.runId.prefix(8)),
+                                  r.key.universe, r.key.frequency, "\(r.key.start)…\(r.key.end)", String(r.key.horizon), String(r.n),
                                   Terminal.number(r.icMean), Terminal.number(r.rankICMean), Terminal.number(r.rankICIR),
                                   Terminal.number(r.lsSharpe)]
                              }))

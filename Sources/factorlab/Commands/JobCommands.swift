@@ -30,6 +30,8 @@ struct SubmitJobCommand: ParsableCommand {
     @Option(help: "Data directory the tasks read (default: the configured data).") var data: String?
     @Option(help: "csv or qlib.") var source: String?
     @OptionGroup var evaluationFlags: EvaluationOptionFlags
+    @Flag(help: "Evaluate every factor twice in this job, as asked and industry-neutral (needs --industry FILE): raw and neutral results side by side.")
+    var compareNeutral = false
 
     struct Output: Encodable {
         var jobId: String
@@ -80,11 +82,12 @@ struct SubmitJobCommand: ParsableCommand {
         for u in universes where !u.contains(",") && !known.contains(u) && (try? dataSource.instrumentCodes().contains(u.uppercased())) != true {
             throw ValidationError("unknown universe '\(u)'; the data has \(known.joined(separator: ", "))")
         }
-        let request = JobRequest(selection: selection, includeDrafts: includeDrafts, windows: windowList, frequencies: frequencies,
+        var request = JobRequest(selection: selection, includeDrafts: includeDrafts, windows: windowList, frequencies: frequencies,
                                  universes: universes, horizons: horizonList, delay: delay, quantiles: quantiles, batchSize: batch,
                                  priority: priority, maxAttempts: maxAttempts, idempotencyKey: idempotencyKey,
                                  dataDirectory: (location.directory as NSString).standardizingPath,
                                  sourceKind: dataSource.kind.rawValue, options: evaluationFlags.absoluteOptions)
+        request.compareNeutral = compareNeutral ? true : nil
         do { try request.validate() } catch { throw ValidationError(error.description) }
         let planned = try JobPlanner.plan(request, store: db)
         let (job, created) = try db.createJob(planned.job, tasks: planned.tasks, actor: StoreOptions.actor)
