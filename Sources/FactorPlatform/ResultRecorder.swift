@@ -46,6 +46,7 @@ public enum ResultRecorder {
                 r.turnoverTop = s.turnoverTop; r.turnoverBottom = s.turnoverBottom; r.autocorr = s.autocorrelation
                 r.groupMeans = s.groupMeans
                 r.decay = factor.decay.map(\.rankICMean)
+                r.industryIC = h.industries.map { IndustryICRecord(industry: $0.industry, rows: $0.rows, icMean: $0.icMean, rankICMean: $0.rankICMean) }
                 r.rows = s.rows; r.rowsNoIC = s.rowsWithoutIC; r.noICReasons = s.coverage.rowsWithoutIC
                 r.memberRows = s.coverage.members; r.withFactor = s.coverage.withFactor
                 r.withReturn = s.coverage.withReturn; r.inSample = s.coverage.inSample

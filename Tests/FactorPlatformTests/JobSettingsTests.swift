@@ -47,6 +47,8 @@ struct JobSettingsTests {
             let got = try #require(stored.first { $0.key == want.key })
             let same = got.icMean == want.icMean && got.rankICMean == want.rankICMean && got.rankICIR == want.rankICIR
             #expect(same && got.lsMean == want.lsMean && got.n == want.n)
+            // IC by industry is stored with each result (three industries here).
+            #expect(got.industryIC == want.industryIC && got.industryIC.count == 3)
         }
         // The raw evaluation differs, and its results would sit under another settings hash.
         let raw = try EvaluationRun.run(EvaluationRequest(universe: try UniverseSpec(parsing: "all"), start: TimeFormat.parse("2022-01-01"),

@@ -111,12 +111,15 @@ struct StoreContractTests {
             try store.saveResults(run: run, results: first, actor: "alice")
             var changed = result("run-1", "A", rankICIR: 0.7)
             changed.n = 250
+            changed.industryIC = [IndustryICRecord(industry: "J66", rows: 240, icMean: 0.02, rankICMean: .nan),
+                                  IndustryICRecord(industry: "C39", rows: 12, icMean: -0.01, rankICMean: 0.03)]
             try store.saveResults(run: run, results: [(changed, Array(seriesRows.prefix(1)))], actor: "alice")
             let all = try store.results(matching: ResultFilter(runId: "run-1"))
             #expect(all.count == 2)
             let h1 = try #require(all.first { $0.key.horizon == 1 })
             #expect(h1 == changed)  // replaced in place, NaN figures read back as NaN
             #expect(h1.groupMeans.count == 3 && h1.groupMeans[1].isNaN)
+            #expect(h1.industryIC.count == 2 && h1.industryIC[0].rankICMean.isNaN && h1.industryIC[1].industry == "C39")
             #expect(h1.decay.count == 3 && h1.decay[0] == 0.05 && h1.decay[1].isNaN)
             let stored = try store.series(key: result("run-1", "A", horizon: 5).key)
             #expect(stored.first?.members == nil && stored.last?.members == 300 && stored.last?.withReturn == 285)

@@ -4,7 +4,8 @@ extension ResultRecord {
     enum CodingKeys: String, CodingKey {
         case key, createdAt, delay, quantiles, n, icMean, icStd, icir, icT, icNwT, icPositive, rankICMean, rankICStd, rankICIR
         case rankICT, rankICNwT, rankICPositive, lsMean, lsStd, lsAnnReturn, lsAnnVol, lsSharpe, lsCumReturn, lsMaxDrawdown
-        case turnoverTop, turnoverBottom, autocorr, groupMeans, decay, rows, rowsNoIC, noICReasons, memberRows, withFactor, withReturn, inSample, error
+        case turnoverTop, turnoverBottom, autocorr, groupMeans, decay, industryIC, rows, rowsNoIC, noICReasons, memberRows, withFactor, withReturn
+        case inSample, error
     }
 
     static var doubleKeys: [(CodingKeys, WritableKeyPath<ResultRecord, Double>)] { [
@@ -24,6 +25,7 @@ extension ResultRecord {
         for (key, path) in Self.doubleKeys { self[keyPath: path] = try c.decodeIfPresent(Double.self, forKey: key) ?? .nan }
         groupMeans = (try c.decodeIfPresent([Double?].self, forKey: .groupMeans) ?? []).map { $0 ?? .nan }
         decay = (try c.decodeIfPresent([Double?].self, forKey: .decay) ?? []).map { $0 ?? .nan }
+        industryIC = try c.decodeIfPresent([IndustryICRecord].self, forKey: .industryIC) ?? []
         rows = try c.decodeIfPresent(Int.self, forKey: .rows) ?? 0
         rowsNoIC = try c.decodeIfPresent(Int.self, forKey: .rowsNoIC) ?? 0
         noICReasons = try c.decodeIfPresent([String: Int].self, forKey: .noICReasons) ?? [:]
@@ -49,6 +51,7 @@ extension ResultRecord {
         try c.encode(rows, forKey: .rows)
         try c.encode(rowsNoIC, forKey: .rowsNoIC)
         try c.encode(noICReasons, forKey: .noICReasons)
+        if !industryIC.isEmpty { try c.encode(industryIC, forKey: .industryIC) }
         try c.encode(memberRows, forKey: .memberRows)
         try c.encode(withFactor, forKey: .withFactor)
         try c.encode(withReturn, forKey: .withReturn)

@@ -56,6 +56,8 @@ public struct ResultRecord: Codable, Sendable, Equatable {
     public var groupMeans: [Double]
     /// IC decay: mean Rank IC of the factor against the one-bar return k bars later, for k = 0…K.
     public var decay: [Double]
+    /// IC by industry, when the evaluation was given industries (empty otherwise).
+    public var industryIC: [IndustryICRecord]
     public var rows: Int, rowsNoIC: Int
     /// Why rows have no IC: reason → number of rows (the coverage ledger).
     public var noICReasons: [String: Int]
@@ -75,6 +77,7 @@ public struct ResultRecord: Codable, Sendable, Equatable {
         turnoverTop = .nan; turnoverBottom = .nan; autocorr = .nan
         groupMeans = []
         decay = []
+        industryIC = []
         noICReasons = [:]
         rows = 0; rowsNoIC = 0; memberRows = 0; withFactor = 0; withReturn = 0; inSample = 0
         self.error = error
@@ -89,6 +92,7 @@ public struct ResultRecord: Codable, Sendable, Equatable {
             && aFigures.count == bFigures.count && zip(aFigures, bFigures).allSatisfy { same($0.1, $1.1) }
             && a.groupMeans.count == b.groupMeans.count && zip(a.groupMeans, b.groupMeans).allSatisfy(same)
             && a.decay.count == b.decay.count && zip(a.decay, b.decay).allSatisfy(same) && a.noICReasons == b.noICReasons
+            && a.industryIC == b.industryIC
     }
 
     /// The numeric figures by column name, in table order.

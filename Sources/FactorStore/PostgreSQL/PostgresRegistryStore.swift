@@ -156,9 +156,9 @@ extension PostgresFactorStore: FactorStore {
             var values: [any PostgresBindable] = [k.runId, k.factorCode, k.factorVersion, k.universe, k.frequency, k.start, k.end,
                                                   k.horizon, k.settingsHash, r.createdAt, r.delay, r.quantiles, r.n]
             for (name, value) in r.figures { columns.append(name); values.append(value) }
-            columns += ["group_means", "decay", "rows", "rows_no_ic", "no_ic_reasons", "member_rows", "with_factor", "with_return", "in_sample", "error"]
+            columns += ["group_means", "decay", "industry_ic", "rows", "rows_no_ic", "no_ic_reasons", "member_rows", "with_factor", "with_return", "in_sample", "error"]
             values += [JSON.encode(r.groupMeans.map { $0.isFinite ? $0 : nil }), JSON.encode(r.decay.map { $0.isFinite ? $0 : nil }),
-                       r.rows, r.rowsNoIC, JSON.encode(r.noICReasons), r.memberRows, r.withFactor, r.withReturn, r.inSample, r.error]
+                       JSON.encode(r.industryIC), r.rows, r.rowsNoIC, JSON.encode(r.noICReasons), r.memberRows, r.withFactor, r.withReturn, r.inSample, r.error]
             let updates = columns.dropFirst(9).map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
             let placeholders = (1...columns.count).map { "$\($0)" }.joined(separator: ", ")
             guard let row = try await s.one("""
@@ -261,6 +261,7 @@ extension PostgresFactorStore: FactorStore {
         for (column, path) in Self.figureColumns { r[keyPath: path] = try row.figure(column) }
         r.groupMeans = (JSON.decode([Double?].self, try row.get("group_means")) ?? []).map { $0 ?? .nan }
         r.decay = (JSON.decode([Double?].self, try row.get("decay")) ?? []).map { $0 ?? .nan }
+        r.industryIC = JSON.decode([IndustryICRecord].self, try row.get("industry_ic")) ?? []
         r.rows = try row.get("rows"); r.rowsNoIC = try row.get("rows_no_ic"); r.memberRows = try row.get("member_rows")
         r.noICReasons = JSON.decode([String: Int].self, try row.get("no_ic_reasons")) ?? [:]
         r.withFactor = try row.get("with_factor"); r.withReturn = try row.get("with_return"); r.inSample = try row.get("in_sample")

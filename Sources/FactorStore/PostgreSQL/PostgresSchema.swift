@@ -166,6 +166,8 @@ enum PostgresSchema {
                     WHERE status = 'PENDING';
                 CREATE INDEX tasks_running_expiry ON tasks (lease_expires_at) WHERE status = 'RUNNING';
                 """),
+        // IC by industry of each result (a JSON array; empty when the evaluation had no industries).
+        ("v5-industry-ic", "ALTER TABLE results ADD COLUMN industry_ic TEXT NOT NULL DEFAULT '[]'"),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).

@@ -239,8 +239,8 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
                                                                    k.start, k.end, k.horizon, k.settingsHash, r.createdAt, r.delay,
                                                                    r.quantiles, r.n]
                 for (name, value) in r.figures { columns.append(name); values.append(value.isFinite ? value : nil) }
-                columns += ["group_means", "decay", "rows", "rows_no_ic", "no_ic_reasons", "member_rows", "with_factor", "with_return", "in_sample", "error"]
-                values += [JSON.encode(r.groupMeans.map { $0.isFinite ? $0 : nil }), JSON.encode(r.decay.map { $0.isFinite ? $0 : nil }), r.rows, r.rowsNoIC, JSON.encode(r.noICReasons), r.memberRows,
+                columns += ["group_means", "decay", "industry_ic", "rows", "rows_no_ic", "no_ic_reasons", "member_rows", "with_factor", "with_return", "in_sample", "error"]
+                values += [JSON.encode(r.groupMeans.map { $0.isFinite ? $0 : nil }), JSON.encode(r.decay.map { $0.isFinite ? $0 : nil }), JSON.encode(r.industryIC), r.rows, r.rowsNoIC, JSON.encode(r.noICReasons), r.memberRows,
                            r.withFactor, r.withReturn, r.inSample, r.error]
                 let updates = columns.dropFirst(9).map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
                 try db.execute(sql: """
@@ -347,6 +347,7 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
         r.turnoverBottom = double(row, "turnover_bottom"); r.autocorr = double(row, "autocorr")
         r.groupMeans = (JSON.decode([Double?].self, row["group_means"]) ?? []).map { $0 ?? .nan }
         r.decay = (JSON.decode([Double?].self, row["decay"]) ?? []).map { $0 ?? .nan }
+        r.industryIC = JSON.decode([IndustryICRecord].self, row["industry_ic"]) ?? []
         r.rows = row["rows"]; r.rowsNoIC = row["rows_no_ic"]; r.memberRows = row["member_rows"]
         r.noICReasons = JSON.decode([String: Int].self, row["no_ic_reasons"]) ?? [:]
         r.withFactor = row["with_factor"]; r.withReturn = row["with_return"]; r.inSample = row["in_sample"]

@@ -179,6 +179,8 @@ enum SQLiteSchema {
                 ALTER TABLE jobs ADD COLUMN summary_top TEXT;
                 ALTER TABLE jobs ADD COLUMN summary_at TEXT;
                 """),
+        // IC by industry of each result (a JSON array; empty when the evaluation had no industries).
+        ("v6-industry-ic", "ALTER TABLE results ADD COLUMN industry_ic TEXT NOT NULL DEFAULT '[]'"),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).
