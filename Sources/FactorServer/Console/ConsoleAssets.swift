@@ -220,10 +220,11 @@ function resultHistory(results) {
      { values: rows.map((r) => r.icMean), color: "#e6550d", label: "IC mean", dashed: true }], rows.map((r) => r.createdAt.slice(0, 16)));
 }
 
-function resultsTable(rows) {
+// Results as a table; with `labels` (settings hash → words, from GET /settings) a column says how each was evaluated.
+function resultsTable(rows, labels) {
   if (!rows.length) return `<p>No results yet.</p>`;
-  return `<table><thead><tr><th>Factor</th><th>Run</th><th>Universe</th><th>Freq</th><th>Window</th><th class="n">h</th><th class="n">IC</th><th class="n">Rank IC</th><th class="n">Rank ICIR</th><th class="n">LS Sharpe</th></tr></thead><tbody>`
-    + rows.map((r) => `<tr><td>${reportLink(r, r.key.factorCode + " v" + r.key.factorVersion)}</td><td>${esc(r.key.runId.slice(0, 8))}</td><td>${esc(r.key.universe)}</td><td>${esc(r.key.frequency)}</td><td>${esc(r.key.start)}…${esc(r.key.end)}</td>
+  return `<table><thead><tr><th>Factor</th><th>Run</th><th>Universe</th><th>Freq</th><th>Window</th>${labels ? "<th>Settings</th>" : ""}<th class="n">h</th><th class="n">IC</th><th class="n">Rank IC</th><th class="n">Rank ICIR</th><th class="n">LS Sharpe</th></tr></thead><tbody>`
+    + rows.map((r) => `<tr><td>${reportLink(r, r.key.factorCode + " v" + r.key.factorVersion)}</td><td>${esc(r.key.runId.slice(0, 8))}</td><td>${esc(r.key.universe)}</td><td>${esc(r.key.frequency)}</td><td>${esc(r.key.start)}…${esc(r.key.end)}</td>${labels ? `<td>${esc(labels[r.key.settingsHash] || r.key.settingsHash.slice(0, 8))}</td>` : ""}
       <td class="n">${r.key.horizon}</td><td class="n">${num(r.icMean)}</td><td class="n">${num(r.rankICMean)}</td><td class="n">${num(r.rankICIR, 3)}</td><td class="n">${num(r.lsSharpe, 2)}</td></tr>`).join("")
     + `</tbody></table>`;
 }
@@ -310,25 +311,52 @@ function newJob() {
     <label for="jh">Horizons</label><input id="jh" value="1,5,20">
     <label for="jb">Batch size</label><input id="jb" type="number" min="1" value="8">
     <label><input id="jd" type="checkbox"> include drafts</label>
+    <label for="jwz">Winsorize</label><input id="jwz" placeholder="none; mad, mad:3 or quantile:0.01">
+    <label for="jn">Neutralize</label><select id="jn"><option value="">none (raw)</option><option>industry</option><option>size</option><option>industry,size</option></select>
+    <label for="ji">Industry file (for industry)</label><input id="ji" placeholder="a CSV path the workers can read">
+    <label for="jsz">Market value expression (for size)</label><input id="jsz" placeholder="$close*$shares">
+    <label><input id="jz" type="checkbox"> z-score each date</label>
+    <label><input id="jc" type="checkbox"> compare raw and industry-neutral (needs the industry file)</label>
     <p id="plan" aria-live="polite"></p><button type="submit">Submit</button></form></section>`);
   const list = (id) => $(id).value.split(",").map((s) => s.trim()).filter(Boolean);
   const plan = () => {
-    const n = Math.ceil(list("#jf").length / Math.max(1, +$("#jb").value || 1)) * list("#ju").length * list("#jw").length * list("#jq").length;
+    const n = Math.ceil(list("#jf").length / Math.max(1, +$("#jb").value || 1)) * list("#ju").length * list("#jw").length * list("#jq").length
+      * ($("#jc").checked ? 2 : 1);
     $("#plan").textContent = `${n} task${n === 1 ? "" : "s"} will be planned`;
   };
   document.querySelectorAll("#job input").forEach((i) => i.addEventListener("input", plan)); plan();
   $("#job").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      const r = await api("POST", "/jobs", { factors: list("#jf"), universes: list("#ju"), frequencies: list("#jq"),
+      const body = { factors: list("#jf"), universes: list("#ju"), frequencies: list("#jq"),
         windows: list("#jw").map((w) => { const [start, end] = w.split(":"); return { start, end }; }),
-        horizons: list("#jh").map(Number), batchSize: +$("#jb").value, includeDrafts: $("#jd").checked });
+        horizons: list("#jh").map(Number), batchSize: +$("#jb").value, includeDrafts: $("#jd").checked };
+      // Evaluation options, sent only when set (the API checks them and names the one it refuses).
+      for (const [key, id] of [["winsorize", "#jwz"], ["neutralize", "#jn"], ["industry", "#ji"], ["size", "#jsz"]]) {
+        if ($(id).value.trim()) body[key] = $(id).value.trim();
+      }
+      if ($("#jz").checked) body.zscore = true;
+      if ($("#jc").checked) body.compareNeutral = true;
+      const r = await api("POST", "/jobs", body);
       location.hash = "#/job/" + r.job.id;
     } catch (e) { fail(e); }
   });
 }
 
 const safeJSON = (text) => { try { return JSON.parse(text); } catch { return null; } };
+
+// A job's evaluation options in the words the CLI's tables use ("raw" when there are none).
+function optionsSummary(o) {
+  if (!o) return "raw";
+  const parts = [];
+  if (o.winsorize) parts.push("winsorize " + o.winsorize);
+  if (o.neutralize) parts.push("neutralize " + o.neutralize + (o.size ? ` (size ${o.size})` : ""));
+  if (o.zscore) parts.push("zscore");
+  if (o.label) parts.push("label " + o.label);
+  if (o.minNames) parts.push("min-names " + o.minNames);
+  if (o.decayLags != null) parts.push("decay-lags " + o.decayLags);
+  return parts.length ? parts.join(" · ") : "raw";
+}
 
 // What the job asked for, from its stored request.
 function jobParameters(job) {
@@ -339,6 +367,7 @@ function jobParameters(job) {
   return [`created ${esc(job.createdAt)}`, esc(what) + (p.includeDrafts ? " (drafts included)" : ""), esc((p.universes || []).join(", ")),
     esc((p.windows || []).map((w) => w.start + "…" + w.end).join(", ")), esc((p.frequencies || []).join(", ")),
     "horizons " + esc((p.horizons || []).join(", ")), `delay ${p.delay} · ${p.quantiles} groups · batch ${p.batchSize}`,
+    "settings " + esc(optionsSummary(p.options)) + (p.compareNeutral ? " and industry-neutral" : ""),
     job.summaryAt ? "summary stored " + esc(job.summaryAt) : ""].filter(Boolean).join(" · ");
 }
 
@@ -390,8 +419,9 @@ async function jobDetail(id, refresh = false) {
 
 async function leaderboard(_, p) {
   const q = new URLSearchParams({ top: p.get("top") || "50", by: p.get("by") || "rank_icir" });
-  for (const k of ["universe", "freq", "horizon", "start", "end"]) if (p.get(k)) q.set(k, p.get(k));
-  const rows = await api("GET", "/leaderboard?" + q);
+  for (const k of ["universe", "freq", "horizon", "start", "end", "settings"]) if (p.get(k)) q.set(k, p.get(k));
+  const [rows, labels] = await Promise.all([api("GET", "/leaderboard?" + q), api("GET", "/settings")]);
+  const kinds = [...new Set(Object.values(labels))].sort();
   const metrics = ["rank_icir", "rank_ic_mean", "rank_ic_t", "rank_ic_nw_t", "icir", "ic_mean", "ls_sharpe", "ls_ann_return", "ls_max_drawdown", "autocorr", "turnover_top"];
   view(`<section class="card"><h1>Leaderboard</h1><form id="lb" class="filters">
     <label>Rank by <select id="lby">${metrics.map((m) => `<option${m === q.get("by") ? " selected" : ""}>${m}</option>`).join("")}</select></label>
@@ -400,12 +430,13 @@ async function leaderboard(_, p) {
     <label>Horizon <input id="lh" type="number" min="1" value="${esc(p.get("horizon") || "")}" placeholder="all"></label>
     <label>Window start <input id="ls" value="${esc(p.get("start") || "")}" placeholder="any" size="10"></label>
     <label>Window end <input id="le" value="${esc(p.get("end") || "")}" placeholder="any" size="10"></label>
+    <label>Settings <input id="lst" list="lsk" value="${esc(p.get("settings") || "")}" placeholder="all"><datalist id="lsk">${kinds.map((k) => `<option value="${esc(k)}">`).join("")}</datalist></label>
     <label>Top <input id="lt" type="number" min="1" max="1000" value="${esc(q.get("top"))}"></label>
     <button type="submit">Apply</button></form>
-    ${resultsTable(rows)}</section>`);
+    ${resultsTable(rows, labels)}</section>`);
   const apply = () => {
     const next = new URLSearchParams({ by: $("#lby").value, top: $("#lt").value || "50" });
-    [["universe", "#lu"], ["freq", "#lf"], ["horizon", "#lh"], ["start", "#ls"], ["end", "#le"]].forEach(([k, id]) => { if ($(id).value.trim()) next.set(k, $(id).value.trim()); });
+    [["universe", "#lu"], ["freq", "#lf"], ["horizon", "#lh"], ["start", "#ls"], ["end", "#le"], ["settings", "#lst"]].forEach(([k, id]) => { if ($(id).value.trim()) next.set(k, $(id).value.trim()); });
     location.hash = "#/leaderboard?" + next;
   };
   $("#lb").addEventListener("submit", (ev) => { ev.preventDefault(); apply(); });

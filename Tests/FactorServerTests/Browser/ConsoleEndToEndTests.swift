@@ -133,7 +133,8 @@ struct ConsoleEndToEndTests {
         try check(try browser.evaluate("document.querySelector('[data-job]') === null") as? Bool == true,
                   "a finished job without failures still offers cancel or retry")
         let jobText = try browser.text("main")
-        try check(jobText.contains("MOM10, REV5") && jobText.contains(data.universe) && jobText.contains("horizons 1, 5"),
+        try check(jobText.contains("MOM10, REV5") && jobText.contains(data.universe) && jobText.contains("horizons 1, 5")
+                  && jobText.contains("settings raw"),
                   "the job page does not show what the job asked for: \(jobText.prefix(400))")
         try browser.waitUntil("document.querySelector('#summary-csv')", "the stored summary's download button")
         try check(try browser.evaluate("document.querySelector('main').textContent.includes('summary stored')") as? Bool == true,
@@ -221,6 +222,9 @@ struct ConsoleEndToEndTests {
         let sharpes = (try browser.evaluate("[...document.querySelectorAll('main tbody tr td:last-child')].map(t => Number(t.textContent))") as? [Any] ?? [])
             .compactMap { ($0 as? NSNumber)?.doubleValue }
         try check(sharpes.count == 4 && sharpes == sharpes.sorted(by: >), "the leaderboard by LS Sharpe is not best first: \(sharpes)")
+        let settingsColumn = try browser.evaluate("[...document.querySelectorAll('main tbody tr td:nth-child(6)')].map(t => t.textContent)") as? [Any] ?? []
+        try check(settingsColumn.count == 4 && settingsColumn.allSatisfy { ($0 as? String) == "raw" },
+                  "the leaderboard does not say how each result was evaluated: \(settingsColumn)")
         try shot("09-leaderboard")
         try go("#/alerts", until: page(contains: "Alerts"), "the alerts page")
         try shot("09-alerts")
