@@ -182,7 +182,8 @@ function diff(a, b) {
 }
 
 async function factorDetail(code) {
-  const [detail, results] = await Promise.all([api("GET", "/factors/" + encodeURIComponent(code)), api("GET", "/results?factor=" + encodeURIComponent(code))]);
+  const [detail, results, labels] = await Promise.all([api("GET", "/factors/" + encodeURIComponent(code)),
+    api("GET", "/results?factor=" + encodeURIComponent(code)), api("GET", "/settings")]);
   const f = detail.factor, versions = detail.versions;
   const canEdit = canReview() || f.owner === state.name;
   const actions = [["submit-review", "Submit for review", f.status === "draft" && canEdit], ["approve", "Approve", f.status === "in_review" && canReview()],
@@ -196,7 +197,7 @@ async function factorDetail(code) {
       ${canEdit && k < versions.length - 1 ? `<button type="button" class="secondary" data-rollback="${v.version}">Roll back to v${v.version}</button>` : ""}
       <div class="expr">${k === 0 ? esc(v.expression) : diff(versions[k - 1].expression, v.expression)}</div></li>`).join("")}</ol></section>
     <section class="card"><div class="row"><h2>Results</h2><a href="#/compare?a=${encodeURIComponent(f.code)}">Compare with…</a></div>
-      ${resultsTable(results.slice(-30).reverse())}${resultHistory(results)}</section>`);
+      ${resultsTable(results.slice(-30).reverse(), labels)}${resultHistory(results)}</section>`);
   document.querySelectorAll("[data-rollback]").forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", `/factors/${encodeURIComponent(code)}/rollback`, { version: +b.dataset.rollback }); await factorDetail(code); flash(`Rolled back: a new version equal to v${b.dataset.rollback}.`, "ok"); }
     catch (e) { fail(e); }

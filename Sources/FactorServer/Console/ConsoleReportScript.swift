@@ -194,23 +194,31 @@ async function loadSide(side) {
 }
 
 async function compare(_, p) {
-  const factorsList = await api("GET", "/factors");
+  const [factorsList, labels] = await Promise.all([api("GET", "/factors"), api("GET", "/settings")]);
   const options = factorsList.map((f) => `<option value="${esc(f.code)}">`).join("");
+  const kinds = [...new Set(Object.values(labels))].sort();
   const a = parseSide(p.get("a")), b = parseSide(p.get("b"));
+  // Each side may be restricted to results evaluated with some settings ("raw", "neutralize industry", …), so that a
+  // factor's raw and industry-neutral results sit side by side.
+  const settingsOf = (r) => labels[r.key.settingsHash] || r.key.settingsHash.slice(0, 8);
+  const withSettings = (results, words) => words ? results.filter((r) => settingsOf(r).toLowerCase() === words.toLowerCase()) : results;
   let body = "";
   if (a && b) {
     const [A, B] = await Promise.all([loadSide(a), loadSide(b)]);
-    // Compare like with like: the latest result of A, and B's latest on the same universe, frequency, window and horizon.
+    // Compare like with like: the latest result of A, and B's latest on the same universe, frequency, window and horizon
+    // (and the same settings, unless the second side names its own).
     const wanted = p.get("h") ? +p.get("h") : null;
-    const pool = wanted === null ? A.results : A.results.filter((r) => r.key.horizon === wanted);
+    const aResults = withSettings(A.results, p.get("as")), bResults = withSettings(B.results, p.get("bs"));
+    const pool = wanted === null ? aResults : aResults.filter((r) => r.key.horizon === wanted);
     const ra = pool[pool.length - 1];
-    const rb = ra ? [...B.results].reverse().find((r) => r.key.universe === ra.key.universe && r.key.frequency === ra.key.frequency
-      && r.key.start === ra.key.start && r.key.end === ra.key.end && r.key.horizon === ra.key.horizon) ?? null : null;
+    const rb = ra ? [...bResults].reverse().find((r) => r.key.universe === ra.key.universe && r.key.frequency === ra.key.frequency
+      && r.key.start === ra.key.start && r.key.end === ra.key.end && r.key.horizon === ra.key.horizon
+      && (p.get("bs") || r.key.settingsHash === ra.key.settingsHash)) ?? null : null;
     const metrics = [["IC mean", "icMean", 4], ["ICIR", "icir", 3], ["Rank IC mean", "rankICMean", 4], ["Rank ICIR", "rankICIR", 3],
       ["Rank IC t (Newey-West)", "rankICNwT", 2], ["Rank IC > 0", "rankICPositive", 3], ["Long-short ann. return", "lsAnnReturn", 4],
       ["Long-short Sharpe", "lsSharpe", 2], ["Max drawdown", "lsMaxDrawdown", 4], ["Turnover top", "turnoverTop", 3],
       ["Autocorrelation", "autocorr", 3], ["Dates", "n", 0]];
-    const where = (r, other) => r ? `${esc(r.key.universe)} · ${esc(r.key.frequency)} · ${esc(r.key.start)} → ${esc(r.key.end)} · h = ${r.key.horizon} · ${reportLink(r)}`
+    const where = (r, other) => r ? `${esc(r.key.universe)} · ${esc(r.key.frequency)} · ${esc(r.key.start)} → ${esc(r.key.end)} · h = ${r.key.horizon} · settings <b class="settings">${esc(settingsOf(r))}</b> · ${reportLink(r)}`
       : other ? `<span class="note">no result on the same universe, frequency, window and horizon</span>` : "no results yet";
     let chart = "";
     if (ra && rb) {
@@ -231,11 +239,16 @@ async function compare(_, p) {
     <form id="cmp" class="filters"><label>First <input id="ca" list="codes" value="${esc(p.get("a") || "")}" required></label>
     <label>Second <input id="cb" list="codes" value="${esc(p.get("b") || "")}" required></label><datalist id="codes">${options}</datalist>
     <label>Horizon <input id="ch" type="number" min="1" placeholder="latest" value="${esc(p.get("h") || "")}"></label>
+    <label>First's settings <input id="cas" list="kinds" placeholder="latest" value="${esc(p.get("as") || "")}"></label>
+    <label>Second's settings <input id="cbs" list="kinds" placeholder="as the first" value="${esc(p.get("bs") || "")}"></label>
+    <datalist id="kinds">${kinds.map((k) => `<option value="${esc(k)}">`).join("")}</datalist>
     <button type="submit">Compare</button></form></section>${body}`);
   $("#cmp").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const q = { a: $("#ca").value.trim(), b: $("#cb").value.trim() };
     if ($("#ch").value) q.h = $("#ch").value;
+    if ($("#cas").value.trim()) q.as = $("#cas").value.trim();
+    if ($("#cbs").value.trim()) q.bs = $("#cbs").value.trim();
     location.hash = "#/compare?" + new URLSearchParams(q);
   });
 }

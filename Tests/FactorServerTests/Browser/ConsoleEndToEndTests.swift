@@ -206,6 +206,8 @@ struct ConsoleEndToEndTests {
         try go("#/compare?a=MOM10@1&b=MOM10@2", until: "document.querySelector('.compare ins')", "the version comparison")
         let inserted = try browser.text(".compare ins"), deleted = try browser.text(".compare del")
         try check(inserted == "20" && deleted == "10", "the version diff shows +\(inserted) −\(deleted), not +20 −10")
+        try check(try browser.evaluate("document.querySelector('.compare .settings')?.textContent") as? String == "raw",
+                  "the comparison does not say how the results were evaluated")
         try shot("09-compare-versions")
 
         // The remaining pages at laptop width.
