@@ -36,6 +36,7 @@ struct JobSettingsTests {
 
         // The same evaluation run directly, as `factorlab evaluate --winsorize mad:3 --neutralize industry --industry F --zscore` does.
         let settings = try options.settings(horizons: [1, 5], delay: 1, quantiles: 5)
+        #expect(settings.preprocessing.summary == "winsorize mad:3 · neutralize industry · zscore" && EvaluationSettings().preprocessing.summary == "raw")
         let source = try DataSources.open(directory: Fixture.dataDirectory, kind: .csv, cacheDirectory: f.directory + "/cache2")
         let expressions = try codes.map { NamedExpression(name: $0, text: try #require(try f.store.versions(code: $0).last).expression) }
         let direct = try EvaluationRun.run(EvaluationRequest(universe: try UniverseSpec(parsing: "all"), start: TimeFormat.parse("2022-01-01"),

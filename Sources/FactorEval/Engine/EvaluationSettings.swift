@@ -59,4 +59,20 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     }
 
     public var isEmpty: Bool { winsorize == nil && !neutralizeIndustry && sizeExpression == nil && !zscore }
+
+    /// In the words of the tables: "raw", or e.g. "winsorize mad:3 · neutralize industry · zscore".
+    public var summary: String {
+        var parts: [String] = []
+        switch winsorize {
+        case .mad(let k)?: parts.append("winsorize mad:\(Self.number(k))")
+        case .quantile(let p)?: parts.append("winsorize quantile:\(Self.number(p))")
+        case nil: break
+        }
+        let neutral = (neutralizeIndustry ? ["industry"] : []) + (sizeExpression != nil ? ["size"] : [])
+        if !neutral.isEmpty { parts.append("neutralize " + neutral.joined(separator: ",") + (sizeExpression.map { " (size \($0))" } ?? "")) }
+        if zscore { parts.append("zscore") }
+        return parts.isEmpty ? "raw" : parts.joined(separator: " · ")
+    }
+
+    private static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
 }

@@ -26,7 +26,7 @@ public enum HTMLReport {
         .note{color:#59636e;font-size:12px}.wrap{overflow-x:auto}nav a{margin-right:12px;color:#0969da}
         @media (max-width:640px){main{padding:10px}header{padding:14px}section{padding:12px;overflow-x:auto}svg{min-width:600px}}
         </style></head><body>
-        <header><h1>Factor evaluation</h1><p>universe \(SVGChart.escape(report.universe)) · \(SVGChart.escape(report.frequency)) bars · \(report.start) → \(report.end) · \(report.instruments) instruments · delay \(report.settings.delay) · \(report.settings.quantiles) groups · horizons \(report.settings.horizons.map(String.init).joined(separator: ", "))</p></header>
+        <header><h1>Factor evaluation</h1><p>universe \(SVGChart.escape(report.universe)) · \(SVGChart.escape(report.frequency)) bars · \(report.start) → \(report.end) · \(report.instruments) instruments · delay \(report.settings.delay) · \(report.settings.quantiles) groups · horizons \(report.settings.horizons.map(String.init).joined(separator: ", ")) · \(SVGChart.escape(report.settings.preprocessing.summary))</p></header>
         <main>
         """
         html += "<section><h2>Summary</h2><p class=\"note\">One row per factor and horizon. IC = Pearson, Rank IC = Spearman per date over the universe's members; t(NW) = Newey-West t of the Rank IC mean (lag h−1); long-short = top minus bottom group, annualised with \(Int(report.settings.periodsPerYear)) bars a year.</p><div class=\"wrap\"><table><tr>"

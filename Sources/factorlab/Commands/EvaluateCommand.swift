@@ -114,9 +114,9 @@ struct EvaluateCommand: ParsableCommand {
             }
         }
         for w in warnings { Terminal.info("warning: \(w)") }
-        Terminal.info(String(format: "%d factors × %d horizons over %@ → %@ (%d instruments) in %.2f s",
+        Terminal.info(String(format: "%d factors × %d horizons over %@ → %@ (%d instruments), %@, in %.2f s",
                              report.factors.count, horizonList.count, report.start, report.end, report.instruments,
-                             (clock.now - started).seconds))
+                             settings.preprocessing.summary, (clock.now - started).seconds))
         print(ReportTables.terminalTable(report))
         if let summary { try write(ReportTables.summaryCSV(report), to: summary) }
         if let series {
