@@ -526,24 +526,26 @@ def _params(daily: bool) -> dict:
             section="Evaluation",
         ),
         "top_n": Param(10, type="integer", minimum=1, maximum=100, title="Top-N in the summary", section="Evaluation"),
+        # Optional text fields are nullable: the form sends null for an empty field, which a plain string type refuses
+        # (the Trigger button would stay disabled).
         "winsorize": Param(
-            "", type="string", pattern=r"^(|mad|mad:[0-9]+(\.[0-9]+)?|quantile:0?\.[0-9]+)$", title="Winsorize",
+            None, type=["null", "string"], pattern=r"^(|mad|mad:[0-9]+(\.[0-9]+)?|quantile:0?\.[0-9]+)$", title="Winsorize",
             description="Clip each date's values first: mad (median ± 3·1.4826·MAD), mad:K, or quantile:P; empty: no clipping.",
             section="Evaluation",
         ),
         "neutralize": Param(
-            "", type="string", enum=["", "industry", "size", "industry,size"], title="Neutralize",
+            None, type=["null", "string"], enum=[None, "industry", "size", "industry,size"], title="Neutralize",
             description="Replace the factor by its residual on industry dummies and/or log market value (needs the file or "
                         "expression below); empty: the raw factor.",
             section="Evaluation",
         ),
         "industry_file": Param(
-            "", type="string", title="Industry file",
+            None, type=["null", "string"], title="Industry file",
             description="For neutralize industry: a CSV (symbol, industry_code) every worker can read at this path.",
             section="Evaluation",
         ),
         "size_expression": Param(
-            "", type="string", title="Market value expression",
+            None, type=["null", "string"], title="Market value expression",
             description="For neutralize size, e.g. $close*$shares (its log is the regressor).", section="Evaluation",
         ),
         "zscore": Param(False, type="boolean", title="Z-score each date", section="Evaluation"),

@@ -175,7 +175,7 @@ def params(**over):
     base = {"factor_selection": "codes", "factor_codes": ["A158_ROC20"], "category": None, "include_drafts": False,
             "universes": ["csi300"], "frequencies": ["day"], "horizons": [20, "5", 1, 5], "quantiles": 5, "delay": 1,
             "top_n": 10, "batch_size": 8, "extra_windows": [], "start_date": "2022-01-04", "end_date": "2023-12-29",
-            "winsorize": "", "neutralize": "", "industry_file": "", "size_expression": "", "zscore": False}
+            "winsorize": None, "neutralize": None, "industry_file": None, "size_expression": None, "zscore": False}
     return {**base, **over}
 
 

@@ -10,7 +10,8 @@ struct BenchAllCommand: ParsableCommand {
         abstract: "Measure every performance figure against its goal, and Qlib, alphalens and Polars on the same work.",
         discussion: """
         Build with -c release. Each figure is a separate process of this binary, timed from start to exit with its own \
-        peak memory; one core means `taskset -c 0`. The peers run from the venv that bench/peers/setup.sh makes \
+        peak memory; one core means `taskset -c 0`, and the one- and two-core runs take turns so that their ratio \
+        compares runs made under the same load of a shared machine. The peers run from the venv that bench/peers/setup.sh makes \
         (--peers or $FACTOR_PEERS_VENV); without it, their figures are the anchors measured before, labelled as such.
         """)
 
@@ -40,12 +41,21 @@ struct BenchAllCommand: ParsableCommand {
         let alpha158 = work + "/alpha158.tsv"
         try Self.writeTSV(Alpha158.features.map { ($0.name, $0.expression) } + [(Alpha158.label.name, Alpha158.label.expression)], to: alpha158)
         let oneCore = ["taskset", "-c", "0"]
-        func features(_ expressions: String, _ extra: [String], cores: Int) throws -> MeasuredRun {
-            try MeasuredRun.best(of: repetitions, (cores == 1 ? oneCore : []) + [me, "features", "--data", directory, "--universe", "csi300",
-                                                                              "--expr-file", expressions, "--allow-missing-fields"] + extra)
+        func featuresCommand(_ expressions: String, _ extra: [String], cores: Int) -> [String] {
+            (cores == 1 ? oneCore : []) + [me, "features", "--data", directory, "--universe", "csi300",
+                                           "--expr-file", expressions, "--allow-missing-fields"] + extra
         }
-        Terminal.info("features --stats (Alpha158 + label, csi300), one core and two …")
-        let stats1 = try features(alpha158, ["--stats"], cores: 1), stats2 = try features(alpha158, ["--stats"], cores: 2)
+        func features(_ expressions: String, _ extra: [String], cores: Int) throws -> MeasuredRun {
+            try MeasuredRun.best(of: repetitions, featuresCommand(expressions, extra, cores: cores))
+        }
+        /// One core and two taking turns: the ratio compares runs made under the same load of the shared machine.
+        func oneAndTwoCores(_ expressions: String, _ extra: [String]) throws -> (MeasuredRun, MeasuredRun) {
+            let runs = try MeasuredRun.bestInTurns(of: repetitions, [featuresCommand(expressions, extra, cores: 1),
+                                                                     featuresCommand(expressions, extra, cores: 2)])
+            return (runs[0], runs[1])
+        }
+        Terminal.info("features --stats (Alpha158 + label, csi300), one core and two, in turns …")
+        let (stats1, stats2) = try oneAndTwoCores(alpha158, ["--stats"])
         Terminal.info("features --out CSV and Parquet …")
         let csvPath = work + "/features.csv", parquetPath = work + "/features.parquet"
         let csv1 = try features(alpha158, ["--out", csvPath], cores: 1), csv2 = try features(alpha158, ["--out", csvPath], cores: 2)
@@ -73,7 +83,7 @@ struct BenchAllCommand: ParsableCommand {
                 let subset = work + "/polars-subset.tsv"
                 let all = Dictionary(uniqueKeysWithValues: (Alpha158.features.map { ($0.name, $0.expression) } + [(Alpha158.label.name, Alpha158.label.expression)]))
                 try Self.writeTSV(names.compactMap { name in all[name].map { (name, $0) } }, to: subset)
-                polarsSubset = (try features(subset, ["--stats"], cores: 1), try features(subset, ["--stats"], cores: 2))
+                polarsSubset = try oneAndTwoCores(subset, ["--stats"])
             }
         }
 

@@ -64,4 +64,17 @@ struct MeasuredRun {
         }
         return best!
     }
+
+    /// The fastest of `count` runs of each command, the commands taking turns (A, B, A, B …), so that a ratio of
+    /// their times compares runs made under the same load of a shared machine.
+    static func bestInTurns(of count: Int, _ commands: [[String]]) throws -> [MeasuredRun] {
+        var best: [MeasuredRun?] = Array(repeating: nil, count: commands.count)
+        for _ in 0..<max(1, count) {
+            for (k, arguments) in commands.enumerated() {
+                let run = try run(arguments)
+                if best[k] == nil || run.seconds < best[k]!.seconds { best[k] = run }
+            }
+        }
+        return best.map { $0! }
+    }
 }
