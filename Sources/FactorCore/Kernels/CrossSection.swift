@@ -5,6 +5,8 @@ public enum CrossSection {
     public enum Transform: Sendable {
         /// Percentile rank in (0, 1]: average rank of ties ÷ number of valid values.
         case rank
+        /// WorldQuant's rank in [0, 1]: (average rank − 1) ÷ (number of valid values − 1); NaN for a lone value.
+        case unitRank
         /// (x − mean) / sample std (ddof 1); NaN when fewer than two values or zero spread.
         case zscore
         /// x − mean.
@@ -25,7 +27,7 @@ public enum CrossSection {
         var out = [Double](repeating: .nan, count: n)
         if m > 0 {
             switch transform {
-            case .rank:
+            case .rank, .unitRank:
                 if scratch.ranks.count < m { scratch.ranks = [Double](repeating: 0, count: m) }
                 scratch.valid.withUnsafeBufferPointer { v in
                     scratch.ranks.withUnsafeMutableBufferPointer { r in
@@ -33,7 +35,11 @@ public enum CrossSection {
                                              scratch: &scratch.order)
                     }
                 }
-                for k in 0..<m { out[scratch.index[k]] = scratch.ranks[k] / Double(m) }
+                if transform == .rank {
+                    for k in 0..<m { out[scratch.index[k]] = scratch.ranks[k] / Double(m) }
+                } else if m > 1 {
+                    for k in 0..<m { out[scratch.index[k]] = (scratch.ranks[k] - 1) / (Double(m) - 1) }
+                }
             case .zscore, .demean:
                 let mean = Statistics.mean(scratch.valid)
                 if transform == .demean {

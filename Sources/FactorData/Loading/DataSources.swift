@@ -13,4 +13,9 @@ public enum DataSources {
         case .qlib: return try QlibDirectorySource(directory: path)
         }
     }
+
+    /// The categorical fields (`industry`, `sector`) the directory's classification file offers; empty without one.
+    public static func categoryNames(directory: String) throws -> Set<String> {
+        try Classification.find(in: directory)?.categories ?? []
+    }
 }

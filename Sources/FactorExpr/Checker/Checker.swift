@@ -63,6 +63,10 @@ public struct Checker: Sendable {
                 throw ExpressionError(.argument, "$\(name) is categorical: it can only name the groups of a group operator, as in GroupRank($close, $\(lower))",
                                       position: tree.position, length: tree.length)
             }
+            if let days = Self.averageDailyVolumeDays(lower), fields.map({ !$0.contains(lower) && $0.contains("volume") }) ?? true {
+                // The paper's adv{d}: the average daily volume of the last d days, under the same strict window.
+                return .apply(.worldQuant(.mean, days), [.field("volume")])
+            }
             if let fields, !fields.contains(lower) {
                 let known = fields.sorted()
                 throw ExpressionError(.unknownField, "unknown field $\(name)", position: tree.position, length: tree.length,
@@ -222,6 +226,8 @@ public struct Checker: Sendable {
             return .apply(.binary(.mul), [.apply(.unary(.sign), [series[0]]),
                                           .apply(.binary(.power), [.apply(.unary(.abs), [series[0]]), series[1]])])
         }
+        if name == "WQScale" { return .apply(.crossSection(.scale), series) }
+        if name == "IndNeutralize" { return .apply(.group(.neutralize, category), series) }
         let op: Operation
         switch spec.family {
         case "element-wise", "comparison", "logic":
@@ -252,6 +258,19 @@ public struct Checker: Sendable {
             op = .resample(PeriodResample(period: period, aggregation: aggregation))
         case "point-in-time":
             op = name == "P" ? .pointInTime : .periodRef(reportPeriod)
+        case "worldquant":
+            guard let w = WorldQuantOperator(rawValue: name) else {
+                throw ExpressionError(.unknownOperator, "operator '\(name)' has no implementation", position: tree.position)
+            }
+            var d = 0
+            if w.hasWindow {
+                guard case .rows(let n)? = window else {
+                    throw ExpressionError(.argument, "the window of \(name) must be an integer N ≥ 1 (its windows are strict: N rows, each with a value)",
+                                          position: args[args.count - 1].position, length: args[args.count - 1].length)
+                }
+                d = n
+            }
+            op = .worldQuant(w, d)
         default:
             switch name {
             case "Ref": op = .ref(shift)
@@ -282,6 +301,13 @@ public struct Checker: Sendable {
             }
         }
         return .apply(op, series)
+    }
+
+    /// d for a field named `adv{d}` (`adv20` → 20), else nil.
+    static func averageDailyVolumeDays(_ field: String) -> Int? {
+        guard field.hasPrefix("adv"), let d = Int(field.dropFirst(3)), d >= 1, d <= 100_000,
+              String(d) == field.dropFirst(3) else { return nil }
+        return d
     }
 
     private func windowLiteral(_ arg: SyntaxTree, of name: String, fractional: Bool) throws(ExpressionError) -> Window {

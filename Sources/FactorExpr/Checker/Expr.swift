@@ -79,6 +79,30 @@ public enum PairOperator: String, Sendable, Hashable, CaseIterable {
 
 public enum CrossSectionOperator: String, Sendable, Hashable, CaseIterable {
     case rank = "CSRank", zscore = "CSZScore", demean = "CSDemean", scale = "CSScale"
+    /// WorldQuant's `rank`: (r − 1) / (n − 1) in [0, 1], ties averaged.
+    case unitRank = "WQRank"
+}
+
+/// WorldQuant 101's operators with the conventions of its BRAIN platform (as `alpha101v` implements them), where
+/// they differ from Qlib's operators of the same idea: strict windows (NaN unless every one of the d rows has a
+/// value), population moments, days-ago positions, NaN-propagating comparisons. See docs/worldquant-101.md.
+public enum WorldQuantOperator: String, Sendable, Hashable, CaseIterable {
+    case sum = "WQSum", mean = "WQMean", product = "WQProduct", stdDev = "WQStdDev"
+    case tsMin = "WQTsMin", tsMax = "WQTsMax", tsRank = "WQTsRank", tsArgMax = "WQTsArgMax", tsArgMin = "WQTsArgMin"
+    case decayLinear = "WQDecayLinear", correlation = "WQCorrelation", covariance = "WQCovariance"
+    case log = "WQLog", power = "WQPower", signedPower = "WQSignedPower", min = "WQMin", max = "WQMax"
+    case lt = "WQLt", le = "WQLe", gt = "WQGt", ge = "WQGe", eq = "WQEq", or = "WQOr", and = "WQAnd"
+    case ifThenElse = "WQIf"
+
+    /// Whether the operator takes a window of d rows (its last argument).
+    public var hasWindow: Bool {
+        switch self {
+        case .sum, .mean, .product, .stdDev, .tsMin, .tsMax, .tsRank, .tsArgMax, .tsArgMin, .decayLinear, .correlation, .covariance:
+            return true
+        default:
+            return false
+        }
+    }
 }
 
 /// Cross-sectional transforms within the groups of a categorical field (industries) on each date.
@@ -119,6 +143,8 @@ public enum Operation: Sendable, Hashable {
     case pointInTime
     /// `PRef($$roe_q, 201803)`: the value of one reported period as known on each date.
     case periodRef(Int)
+    /// A WorldQuant-convention operator; the window d for the time-series ones, else 0.
+    case worldQuant(WorldQuantOperator, Int)
 
     /// Whether the node needs every member of the universe on a date at once.
     public var isCrossSectional: Bool {
@@ -146,6 +172,7 @@ public enum Operation: Sendable, Hashable {
         case .resample: return "TResample"
         case .pointInTime: return "P"
         case .periodRef: return "PRef"
+        case .worldQuant(let w, _): return w.rawValue
         }
     }
 }

@@ -7,6 +7,7 @@ extension Context {
         let transform: CrossSection.Transform
         switch op {
         case .rank: transform = .rank
+        case .unitRank: transform = .unitRank
         case .zscore: transform = .zscore
         case .demean: transform = .demean
         case .scale: transform = .scale

@@ -640,6 +640,7 @@ final class Context {
         case .csNeutralize: return .series(csNeutralize(series(inputs[0]), series(inputs[1])))
         case .changeInstrument, .pointInTime, .periodRef: return inputs[0]  // planned as separate node kinds
         case .resample(let r): return .series(periodResample(r, series(inputs[0])))
+        case .worldQuant(let w, let d): return worldQuant(w, window: d, inputs)
         }
     }
 }

@@ -55,7 +55,7 @@ public struct OperatorSpec: Sendable {
 
 /// Every operator, by name (case-sensitive, like Qlib).
 public enum OperatorCatalog {
-    public static let all: [OperatorSpec] = elementWise + rolling + pair + crossSection + group + other
+    public static let all: [OperatorSpec] = elementWise + rolling + pair + crossSection + group + other + worldQuant
 
     public static let byName: [String: OperatorSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
@@ -121,6 +121,8 @@ public enum OperatorCatalog {
         .init(name: "CSDemean", parameters: [.series], family: "cross-section", summary: "x - mean across members on each date"),
         .init(name: "CSScale", parameters: [.series], family: "cross-section", summary: "x / sum(|x|) across members on each date"),
         .init(name: "CSNeutralize", parameters: [.series, .series], family: "cross-section", summary: "residual of x on y (with an intercept) across members on each date"),
+        .init(name: "WQRank", parameters: [.series], family: "cross-section", summary: "WorldQuant's rank across members on each date: (rank - 1)/(n - 1) in [0, 1], ties averaged"),
+        .init(name: "WQScale", parameters: [.series], family: "cross-section", summary: "WorldQuant's scale: x / sum(|x|) across members on each date (the same as CSScale)"),
     ]
 
     static let group: [OperatorSpec] = [
@@ -128,6 +130,7 @@ public enum OperatorCatalog {
         .init(name: "GroupZScore", parameters: [.series, .category], family: "group", summary: "(x - group mean) / group std on each date"),
         .init(name: "GroupDemean", parameters: [.series, .category], family: "group", summary: "x - group mean on each date"),
         .init(name: "GroupNeutralize", parameters: [.series, .category], family: "group", summary: "residual of x on the group dummies on each date (x - group mean)"),
+        .init(name: "IndNeutralize", parameters: [.series, .category], family: "group", summary: "WorldQuant's IndNeutralize(x, IndClass): x - its group's mean on each date (the same as GroupNeutralize)"),
     ]
 
     static let other: [OperatorSpec] = [
@@ -140,4 +143,43 @@ public enum OperatorCatalog {
               summary: "the value of one fiscal period (201803, or 2018 for an annual field) as known on each date"),
         .init(name: "Mask", parameters: [.series, .instrument], family: "instrument", summary: "Qlib's Mask(x, 'CODE'): x evaluated on another instrument, the same as ChangeInstrument('CODE', x)"),
     ]
+
+    /// WorldQuant 101's operators under BRAIN's conventions (docs/worldquant-101.md): windows are strict (NaN unless
+    /// every one of the d rows is finite), unknown values propagate through comparisons and choices.
+    static let worldQuant: [OperatorSpec] = {
+        func windowed(_ name: String, _ summary: String, pair: Bool = false) -> OperatorSpec {
+            .init(name: name, parameters: pair ? [.series, .series, .window(fractional: false)] : [.series, .window(fractional: false)],
+                  family: "worldquant", summary: summary)
+        }
+        func elementWise(_ name: String, _ arity: Int, _ summary: String) -> OperatorSpec {
+            .init(name: name, parameters: Array(repeating: .series, count: arity), family: "worldquant", summary: summary)
+        }
+        return [
+            windowed("WQSum", "sum of the last N rows (strict window)"),
+            windowed("WQMean", "mean of the last N rows (strict window; adv{d} is WQMean($volume, d))"),
+            windowed("WQProduct", "product of the last N rows (strict window)"),
+            windowed("WQStdDev", "population standard deviation (ddof 0) of the last N rows (strict window)"),
+            windowed("WQTsMin", "minimum of the last N rows (strict window)"),
+            windowed("WQTsMax", "maximum of the last N rows (strict window)"),
+            windowed("WQTsRank", "rank of today's value among the last N rows, (rank - 1)/(N - 1), ties averaged (strict window)"),
+            windowed("WQTsArgMax", "days since the maximum of the last N rows (today 0; ties: the oldest) (strict window)"),
+            windowed("WQTsArgMin", "days since the minimum of the last N rows (today 0; ties: the oldest) (strict window)"),
+            windowed("WQDecayLinear", "weighted mean of the last N rows, weights N (today) … 1; a NaN row counts 0, NaN only when none has a value"),
+            windowed("WQCorrelation", "Pearson correlation over the last N rows; NaN on flat windows (strict window)", pair: true),
+            windowed("WQCovariance", "population covariance (ddof 0) over the last N rows (strict window)", pair: true),
+            elementWise("WQLog", 1, "natural log; NaN for x <= 0"),
+            elementWise("WQPower", 2, "BRAIN's power, the paper's ^: |x|^y, negative for x < 0 and an odd integer y; 0 when x = 0"),
+            elementWise("WQSignedPower", 2, "sign(x)·|x|^y; NaN when not finite"),
+            elementWise("WQMin", 2, "element-wise minimum skipping a NaN side (fmin)"),
+            elementWise("WQMax", 2, "element-wise maximum skipping a NaN side (fmax)"),
+            elementWise("WQLt", 2, "x < y as 1/0; NaN when either side is NaN or infinite"),
+            elementWise("WQLe", 2, "x <= y as 1/0; NaN when either side is NaN or infinite"),
+            elementWise("WQGt", 2, "x > y as 1/0; NaN when either side is NaN or infinite"),
+            elementWise("WQGe", 2, "x >= y as 1/0; NaN when either side is NaN or infinite"),
+            elementWise("WQEq", 2, "x == y as 1/0; NaN when either side is NaN or infinite"),
+            elementWise("WQOr", 2, "three-valued or: 1 if either is 1, 0 if both are 0, else NaN"),
+            elementWise("WQAnd", 2, "three-valued and: 0 if either is 0, 1 if both are 1, else NaN"),
+            elementWise("WQIf", 3, "a where cond is 1, b where it is 0, NaN otherwise (the paper's cond ? a : b)"),
+        ]
+    }()
 }

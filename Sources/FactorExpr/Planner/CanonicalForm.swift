@@ -46,6 +46,8 @@ public enum CanonicalForm {
                 return "P(\(inner[0]))"
             case .periodRef(let period):
                 return "PRef(\(inner[0]),\(period))"
+            case .worldQuant(let w, let d):
+                return w.hasWindow ? "\(op.name)(\(inner.joined(separator: ",")),\(d))" : "\(op.name)(\(inner.joined(separator: ",")))"
             case .resample(let r):
                 return "TResample(\(inner[0]),'\(r.period.alias)','\(r.aggregation.rawValue)')"
             }

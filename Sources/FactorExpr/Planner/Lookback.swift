@@ -39,6 +39,8 @@ public struct Lookback: Sendable, Equatable {
             return extend(windowRows(w))
         case .quantile(let w, _), .pair(_, let w):
             return extend(windowRows(w))
+        case .worldQuant(let w, let d):
+            return w.hasWindow ? extend(d - 1) : inner
         case .resample:
             // The previous period starts a calendar-dependent number of rows back: the whole history is loaded.
             return extend(nil)

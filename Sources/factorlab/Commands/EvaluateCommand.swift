@@ -84,7 +84,7 @@ struct EvaluateCommand: ParsableCommand {
             }
             factors = .expressions(named)
         } else {
-            factors = .expressions(try expressionOptions.named())
+            factors = .expressions(try expressionOptions.named(source: try expressionOptions.selectedLibrary() == nil ? nil : try dataOptions.openSource()))
         }
         let horizonList = try horizons.split(separator: ",").map { part -> Int in
             guard let h = Int(part.trimmingCharacters(in: .whitespaces)), h >= 1 else {

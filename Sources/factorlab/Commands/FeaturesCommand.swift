@@ -40,7 +40,7 @@ struct FeaturesCommand: ParsableCommand {
         let source = try dataOptions.openSource()
         let request = FeatureRequest(
             universe: try dataOptions.universeSpec(), start: try dataOptions.startTime(), end: try dataOptions.endTime(),
-            frequency: try dataOptions.frequency(), expressions: try expressionOptions.named(),
+            frequency: try dataOptions.frequency(), expressions: try expressionOptions.named(source: source),
             threads: threads ?? Parallel.defaultThreads, allowMissingFields: allowMissingFields)
         var statistics = FeatureOutput.StatsAccumulator(names: request.expressions.map(\.name))
         var cells = 0
