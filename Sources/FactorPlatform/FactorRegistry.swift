@@ -143,8 +143,25 @@ public struct FactorRegistry: Sendable {
         return report
     }
 
-    /// Reads a catalogue file `[{"code","name","expression","category", …}]`.
+    /// A built-in library as a catalogue: its codes (`A158_KMID`, `WQ_001`) under the library's category.
+    public static func libraryCatalogue(_ library: ExpressionLibrary) -> [FactorDraft] {
+        library.entries.map { entry in
+            let name: String
+            switch library {
+            case .alpha158: name = "Alpha158 " + entry.name
+            case .wq101: name = "WorldQuant Alpha#" + String(Int(entry.name.dropFirst(3)) ?? 0)
+            }
+            return FactorDraft(code: entry.code, expression: entry.expression, name: name, category: library.category,
+                               tags: [library.rawValue])
+        }
+    }
+
+    /// Reads a catalogue file `[{"code","name","expression","category", …}]`, or, when no file `path` exists, the
+    /// built-in library of that name (`alpha158`, `wq101`).
     public static func readCatalogue(_ path: String) throws -> [FactorDraft] {
+        if !FileManager.default.fileExists(atPath: path), let library = ExpressionLibrary.named(path) {
+            return libraryCatalogue(library)
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw PlatformError.seedFile("cannot read \(path)") }
         guard let array = (try? JSONSerialization.jsonObject(with: data)) as? [Any] else {
             throw PlatformError.seedFile("\(path) is not a JSON array of factors [{\"code\", \"name\", \"expression\", \"category\"}]")

@@ -25,7 +25,7 @@ struct QuickstartCommand: ParsableCommand {
 
     @Option(help: "Folder for the database, the demo data and the job summary.") var dir: String = "factorlab-quickstart"
     @Option(help: "Data directory (default: the configured data, else a generated SYNTHETIC set).") var data: String?
-    @Option(help: "Catalogue to seed (default: configs/factors.json when present, else the built-in Alpha158).") var catalogue: String?
+    @Option(help: "Catalogue to seed: a JSON file or a built-in library (alpha158, wq101) (default: configs/factors.json when present, else alpha158).") var catalogue: String?
     @Option(help: "Worker threads.") var concurrency: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     func run() throws {

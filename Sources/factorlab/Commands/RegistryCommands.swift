@@ -17,7 +17,7 @@ struct InitDBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "init-db", abstract: "Create or migrate the database; optionally seed a factor catalogue (idempotent).")
 
     @OptionGroup var store: StoreOptions
-    @Option(help: "Catalogue JSON [{code, name, expression, category}] (default: $FACTOR_CATALOG_PATH when set).")
+    @Option(help: "Catalogue JSON [{code, name, expression, category}], or a built-in library: alpha158, wq101 (default: $FACTOR_CATALOG_PATH when set).")
     var seed: String?
     @Option(help: "Data for the warm-up run of seeded expressions (default: the configured data, else the synthetic demo set).")
     var data: String?
