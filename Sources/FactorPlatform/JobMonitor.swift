@@ -7,7 +7,9 @@ import Foundation
 ///   size; at least 20 earlier tasks).
 /// - `task_failures`: more than 5 % of the job's tasks failed.
 /// - `ic_drop`: a factor's mean IC fell by more than 0.02 against its previous run (same universe, frequency,
-///   horizon).
+///   horizon and evaluation settings, so an industry-neutral result is compared with industry-neutral ones only).
+///
+/// Result alerts name the settings in their subject ("WQ_001 csi300 day h5 · neutralize industry").
 /// - `coverage`: a result's sample is too small (fewer than 20 rows with an IC) or too sparse (under half of the
 ///   member-rows in the sample).
 public struct JobMonitor: Sendable {
@@ -47,8 +49,9 @@ public struct JobMonitor: Sendable {
         }
         // Results: IC drops and coverage.
         let results = try store.results(matching: ResultFilter(runId: job.runId))
+        let settings = results.isEmpty ? [:] : SettingsLabels.labels(try store.runs().filter { $0.runId == job.runId })
         for r in results where r.error == nil {
-            let subject = "\(r.key.factorCode) \(r.key.universe) \(r.key.frequency) h\(r.key.horizon)"
+            let subject = "\(r.key.factorCode) \(r.key.universe) \(r.key.frequency) h\(r.key.horizon) · \(settings[r.key.settingsHash] ?? "settings " + r.key.settingsHash.prefix(8))"
             let earlier = try store.results(matching: ResultFilter(factorCode: r.key.factorCode, universe: r.key.universe,
                                                                    frequency: r.key.frequency, horizon: r.key.horizon))
                 // Only a comparable earlier evaluation: the same settings (delay, quantiles, preprocessing, label) and

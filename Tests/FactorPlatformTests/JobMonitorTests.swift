@@ -37,14 +37,15 @@ struct JobMonitorTests {
                                 results: [result("other-settings", "MOM2", ic: 0.09, settings: "d0")], actor: "t")
         let (job, tasks) = try job(f, tasks: 3)
         let now = Date().timeIntervalSince1970
-        let run = RunRecord(runId: job.runId, createdAt: Clock.now(), kind: "job", parameters: "{}")
+        let run = RunRecord(runId: job.runId, createdAt: Clock.now(), kind: "job",
+                            parameters: #"{"settingsHash": "s", "settings": "neutralize industry"}"#)
         #expect(try f.store.completeTask(taskId: tasks[0].id, owner: "w", run: run, results: [result(job.runId, "MOM1", ic: 0.01)], now: now))
         #expect(try f.store.completeTask(taskId: tasks[1].id, owner: "w", run: run, results: [result(job.runId, "MOM2", ic: 0.02, n: 5)], now: now))
         try f.store.failTask(taskId: tasks[2].id, owner: "w", error: "bad data", retryable: false, backoff: 1, now: now)
         let finished = try #require(try f.store.finishJobIfDone(id: job.id))
         let alerts = try JobMonitor(store: f.store).evaluate(finished)
         #expect(Set(alerts.map(\.rule)) == ["task_failures", "ic_drop", "coverage"])
-        #expect(alerts.first { $0.rule == "ic_drop" }?.subject.hasPrefix("MOM1") == true)
+        #expect(alerts.first { $0.rule == "ic_drop" }?.subject == "MOM1 core20 day h1 · neutralize industry")
         #expect(alerts.first { $0.rule == "coverage" }?.subject.hasPrefix("MOM2") == true)
         #expect(try f.store.alerts(limit: 10).count == 3)
         #expect(try f.store.deliveries(subscriptionId: "s1").filter { $0.event == .alertRaised }.count == 3)
