@@ -28,7 +28,7 @@ extension JobRequest {
         if frequencies.isEmpty { try fail("frequencies must not be empty") }
         for f in frequencies where Frequency(f) == nil { try fail("'\(f)' is not a frequency (day, week, month, or minutes such as 5min)") }
         if compareNeutral == true {
-            if options?.industry == nil { try fail("compare-neutral needs an industry file (--industry FILE) for the neutral twin") }
+            if options?.industry == nil { try fail("compare-neutral needs an industry file (--industry FILE) for the neutral twin, or data whose meta/ has an industry*.csv classification") }
             if options?.neutralize?.lowercased().contains("industry") == true {
                 try fail("compare-neutral compares with industry neutralization: the options must not neutralize by industry already")
             }

@@ -82,6 +82,7 @@ struct JobRoutes {
                                                                 neutralize: b.neutralize, size: b.size, industry: b.industry,
                                                                 zscore: b.zscore, label: b.label))
             request.compareNeutral = b.compareNeutral == true ? true : nil
+            request = request.withIndustryDefault()
             try JobValidation.check(request)
             let planned = try JobPlanner.plan(request, store: store)
             let (job, created) = try store.createJob(planned.job, tasks: planned.tasks, actor: caller.name)

@@ -103,6 +103,30 @@ struct JobSettingsTests {
         #expect { try request.validate() } throws: { "\($0)".contains("must not neutralize by industry already") }
     }
 
+    @Test func industryNeutralizationDefaultsToTheDataClassification() throws {
+        let directory = NSTemporaryDirectory() + "factorlab-industry-default-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/meta", withIntermediateDirectories: true)
+        try "symbol,industry_code,csrc_section\nSYN001,C39,C\n".write(toFile: directory + "/meta/industry_csrc.csv", atomically: true, encoding: .utf8)
+        var request = jobRequest(["X"])
+        request.dataDirectory = directory
+        request.options = EvaluationOptions(neutralize: "industry")
+        #expect(request.withIndustryDefault().options?.industry == directory + "/meta/industry_csrc.csv")
+        try request.withIndustryDefault().validate()
+        request.options = nil
+        request.compareNeutral = true
+        #expect(request.withIndustryDefault().options?.industry == directory + "/meta/industry_csrc.csv")
+        // An explicit file wins; raw options need none; data without a classification still needs --industry.
+        request.options = EvaluationOptions(neutralize: "industry", industry: "/elsewhere/industry.csv")
+        #expect(request.withIndustryDefault().options?.industry == "/elsewhere/industry.csv")
+        request.compareNeutral = nil
+        request.options = EvaluationOptions(winsorize: "mad")
+        #expect(request.withIndustryDefault().options?.industry == nil)
+        request.options = EvaluationOptions(neutralize: "industry")
+        request.dataDirectory = directory + "/meta"
+        #expect { try request.withIndustryDefault().validate() } throws: { "\($0)".contains("needs an industry file") }
+    }
+
     @Test func badOptionsAreRefusedAtSubmissionWithTheirName() throws {
         var request = jobRequest(["X"])
         for (options, fragment) in [(EvaluationOptions(winsorize: "median"), "winsorize must be"),

@@ -14,6 +14,11 @@ public enum DataSources {
         }
     }
 
+    /// The directory's classification file (`meta/industry.csv` or its one `meta/industry_*.csv`), if it has one.
+    public static func classificationFile(directory: String) throws -> String? {
+        try Classification.find(in: directory)?.path
+    }
+
     /// The categorical fields (`industry`, `sector`) the directory's classification file offers; empty without one.
     public static func categoryNames(directory: String) throws -> Set<String> {
         try Classification.find(in: directory)?.categories ?? []

@@ -63,7 +63,7 @@ public struct EvaluationOptions: Codable, Sendable, Equatable {
                 try fail("neutralize takes industry, size or industry,size; got '\(neutralize)'")
             }
             if parts.contains("industry") {
-                guard industry != nil else { try fail("neutralize industry needs an industry file (--industry FILE)") }
+                guard industry != nil else { try fail("neutralize industry needs an industry file (--industry FILE), or data whose meta/ has an industry*.csv classification") }
                 preprocessing.neutralizeIndustry = true
             }
             if parts.contains("size") {

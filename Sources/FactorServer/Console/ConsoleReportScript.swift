@@ -130,6 +130,16 @@ function kpis(r) {
   return `<div class="grid">${items.map(([k, v]) => `<div class="kpi"><b>${v}</b><span>${k}</span></div>`).join("")}</div>`;
 }
 
+// IC within each industry (stored when the evaluation had an industry file), best Rank IC first.
+function industrySection(r) {
+  const groups = (r.industryIC || []).slice().sort((a, b) => (b.rankICMean ?? -Infinity) - (a.rankICMean ?? -Infinity));
+  if (!groups.length) return "";
+  return `<section class="card" id="industry-ic"><h2>IC by industry (h = ${r.key.horizon})</h2>${barChart("Rank IC mean by industry",
+      groups.map((g) => g.rankICMean), groups.map((g) => g.industry))}
+    <div class="wrap"><table><thead><tr><th>Industry</th><th class="n">rows</th><th class="n">IC mean</th><th class="n">Rank IC mean</th></tr></thead><tbody>${
+      groups.map((g) => `<tr><td>${esc(g.industry)}</td><td class="n">${g.rows}</td><td class="n">${num(g.icMean)}</td><td class="n">${num(g.rankICMean)}</td></tr>`).join("")}</tbody></table></div></section>`;
+}
+
 async function report(_, p) {
   const need = ["run", "factor", "version", "universe", "freq", "start", "end", "horizon", "settings"];
   const missing = need.filter((k) => !p.get(k));
@@ -164,6 +174,7 @@ async function report(_, p) {
       horizons.flatMap((h) => h.groupMeans.map((_, g) => `h${h.key.horizon} Q${g + 1}`)))}</section>
     <section class="card"><h2>IC decay: mean Rank IC against the one-bar return k bars later</h2>${r.decay.length
       ? barChart("IC decay", r.decay, r.decay.map((_, lag) => "k=" + lag)) : `<p class="note">Not recorded for this result (stored before decay was kept).</p>`}</section>
+    ${industrySection(r)}
     <section class="card"><h2>Monthly mean Rank IC</h2>${monthlyHeatmap(series)}</section>
     <section class="card"><h2>Turnover of the top and bottom groups, and factor rank autocorrelation (22-bar means)</h2>${lineChart("Turnover", [
       { values: movingAverage(series.map((s) => s.turnoverTop), 22), color: "#2166ac", label: "top turnover" },

@@ -92,7 +92,8 @@ struct EvaluateCommand: ParsableCommand {
             }
             return h
         }
-        let options = evaluationFlags.options
+        let source = try dataOptions.openSource()
+        let options = evaluationFlags.options.withIndustryDefault(directory: source.directory)
         let label = options.label
         let settings: EvaluationSettings
         do { settings = try options.settings(horizons: horizonList, delay: delay, quantiles: quantiles) } catch {
@@ -103,7 +104,6 @@ struct EvaluateCommand: ParsableCommand {
                                         factors: factors, settings: settings, industryFile: options.industry,
                                         threads: threads ?? Parallel.defaultThreads, allowMissingFields: allowMissingFields,
                                         label: label)
-        let source = try dataOptions.openSource()
         let clock = ContinuousClock()
         let started = clock.now
         var lastReport = started

@@ -88,6 +88,7 @@ struct SubmitJobCommand: ParsableCommand {
                                  dataDirectory: (location.directory as NSString).standardizingPath,
                                  sourceKind: dataSource.kind.rawValue, options: evaluationFlags.absoluteOptions)
         request.compareNeutral = compareNeutral ? true : nil
+        request = request.withIndustryDefault()
         do { try request.validate() } catch { throw ValidationError(error.description) }
         let planned = try JobPlanner.plan(request, store: db)
         let (job, created) = try db.createJob(planned.job, tasks: planned.tasks, actor: StoreOptions.actor)
