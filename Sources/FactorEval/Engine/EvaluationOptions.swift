@@ -34,7 +34,10 @@ public struct EvaluationOptions: Codable, Sendable, Equatable {
     }
 
     /// True when nothing differs from the defaults (such options are not stored, so older jobs keep their form).
-    public var isDefault: Bool { self == EvaluationOptions() || self == EvaluationOptions(zscore: false) }
+    public var isDefault: Bool {
+        minNames == nil && decayLags == nil && winsorize == nil && neutralize == nil && size == nil && industry == nil
+            && zscore != true && label == nil
+    }
 
     /// Why options cannot be used; the message names the option as the CLI spells it.
     public struct Invalid: Error, CustomStringConvertible, Sendable {

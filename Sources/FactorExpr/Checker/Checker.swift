@@ -118,7 +118,7 @@ public struct Checker: Sendable {
                     throw ExpressionError(.argument, "P(…) computes over reported periods: its expression must read a point-in-time field such as $$roe_q",
                                           position: arg.position, length: arg.length)
                 }
-                let kinds = Set(Plan.compile([("p", e)]).fields.map { $0.hasSuffix("_q") })
+                let kinds = Set(e.fieldNames.map { $0.hasSuffix("_q") })
                 guard kinds.count == 1 else {
                     throw ExpressionError(.argument, "P(…) mixes quarterly (_q) and annual (_a) fields, whose periods do not line up: use one kind per P",
                                           position: arg.position, length: arg.length)

@@ -22,6 +22,15 @@ public indirect enum Expr: Sendable, Hashable {
         }
     }
 
+    /// The fields the expression reads, lower case (point-in-time ones with their `$`: `$roe_q`).
+    public var fieldNames: Set<String> {
+        switch self {
+        case .field(let f): return [f]
+        case .constant: return []
+        case .apply(_, let args): return args.reduce(into: Set<String>()) { $0.formUnion($1.fieldNames) }
+        }
+    }
+
     /// True for expressions whose values are booleans (1/0): comparisons and logic.
     public var isBoolean: Bool {
         guard case .apply(let op, _) = self else { return false }
