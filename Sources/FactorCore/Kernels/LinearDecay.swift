@@ -2,10 +2,10 @@
 /// Σ_{k<d} x[t−k]·(d − k)/(d(d+1)/2), today weighted most; a NaN inside the window counts as 0 and keeps its weight
 /// in the denominator; a window without a value gives NaN.
 public enum LinearDecay {
-    /// `leadingRowsMissing`: rows before the series' first row existed but had no value (an instrument listed inside
-    /// the loaded range), so they count as zeros; when false the series starts the data and its first d − 1 rows,
-    /// whose windows reach before the data, are NaN.
-    public static func compute(_ x: UnsafeBufferPointer<Double>, window d: Int, leadingRowsMissing: Bool,
+    /// `rowsBefore`: rows of the data before the series' first row (an instrument listed inside the loaded range);
+    /// they had no value, so they count as zeros. A window reaching before the data's first row is NaN (BRAIN's
+    /// warm-up: the first d − 1 rows of the data).
+    public static func compute(_ x: UnsafeBufferPointer<Double>, window d: Int, rowsBefore: Int,
                                into out: UnsafeMutableBufferPointer<Double>) {
         let n = x.count
         guard d >= 1 else {
@@ -19,7 +19,7 @@ public enum LinearDecay {
         for t in 0..<n {
             if !x[t].isNaN { valuesInWindow += 1 }
             if t >= d, !x[t - d].isNaN { valuesInWindow -= 1 }
-            if (!leadingRowsMissing && t < d - 1) || valuesInWindow == 0 {
+            if rowsBefore + t < d - 1 || valuesInWindow == 0 {
                 out[t] = .nan
                 continue
             }

@@ -5,15 +5,12 @@ import FactorCore
 extension Context {
     func worldQuant(_ op: WorldQuantOperator, window d: Int, _ inputs: [NodeValue]) -> NodeValue {
         switch op {
-        case .sum: return .series(strictRolling(.sum, inputs[0], d))
-        case .mean: return .series(strictRolling(.mean, inputs[0], d))
+        case .sum: return .series(moments(.sum, inputs[0], d))
+        case .mean: return .series(moments(.mean, inputs[0], d))
+        case .stdDev: return .series(moments(.standardDeviation, inputs[0], d))
         case .product: return .series(strictRolling(.product, inputs[0], d))
         case .tsMin: return .series(strictRolling(.min, inputs[0], d))
         case .tsMax: return .series(strictRolling(.max, inputs[0], d))
-        case .stdDev:
-            // Population standard deviation (ddof 0) from the sample one; a single row has none of either but 0 here.
-            let factor = (Double(d - 1) / Double(d)).squareRoot()
-            return .series(strictRolling(.std, inputs[0], d) { d == 1 ? 0 : $0 * factor })
         case .tsArgMax: return .series(strictRolling(.idxMax, inputs[0], d) { Double(d) - $0 })
         case .tsArgMin: return .series(strictRolling(.idxMin, inputs[0], d) { Double(d) - $0 })
         case .tsRank:
@@ -21,15 +18,7 @@ extension Context {
         case .decayLinear:
             return .series(decayLinear(series(inputs[0]), d))
         case .correlation, .covariance:
-            let x = series(inputs[0]), y = series(inputs[1])
-            var base = pair(op == .correlation ? .corr : .cov, .rows(d), x, y)
-            guard case .series(let validity) = zip(.series(x), .series(y), { $0 + $1 }) else { preconditionFailure("two series zip to a series") }
-            if op == .correlation {
-                strict(&base, validity, d) { $0.isFinite ? $0 : .nan }
-            } else {
-                strict(&base, validity, d) { let v = $0 * Double(d - 1) / Double(d); return v.isFinite ? v : .nan }
-            }
-            return .series(base)
+            return .series(pairMoments(op == .correlation ? .correlation : .covariance, series(inputs[0]), series(inputs[1]), d))
         case .log:
             return unaryWorldQuant(inputs[0], WorldQuantElementWise.log)
         case .ifThenElse:
@@ -37,6 +26,29 @@ extension Context {
         case .power, .signedPower, .min, .max, .lt, .le, .gt, .ge, .eq, .or, .and:
             return zip(inputs[0], inputs[1]) { WorldQuantElementWise.binary(op, $0, $1) }
         }
+    }
+
+    private func moments(_ statistic: WindowMoments.Statistic, _ input: NodeValue, _ d: Int) -> SeriesPanel {
+        perInstrument(series(input)) { x, out in WindowMoments.compute(statistic, x, window: d, into: out) }
+    }
+
+    private func pairMoments(_ statistic: WindowMoments.PairStatistic, _ x: SeriesPanel, _ y: SeriesPanel, _ d: Int) -> SeriesPanel {
+        var spans = x.spans
+        for i in 0..<spans.count { spans[i] = spans[i].hull(y.spans[i]) }
+        var out = buffer(outside: spans)
+        let length = self.length
+        x.values.withUnsafeBufferPointer { px in
+            y.values.withUnsafeBufferPointer { py in
+                out.withUnsafeMutableBufferPointer { o in
+                    for (i, span) in spans.enumerated() where !span.isEmpty {
+                        let range = (i * length + span.lowerBound)..<(i * length + span.upperBound)
+                        WindowMoments.compute(statistic, UnsafeBufferPointer(rebasing: px[range]), UnsafeBufferPointer(rebasing: py[range]),
+                                              window: d, into: UnsafeMutableBufferPointer(rebasing: o[range]))
+                    }
+                }
+            }
+        }
+        return SeriesPanel(values: out, spans: spans, length: length)
     }
 
     private func unaryWorldQuant(_ a: NodeValue, _ f: (Double) -> Double) -> NodeValue {
@@ -77,9 +89,9 @@ extension Context {
             out.withUnsafeMutableBufferPointer { o in
                 for (i, span) in s.spans.enumerated() where !span.isEmpty {
                     let start = i * length + span.lowerBound
-                    // A series that starts after the first loaded row was listed then: earlier rows count as zeros.
+                    // A series that starts after the first loaded row was listed then: its earlier rows count as zeros.
                     LinearDecay.compute(UnsafeBufferPointer(rebasing: x[start..<(start + span.count)]), window: d,
-                                        leadingRowsMissing: span.lowerBound > 0,
+                                        rowsBefore: span.lowerBound,
                                         into: UnsafeMutableBufferPointer(rebasing: o[start..<(start + span.count)]))
                 }
             }
