@@ -11,6 +11,10 @@ public enum CrossSection {
         case zscore
         /// x − mean.
         case demean
+        /// x − the plain mean (values summed in row order, divided by their count): WorldQuant's `IndNeutralize` as
+        /// BRAIN ports compute it, bit for bit (the compensated mean of `demean` can differ in the last bit, which
+        /// breaks ties the port keeps).
+        case plainDemean
         /// x / Σ|x|; NaN when the sum is 0.
         case scale
     }
@@ -40,6 +44,11 @@ public enum CrossSection {
                 } else if m > 1 {
                     for k in 0..<m { out[scratch.index[k]] = (scratch.ranks[k] - 1) / (Double(m) - 1) }
                 }
+            case .plainDemean:
+                var sum = 0.0
+                for v in scratch.valid { sum += v }
+                let mean = sum / Double(m)
+                for k in 0..<m { out[scratch.index[k]] = scratch.valid[k] - mean }
             case .zscore, .demean:
                 let mean = Statistics.mean(scratch.valid)
                 if transform == .demean {

@@ -227,7 +227,6 @@ public struct Checker: Sendable {
                                           .apply(.binary(.power), [.apply(.unary(.abs), [series[0]]), series[1]])])
         }
         if name == "WQScale" { return .apply(.crossSection(.scale), series) }
-        if name == "IndNeutralize" { return .apply(.group(.neutralize, category), series) }
         let op: Operation
         switch spec.family {
         case "element-wise", "comparison", "logic":

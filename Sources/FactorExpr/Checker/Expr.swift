@@ -117,6 +117,8 @@ public enum WorldQuantOperator: String, Sendable, Hashable, CaseIterable {
 /// Cross-sectional transforms within the groups of a categorical field (industries) on each date.
 public enum GroupOperator: String, Sendable, Hashable, CaseIterable {
     case rank = "GroupRank", zscore = "GroupZScore", demean = "GroupDemean", neutralize = "GroupNeutralize"
+    /// WorldQuant's `IndNeutralize`: x − the group's plain mean (see `CrossSection.Transform.plainDemean`).
+    case indNeutralize = "IndNeutralize"
 }
 
 /// The categorical fields: what the data says each instrument belongs to on each date.

@@ -48,6 +48,7 @@ extension Context {
         case .rank: transform = .rank
         case .zscore: transform = .zscore
         case .demean, .neutralize: transform = .demean  // OLS on a full set of group dummies fits each group's mean
+        case .indNeutralize: transform = .plainDemean
         }
         return rowWise(s.spans, [s]) { row, members, t, scratch in
             let codes = members.map { groups.code($0, t) }

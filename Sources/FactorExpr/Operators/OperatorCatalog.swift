@@ -130,7 +130,7 @@ public enum OperatorCatalog {
         .init(name: "GroupZScore", parameters: [.series, .category], family: "group", summary: "(x - group mean) / group std on each date"),
         .init(name: "GroupDemean", parameters: [.series, .category], family: "group", summary: "x - group mean on each date"),
         .init(name: "GroupNeutralize", parameters: [.series, .category], family: "group", summary: "residual of x on the group dummies on each date (x - group mean)"),
-        .init(name: "IndNeutralize", parameters: [.series, .category], family: "group", summary: "WorldQuant's IndNeutralize(x, IndClass): x - its group's mean on each date (the same as GroupNeutralize)"),
+        .init(name: "IndNeutralize", parameters: [.series, .category], family: "group", summary: "WorldQuant's IndNeutralize(x, IndClass): x - its group's mean on each date (GroupNeutralize with a plain sum for the mean)"),
     ]
 
     static let other: [OperatorSpec] = [
