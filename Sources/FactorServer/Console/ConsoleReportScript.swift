@@ -144,9 +144,10 @@ async function report(_, p) {
   const need = ["run", "factor", "version", "universe", "freq", "start", "end", "horizon", "settings"];
   const missing = need.filter((k) => !p.get(k));
   if (missing.length) throw new Error("This report link is incomplete: missing " + missing.join(", "));
-  const [series, siblings] = await Promise.all([
+  const [series, siblings, labels] = await Promise.all([
     api("GET", "/results/series?" + p.toString()),
     api("GET", "/results?" + new URLSearchParams({ factor: p.get("factor"), run: p.get("run"), universe: p.get("universe"), freq: p.get("freq") })),
+    api("GET", "/settings"),
   ]);
   const r = siblings.find((x) => x.key.horizon === +p.get("horizon") && x.key.factorVersion === +p.get("version")
     && x.key.start === p.get("start") && x.key.end === p.get("end") && x.key.settingsHash === p.get("settings"));
@@ -159,7 +160,7 @@ async function report(_, p) {
   const hasCoverage = series.some((s) => s.members !== undefined && s.members !== null);
   view(`<section class="card"><div class="row"><h1>${esc(k.factorCode)} <small>v${k.factorVersion} · ${esc(k.universe)} · ${esc(k.frequency)} · ${esc(k.start)} → ${esc(k.end)} · h = ${k.horizon}</small></h1>
       <span><a href="#/factor/${encodeURIComponent(k.factorCode)}">factor</a> · <a href="#/compare?a=${encodeURIComponent(k.factorCode + "@" + k.factorVersion)}">compare</a></span></div>
-      <p>Run ${esc(k.runId)} · delay ${r.delay} · ${r.quantiles} groups${r.error ? ` · <span class="bad">${esc(r.error)}</span>` : ""} · horizons: ${horizons.map((h) => h.key.horizon === k.horizon ? `<b>${h.key.horizon}</b>` : reportLink(h, String(h.key.horizon))).join(" ")}</p>
+      <p>Run ${esc(k.runId)} · settings <span class="settings">${esc(labels[k.settingsHash] || k.settingsHash.slice(0, 8))}</span> · delay ${r.delay} · ${r.quantiles} groups${r.error ? ` · <span class="bad">${esc(r.error)}</span>` : ""} · horizons: ${horizons.map((h) => h.key.horizon === k.horizon ? `<b>${h.key.horizon}</b>` : reportLink(h, String(h.key.horizon))).join(" ")}</p>
       ${kpis(r)}</section>
     <section class="card"><h2>IC and Rank IC per date, with 22-bar moving averages</h2>${lineChart("IC series", [
       { values: series.map((s) => s.rankIC), color: "#9ecae1", label: "Rank IC", width: 0.7 },

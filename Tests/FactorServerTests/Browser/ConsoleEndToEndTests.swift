@@ -246,6 +246,28 @@ struct ConsoleEndToEndTests {
             try check(width <= 390, "the \(name) page is \(width) px wide at a 390 px viewport")
             try shot("10-phone-\(name)")
         }
+
+        // 8. An industry-neutral job through the API, without an industry file: the data's own classification serves,
+        // and the report draws IC by industry. The synthetic set has no classification, so only on the real data.
+        if data.isReal {
+            try browser.setViewport(width: 1280, height: 900)
+            let window = data.window.split(separator: ":").map(String.init)
+            let body = #"{"factors":["REV5"],"includeDrafts":true,"start":"\#(window[0])","end":"\#(window[1])","universes":["\#(data.universe)"],"horizons":[5],"neutralize":"industry"}"#
+            let submitted = try platform.request("POST", "/jobs", body: body, token: researcher)
+            let job = ((submitted.json as? [String: Any])?["job"] as? [String: Any])?["id"] as? String ?? ""
+            try check(submitted.status == 201 && !job.isEmpty, "the industry-neutral job answered \(submitted.status): \(submitted.json ?? "")")
+            try go("#/job/\(job)", until: "['SUCCESS', 'FAILED', 'CANCELLED'].includes(document.querySelector('main .status')?.textContent)",
+                   "the industry-neutral job to end", timeout: 600)
+            let neutralPage = try browser.text("main")
+            try check(try browser.text("main .status") == "SUCCESS", "the industry-neutral job ended: \(neutralPage)\n\(platform.logs)")
+            try browser.waitUntil("document.querySelector(\"main a[href^='#/report?']\")", "the industry-neutral job's results")
+            try browser.click("main a[href^='#/report?']")
+            try browser.waitUntil("document.querySelector('#industry-ic figure.chart svg rect')", "the IC by industry chart")
+            let industries = try browser.evaluate("document.querySelectorAll('#industry-ic tbody tr').length") as? Int ?? 0
+            try check(industries >= 10, "the report lists IC for \(industries) industries")
+            try check(try browser.text("main .settings") == "neutralize industry", "the report does not say the result is industry-neutral")
+            try shot("11-industry-ic")
+        }
         return timings
     }
 
