@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "FactorStore", targets: ["FactorStore"]),
         .library(name: "FactorPlatform", targets: ["FactorPlatform"]),
         .library(name: "FactorServer", targets: ["FactorServer"]),
+        .library(name: "FactorPython", targets: ["FactorPython"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,11 +36,12 @@ let package = Package(
         .target(name: "FactorData", dependencies: ["FactorCore"], swiftSettings: tuning),
         .target(name: "FactorExpr", dependencies: ["FactorCore", "FactorData"], swiftSettings: tuning),
         .target(name: "FactorEval", dependencies: ["FactorCore", "FactorData", "FactorExpr"], swiftSettings: tuning),
+        .target(name: "FactorPython", dependencies: ["FactorCore"]),
         .target(name: "FactorStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
                                                    .product(name: "PostgresNIO", package: "postgres-nio"),
                                                    .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                                    .product(name: "Logging", package: "swift-log")]),
-        .target(name: "FactorPlatform", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore",
+        .target(name: "FactorPlatform", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPython",
                                                       .product(name: "Logging", package: "swift-log"),
                                                       .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(name: "FactorServer", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
@@ -49,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "factorlab",
             dependencies: [
-                "FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform", "FactorServer",
+                "FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform", "FactorServer", "FactorPython",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -58,6 +60,7 @@ let package = Package(
         // Shared by the test targets: running blocking work off the cooperative pool, finding the built executable.
         .target(name: "FactorTestSupport", dependencies: ["FactorStore"], path: "Tests/Support"),
         .testTarget(name: "FactorCoreTests", dependencies: ["FactorCore"]),
+        .testTarget(name: "FactorPythonTests", dependencies: ["FactorCore", "FactorPython"]),
         .testTarget(name: "FactorDataTests", dependencies: ["FactorCore", "FactorData", "FactorTestSupport"]),
         .testTarget(name: "FactorExprTests", dependencies: ["FactorCore", "FactorData", "FactorExpr"]),
         .testTarget(name: "FactorEvalTests", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval"]),
