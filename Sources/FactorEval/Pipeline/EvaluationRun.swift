@@ -10,6 +10,27 @@ public enum FactorInput: Sendable {
     case expressions([NamedExpression])
     /// Values computed elsewhere (a CSV `instrument,datetime,<factors…>`).
     case values(path: String)
+    /// Values another component computes from the loaded data (Python factors).
+    case computed(ComputedFactors)
+}
+
+/// Factors computed outside the expression engine from the data FactorLab loads for them.
+public struct ComputedFactors: Sendable {
+    public var names: [String]
+    /// Fields to load, lower case.
+    public var fields: [String]
+    /// Rows loaded before the window: the largest look-back the factors declare.
+    public var lookbackRows: Int
+    /// Computes factor `index` on the loaded data (instruments × rows); nil when it failed, which the provider
+    /// records (the other factors are still scored).
+    public var compute: @Sendable (MarketData, Int) -> Panel?
+
+    public init(names: [String], fields: [String], lookbackRows: Int, compute: @escaping @Sendable (MarketData, Int) -> Panel?) {
+        self.names = names
+        self.fields = fields
+        self.lookbackRows = lookbackRows
+        self.compute = compute
+    }
 }
 
 /// One evaluation: data slice, factors and settings.
@@ -114,6 +135,39 @@ public enum EvaluationRun {
                             panels: values.panels, threads: request.threads)
             }
             progress(values.names.count, values.names.count)
+            return (report(settings, request, frequency, universe, reports), warnings, timings)
+        case .computed(let factors):
+            let available = try source.fieldNames()
+            guard available.contains("close") else { throw EvaluationError.missingClose(available: available) }
+            for field in factors.fields where !available.contains(field) {
+                throw EvaluationError.badSettings("the data has no field \(field) (it has \(available.joined(separator: ", ")))")
+            }
+            let side = sideExpressions(request)
+            let sidePlan = try side.isEmpty ? nil : FeatureComputation.compile(side, fields: available, lookingAhead: ["--label"])
+            let before = sidePlan.map { $0.lookback.rowsBefore.map { max($0, factors.lookbackRows) } } ?? factors.lookbackRows
+            let loaded = try timed(\.load) { try source.load(DataRequest(universe: request.universe,
+                                                     fields: Array(Set(["close"] + factors.fields + (sidePlan?.fields ?? []))).sorted(),
+                                                     start: request.start, end: request.end, frequency: request.frequency,
+                                                     lookbackRows: before,
+                                                     lookaheadRows: max(settings.lookaheadRows, sidePlan?.lookback.rowsAfter ?? 0),
+                                                     auxiliary: sidePlan?.auxiliaryInstruments ?? [],
+                                                     categories: sidePlan?.categories ?? [], periodFields: sidePlan?.periodFields ?? [])) }
+            warnings += loaded.warnings
+            var universe = try EvaluationUniverse(data: loaded.data, window: loaded.outputRows, industries: industries)
+            let (label, logSize) = try timed(\.compute) { try sideValues(side, plan: sidePlan, data: loaded.data, threads: request.threads) }
+            universe.logSize = logSize
+            let evaluator = try timed(\.shared) { try FactorEvaluator(universe: universe, settings: settings, label: label) }
+            var names: [String] = [], panels: [Panel] = []
+            for (k, name) in factors.names.enumerated() {
+                if let panel = timed(\.compute, { factors.compute(loaded.data, k) }) {
+                    names.append(name)
+                    panels.append(panel)
+                }
+                progress(k + 1, factors.names.count)
+            }
+            reports = timed(\.evaluate) {
+                evaluateAll(evaluator, names: names, expressions: names.map { _ in nil }, panels: panels, threads: request.threads)
+            }
             return (report(settings, request, frequency, universe, reports), warnings, timings)
         case .expressions(let expressions):
             let available = try source.fieldNames()

@@ -12,8 +12,9 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Score factors against forward returns: IC, Rank IC, quantile groups, long-short, turnover, decay, coverage.",
         discussion: """
-        Factors come from expressions (--expr, --expr-file) or from values computed elsewhere (--values: a CSV
-        instrument,datetime,<factor columns>, as `factorlab features` writes it). Definitions: spec/evaluation.md.
+        Factors come from expressions (--expr, --expr-file, --library), Python factor files (--python), or values
+        computed elsewhere (--values: a CSV instrument,datetime,<factor columns>, as `factorlab features` writes it).
+        Definitions: spec/evaluation.md; Python factors: docs/python-factors.md.
         """)
 
     @OptionGroup var dataOptions: DataOptions
@@ -22,6 +23,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: "Evaluate values computed elsewhere: CSV instrument,datetime,<one column per factor> (may be .gz).")
     var values: String?
+
+    @Option(name: .customLong("python"), help: "A Python factor file (repeatable): NAME=FILE.py, or FILE.py named by its stem (docs/python-factors.md).")
+    var pythonFiles: [String] = []
 
     @Option(help: "Evaluate registered factors (their current versions): CODE[,CODE…].")
     var factor: String?
@@ -65,12 +69,16 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let factors: FactorInput
         var identities: [String: ResultRecorder.FactorIdentity] = [:]
-        let sources = [values != nil, !expressionOptions.isEmpty, factor != nil].filter { $0 }.count
+        let sources = [values != nil, !expressionOptions.isEmpty, factor != nil, !pythonFiles.isEmpty].filter { $0 }.count
         guard sources == 1 else {
-            throw ValidationError(sources == 0 ? "give factors: --factor CODE, --expr NAME=EXPRESSION, --expr-file FILE.tsv or --values FILE.csv"
-                                               : "give one of --factor, --expr/--expr-file and --values")
+            throw ValidationError(sources == 0 ? "give factors: --factor CODE, --expr NAME=EXPRESSION, --expr-file FILE.tsv, --python FILE.py or --values FILE.csv"
+                                               : "give one of --factor, --expr/--expr-file/--library, --python and --values")
         }
-        if let values {
+        var python: PythonFactorFiles?
+        if !pythonFiles.isEmpty {
+            python = try PythonFactorFiles(pythonFiles)
+            factors = .computed(python!.computed)
+        } else if let values {
             factors = .values(path: values)
         } else if let factor {
             let store = try StoreLocation.open(StoreLocation.resolve(db))
@@ -114,6 +122,7 @@ struct EvaluateCommand: ParsableCommand {
             }
         }
         for w in warnings { Terminal.info("warning: \(w)") }
+        try python?.reportFailures()
         Terminal.info(String(format: "%d factors × %d horizons over %@ → %@ (%d instruments), %@, in %.2f s",
                              report.factors.count, horizonList.count, report.start, report.end, report.instruments,
                              settings.preprocessing.summary, (clock.now - started).seconds))
