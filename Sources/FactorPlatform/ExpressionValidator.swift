@@ -1,6 +1,7 @@
 import FactorCore
 import FactorData
 import FactorExpr
+import FactorPython
 import Foundation
 
 /// Validates expressions before they enter the registry: parse and check against the data's fields, then a
@@ -15,15 +16,19 @@ public final class ExpressionValidator: Sendable {
         public var cells: Int
     }
 
-    private let source: any MarketDataSource
-    private let universe: UniverseSpec
-    private let start: Timestamp?
+    let source: any MarketDataSource
+    let universe: UniverseSpec
+    let start: Timestamp?
     public let sampleDescription: String
+    /// Runs the warm-up of Python factors (started on first use).
+    public let python: PythonFactorRunner
 
     /// Samples up to `instruments` instruments over the last `rows` calendar rows of `source` (values use the
     /// history before them as their look-back).
-    public init(source: any MarketDataSource, instruments: Int = 30, rows: Int = 250) throws {
+    public init(source: any MarketDataSource, instruments: Int = 30, rows: Int = 250,
+                python: PythonFactorRunner = PythonFactorRunner()) throws {
         self.source = source
+        self.python = python
         let codes = try source.instrumentCodes().sorted()
         let chosen = Array(codes.prefix(instruments))
         universe = .codes(chosen)

@@ -5,17 +5,21 @@ import Foundation
 /// What a researcher gives to register a factor.
 public struct FactorDraft: Sendable, Codable {
     public var code: String
+    /// The expression, or the Python source when `kind` is python.
     public var expression: String
+    /// Expression (the default) or python.
+    public var kind: FactorKind?
     public var name: String?
     public var category: String?
     public var owner: String?
     public var tags: [String]?
     public var description: String?
 
-    public init(code: String, expression: String, name: String? = nil, category: String? = nil, owner: String? = nil,
+    public init(code: String, expression: String, kind: FactorKind? = nil, name: String? = nil, category: String? = nil, owner: String? = nil,
                 tags: [String]? = nil, description: String? = nil) {
         self.code = code
         self.expression = expression
+        self.kind = kind
         self.name = name
         self.category = category
         self.owner = owner
@@ -47,7 +51,7 @@ public struct FactorRegistry: Sendable {
     public func register(_ draft: FactorDraft, actor: String) throws -> (FactorRecord, FactorVersionRecord) {
         try Self.checkCode(draft.code)
         if try store.factor(code: draft.code) != nil { throw PlatformError.store(.duplicateCode(draft.code)) }
-        let validation = try validator.validate(code: draft.code, expression: draft.expression)
+        let validation = try validate(code: draft.code, draft.expression, kind: draft.kind ?? .expression)
         try refuseDuplicate(code: draft.code, hash: validation.hash)
         let entry = Self.records(draft, validation, author: actor)
         do {
@@ -58,13 +62,15 @@ public struct FactorRegistry: Sendable {
         return entry
     }
 
-    /// A new version with a new expression; the old versions stay. An approved factor goes back to draft.
+    /// A new version with a new expression (or Python source: `kind`, default the latest version's); the old versions
+    /// stay. An approved factor goes back to draft.
     @discardableResult
-    public func update(code: String, expression: String, note: String, actor: String) throws -> FactorRecord {
+    public func update(code: String, expression: String, kind: FactorKind? = nil, note: String, actor: String) throws -> FactorRecord {
         guard let factor = try store.factor(code: code) else { throw PlatformError.store(.unknownFactor(code)) }
-        let validation = try validator.validate(code: code, expression: expression)
+        let kind = try kind ?? store.versions(code: code).last?.kind ?? .expression
+        let validation = try validate(code: code, expression, kind: kind)
         try refuseDuplicate(code: code, hash: validation.hash)
-        let version = FactorVersionRecord(code: code, version: factor.latestVersion + 1, expression: expression,
+        let version = FactorVersionRecord(code: code, version: factor.latestVersion + 1, expression: expression, kind: kind,
                                           canonical: validation.canonical, hash: validation.hash, note: note, author: actor,
                                           createdAt: Clock.now(), nanRatio: validation.nanRatio, infRatio: validation.infRatio,
                                           sampleCells: validation.cells)
@@ -106,6 +112,7 @@ public struct FactorRegistry: Sendable {
         for (k, d) in drafts.enumerated() {
             do { try Self.checkCode(d.code) } catch { throw PlatformError.seedEntry(index: k, code: d.code, reason: "\(error)") }
             guard seen.insert(d.code).inserted else { throw PlatformError.seedEntry(index: k, code: d.code, reason: "the code appears twice") }
+            guard d.kind != .python else { continue }
             do {
                 _ = try Parser.parse(d.expression)
             } catch {
@@ -117,7 +124,15 @@ public struct FactorRegistry: Sendable {
         for (k, d) in drafts.enumerated() {
             if try store.factor(code: d.code) != nil { report.alreadyPresent.append(d.code) } else { pending.append((k, d)) }
         }
-        let outcomes = try validator.validate(pending.map { ($0.1.code, $0.1.expression) })
+        // Expressions in one batch; Python sources one by one, each with its own warm-up.
+        let expressions = pending.filter { $0.1.kind != .python }
+        var validated = Dictionary(uniqueKeysWithValues: zip(expressions.map(\.0), try validator.validate(expressions.map { ($0.1.code, $0.1.expression) })))
+        for (k, d) in pending where d.kind == .python {
+            do { validated[k] = .success(try validator.validatePython(code: d.code, source: d.expression)) } catch let error as PlatformError {
+                validated[k] = .failure(error)
+            }
+        }
+        let outcomes = pending.map { validated[$0.0]! }
         var entries: [(factor: FactorRecord, version: FactorVersionRecord)] = []
         var byHash: [String: String] = [:]
         for ((k, d), outcome) in zip(pending, outcomes) {
@@ -178,9 +193,24 @@ public struct FactorRegistry: Sendable {
             if let tags = object["tags"], !(tags is [String]) {
                 throw PlatformError.seedEntry(index: k, code: code, reason: "\"tags\" must be an array of strings")
             }
-            return FactorDraft(code: code ?? "", expression: object["expression"] as? String ?? "", name: object["name"] as? String,
+            var kind: FactorKind?
+            if let text = object["kind"] {
+                guard let k2 = (text as? String).flatMap(FactorKind.init(rawValue:)) else {
+                    throw PlatformError.seedEntry(index: k, code: code, reason: "\"kind\" must be \"expression\" or \"python\"")
+                }
+                kind = k2
+            }
+            return FactorDraft(code: code ?? "", expression: object["expression"] as? String ?? "", kind: kind, name: object["name"] as? String,
                                category: object["category"] as? String, owner: object["owner"] as? String,
                                tags: object["tags"] as? [String], description: object["description"] as? String)
+        }
+    }
+
+    /// Validates an expression, or a Python factor (refused when the host switched the kind off).
+    func validate(code: String, _ definition: String, kind: FactorKind) throws -> ExpressionValidator.Validation {
+        switch kind {
+        case .expression: return try validator.validate(code: code, expression: definition)
+        case .python: return try validator.validatePython(code: code, source: definition)
         }
     }
 
@@ -199,7 +229,8 @@ public struct FactorRegistry: Sendable {
         let factor = FactorRecord(code: d.code, name: d.name ?? d.code, category: d.category ?? "uncategorized",
                                   owner: d.owner ?? author, tags: d.tags ?? [], description: d.description ?? "",
                                   status: .draft, latestVersion: 1, createdAt: now, updatedAt: now)
-        let version = FactorVersionRecord(code: d.code, version: 1, expression: d.expression, canonical: v.canonical, hash: v.hash,
+        let version = FactorVersionRecord(code: d.code, version: 1, expression: d.expression, kind: d.kind ?? .expression,
+                                          canonical: v.canonical, hash: v.hash,
                                           note: "registered", author: author, createdAt: now, nanRatio: v.nanRatio,
                                           infRatio: v.infRatio, sampleCells: v.cells)
         return (factor, version)

@@ -90,7 +90,17 @@ public struct TaskPayload: Codable, Sendable, Equatable {
     public struct Factor: Codable, Sendable, Equatable {
         public var code: String
         public var version: Int
+        /// The expression, or a Python factor's source.
         public var expression: String
+        /// Python factors say so; nil is an expression (and what tasks planned before Python factors hold).
+        public var kind: FactorKind?
+
+        public init(code: String, version: Int, expression: String, kind: FactorKind? = nil) {
+            self.code = code
+            self.version = version
+            self.expression = expression
+            self.kind = kind == .expression ? nil : kind
+        }
     }
 
     public var factors: [Factor]
@@ -139,7 +149,7 @@ public enum JobPlanner {
         var pinned: [TaskPayload.Factor] = []
         for f in factors {
             guard let v = try store.versions(code: f.code).last else { throw PlatformError.store(.unknownFactor(f.code)) }
-            pinned.append(.init(code: f.code, version: v.version, expression: v.expression))
+            pinned.append(.init(code: f.code, version: v.version, expression: v.expression, kind: v.kind))
         }
         let now = Clock.now()
         let jobId = UUID().uuidString.lowercased()

@@ -6,6 +6,8 @@ public enum PlatformError: Error, CustomStringConvertible, Sendable {
     case invalidCode(String)
     case invalidExpression(code: String, ExpressionError)
     case warmupFailed(code: String, reason: String)
+    case invalidPython(code: String, String)
+    case readsFuture(code: String, String)
     case emptyOnSample(code: String, cells: Int)
     case duplicateDefinition(code: String, existing: String)
     case unknownVersion(code: String, version: Int, available: [Int])
@@ -24,6 +26,10 @@ public enum PlatformError: Error, CustomStringConvertible, Sendable {
             return "'\(code)' is not a valid factor code: use 1–64 letters, digits, '_', '.' or '-', starting with a letter"
         case .invalidExpression(let code, let error):
             return "factor \(code): the expression is invalid: \(error)"
+        case .invalidPython(let code, let message):
+            return "factor \(code): the Python source is invalid: \(message)"
+        case .readsFuture(let code, let detail):
+            return "factor \(code) reads the future: \(detail); a factor may use only current and past rows (shift with data[\"close\"][:, :-k], not [:, k:])"
         case .warmupFailed(let code, let reason):
             return "factor \(code): the warm-up run on sample data failed: \(reason)"
         case .emptyOnSample(let code, let cells):

@@ -2,6 +2,7 @@ import FactorCore
 import FactorData
 import FactorEval
 import FactorExpr
+import FactorPython
 import FactorStore
 import Foundation
 
@@ -19,9 +20,12 @@ public final class TaskRunner: @unchecked Sendable {
     private var sources: [String: any MarketDataSource] = [:]
     private let lock = NSLock()
     public let threads: Int
+    /// The worker's Python runner: one process, started by the first Python factor and reused by every task after.
+    public let python: PythonFactorRunner
 
-    public init(threads: Int = Parallel.defaultThreads) {
+    public init(threads: Int = Parallel.defaultThreads, python: PythonFactorRunner = PythonFactorRunner()) {
         self.threads = threads
+        self.python = python
     }
 
     private func source(_ payload: TaskPayload) throws -> any MarketDataSource {
@@ -50,7 +54,13 @@ public final class TaskRunner: @unchecked Sendable {
             var good: [NamedExpression] = []
             var identities: [String: ResultRecorder.FactorIdentity] = [:]
             var failed: [(TaskPayload.Factor, String)] = []
+            var pythonFactors: [TaskPayload.Factor] = []
             for f in payload.factors {
+                if f.kind == .python {
+                    pythonFactors.append(f)
+                    identities[f.code] = .init(code: f.code, version: f.version)
+                    continue
+                }
                 do {
                     _ = try checker.check(f.expression)
                     good.append(NamedExpression(name: f.code, text: f.expression))
@@ -61,7 +71,7 @@ public final class TaskRunner: @unchecked Sendable {
             }
             // A task none of whose factors can be evaluated has nothing to record: it fails for good, naming why, so the
             // job (and an orchestrator's run) ends FAILED instead of SUCCESS with only error results.
-            if good.isEmpty, !failed.isEmpty {
+            if good.isEmpty, pythonFactors.isEmpty, !failed.isEmpty {
                 throw TaskFailure(message: "no factor of the task can be evaluated: "
                                   + failed.map { "\($0.0.code): \($0.1)" }.joined(separator: "; "), retryable: false)
             }
@@ -89,6 +99,16 @@ public final class TaskRunner: @unchecked Sendable {
                     if reports.isEmpty { throw error }
                 }
             }
+            if !pythonFactors.isEmpty {
+                let (report, pythonFailures) = try evaluatePython(pythonFactors, payload: payload, start: start, end: end, frequency: frequency,
+                                                                  settings: settings, label: label, source: source)
+                if let report { reports.append(report) }
+                failed += pythonFailures
+                if reports.isEmpty {
+                    throw TaskFailure(message: "no factor of the task can be evaluated: "
+                                      + failed.map { "\($0.0.code): \($0.1)" }.joined(separator: "; "), retryable: false)
+                }
+            }
             for report in reports {
                 records += ResultRecorder.records(report, runId: runId, identities: identities, label: label)
                 universeName = report.universe; frequencyName = report.frequency
@@ -113,4 +133,49 @@ public final class TaskRunner: @unchecked Sendable {
             throw TaskFailure(message: "\(error)", retryable: false)
         }
     }
+
+    /// Evaluates the task's Python factors in the worker's runner: the declared fields loaded with the longest declared
+    /// look-back; a factor that raises, times out, crashes its process or exhausts its memory fails alone, with the
+    /// reason and its traceback (the process restarts for the next).
+    private func evaluatePython(_ factors: [TaskPayload.Factor], payload: TaskPayload, start: Timestamp, end: Timestamp,
+                                frequency: Frequency, settings: EvaluationSettings, label: String?,
+                                source: any MarketDataSource) throws -> (EvaluationReport?, [(TaskPayload.Factor, String)]) {
+        var failed: [(TaskPayload.Factor, String)] = []
+        var declared: [(factor: TaskPayload.Factor, declaration: PythonFactorRunner.Declaration)] = []
+        for f in factors {
+            do throws(PythonFailure) {
+                declared.append((f, try python.check(source: f.expression, filename: "\(f.code).py")))
+            } catch {
+                failed.append((f, "\(error)"))
+            }
+        }
+        guard !declared.isEmpty else { return (nil, failed) }
+        let declarations = declared
+        let collector = PythonFailures()
+        let runner = python
+        let computed = ComputedFactors(names: declarations.map(\.factor.code), fields: Array(Set(declarations.flatMap(\.declaration.fields))).sorted(),
+                                       lookbackRows: declarations.map(\.declaration.lookback).max() ?? 0) { data, k in
+            let (f, declaration) = declarations[k]
+            do throws(PythonFailure) {
+                return try runner.run(source: f.expression, filename: "\(f.code).py", fields: declaration.fields, data: data).panel
+            } catch {
+                collector.add(f, error)
+                return nil
+            }
+        }
+        let request = EvaluationRequest(universe: try UniverseSpec(parsing: payload.universe), start: start, end: end,
+                                        frequency: frequency, factors: .computed(computed), settings: settings,
+                                        industryFile: payload.options?.industry, threads: threads, label: label)
+        let report = try EvaluationRun.run(request, source: source).report
+        failed += collector.all.map { ($0.0, "\($0.1)") }
+        return (report.factors.isEmpty ? nil : report, failed)
+    }
+}
+
+/// Python failures recorded while an evaluation computes its factors.
+private final class PythonFailures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [(TaskPayload.Factor, PythonFailure)] = []
+    func add(_ f: TaskPayload.Factor, _ e: PythonFailure) { lock.lock(); list.append((f, e)); lock.unlock() }
+    var all: [(TaskPayload.Factor, PythonFailure)] { lock.lock(); defer { lock.unlock() }; return list }
 }

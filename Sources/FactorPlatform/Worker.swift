@@ -1,6 +1,7 @@
 import Dispatch
 import FactorExpr
 import FactorStore
+import FactorPython
 import Foundation
 import Logging
 
@@ -80,13 +81,19 @@ public final class Worker: @unchecked Sendable {
 
     /// `logger` receives the worker's operational log (swift-log); `onOutcome` is called as each task ends (for
     /// progress displays).
+    /// `python` runs the worker's Python factors (default: one runner process configured by the environment, whose
+    /// stderr goes to this worker's log).
     public init(store: any PlatformStore, options: Options, logger: Logger = Logger(label: "factorlab.worker"),
-                onOutcome: @escaping @Sendable (Outcome) -> Void = { _ in }) {
+                python: PythonFactorRunner? = nil, onOutcome: @escaping @Sendable (Outcome) -> Void = { _ in }) {
         self.store = store
         self.options = options
-        runner = TaskRunner(threads: max(1, Parallel.defaultThreads / options.concurrency))
         var logger = logger
         logger[metadataKey: "worker"] = "\(options.name)"
+        let pythonLogger = logger
+        runner = TaskRunner(threads: max(1, Parallel.defaultThreads / options.concurrency),
+                            python: python ?? PythonFactorRunner(settings: .fromEnvironment()) { text in
+                                for line in text.split(separator: "\n") { pythonLogger.info("python: \(line)") }
+                            })
         self.logger = logger
         self.onOutcome = onOutcome
     }

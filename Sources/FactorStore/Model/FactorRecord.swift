@@ -35,11 +35,21 @@ public struct FactorRecord: Codable, Sendable, Equatable {
     }
 }
 
+/// What a factor's definition is written in.
+public enum FactorKind: String, Codable, Sendable, CaseIterable {
+    /// An expression of FactorLab's language.
+    case expression
+    /// Python source defining `fields`, `lookback` and `factor(data)` (docs/python-factors.md).
+    case python
+}
+
 /// One version of a factor's definition, with what its validation found.
 public struct FactorVersionRecord: Codable, Sendable, Equatable {
     public var code: String
     public var version: Int
+    /// The expression, or for a Python factor its source.
     public var expression: String
+    public var kind: FactorKind
     public var canonical: String
     public var hash: String
     public var note: String
@@ -51,11 +61,12 @@ public struct FactorVersionRecord: Codable, Sendable, Equatable {
     /// Cells of the warm-up sample.
     public var sampleCells: Int
 
-    public init(code: String, version: Int, expression: String, canonical: String, hash: String, note: String,
-                author: String, createdAt: String, nanRatio: Double, infRatio: Double, sampleCells: Int) {
+    public init(code: String, version: Int, expression: String, kind: FactorKind = .expression, canonical: String, hash: String,
+                note: String, author: String, createdAt: String, nanRatio: Double, infRatio: Double, sampleCells: Int) {
         self.code = code
         self.version = version
         self.expression = expression
+        self.kind = kind
         self.canonical = canonical
         self.hash = hash
         self.note = note
@@ -64,6 +75,22 @@ public struct FactorVersionRecord: Codable, Sendable, Equatable {
         self.nanRatio = nanRatio
         self.infRatio = infRatio
         self.sampleCells = sampleCells
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case code, version, expression, kind, canonical, hash, note, author, createdAt, nanRatio, infRatio, sampleCells
+    }
+
+    /// Versions written before Python factors have no kind: they are expressions.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(code: try c.decode(String.self, forKey: .code), version: try c.decode(Int.self, forKey: .version),
+                  expression: try c.decode(String.self, forKey: .expression),
+                  kind: try c.decodeIfPresent(FactorKind.self, forKey: .kind) ?? .expression,
+                  canonical: try c.decode(String.self, forKey: .canonical), hash: try c.decode(String.self, forKey: .hash),
+                  note: try c.decode(String.self, forKey: .note), author: try c.decode(String.self, forKey: .author),
+                  createdAt: try c.decode(String.self, forKey: .createdAt), nanRatio: try c.decode(Double.self, forKey: .nanRatio),
+                  infRatio: try c.decode(Double.self, forKey: .infRatio), sampleCells: try c.decode(Int.self, forKey: .sampleCells))
     }
 }
 

@@ -113,7 +113,7 @@ extension PostgresFactorStore: FactorStore {
     private func fetchVersions(_ s: PostgresSession, _ code: String) async throws -> [FactorVersionRecord] {
         try await s.rows("SELECT * FROM factor_versions WHERE code = $1 ORDER BY version", [code]).map { row in
             FactorVersionRecord(code: try row.get("code"), version: try row.get("version"), expression: try row.get("expression"),
-                                canonical: try row.get("canonical"), hash: try row.get("hash"), note: try row.get("note"),
+                                kind: FactorKind(rawValue: try row.get("kind")) ?? .expression, canonical: try row.get("canonical"), hash: try row.get("hash"), note: try row.get("note"),
                                 author: try row.get("author"), createdAt: try row.get("created_at"),
                                 nanRatio: try row.figure("nan_ratio"), infRatio: try row.figure("inf_ratio"),
                                 sampleCells: try row.get("sample_cells"))
@@ -122,9 +122,9 @@ extension PostgresFactorStore: FactorStore {
 
     private func insertVersionRow(_ s: PostgresSession, _ v: FactorVersionRecord) async throws {
         try await s.execute("""
-            INSERT INTO factor_versions (code, version, expression, canonical, hash, note, author, created_at, nan_ratio, inf_ratio, sample_cells)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            """, [v.code, v.version, v.expression, v.canonical, v.hash, v.note, v.author, v.createdAt, v.nanRatio, v.infRatio, v.sampleCells])
+            INSERT INTO factor_versions (code, version, expression, canonical, hash, note, author, created_at, nan_ratio, inf_ratio, sample_cells, kind)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            """, [v.code, v.version, v.expression, v.canonical, v.hash, v.note, v.author, v.createdAt, v.nanRatio, v.infRatio, v.sampleCells, v.kind.rawValue])
     }
 
     static func factorFrom(_ row: PostgresRecord) throws -> FactorRecord {

@@ -168,6 +168,8 @@ enum PostgresSchema {
                 """),
         // IC by industry of each result (a JSON array; empty when the evaluation had no industries).
         ("v5-industry-ic", "ALTER TABLE results ADD COLUMN industry_ic TEXT NOT NULL DEFAULT '[]'"),
+        // SQLite's v7: a version is an expression or Python source; every earlier one is an expression.
+        ("v6-factor-kind", "ALTER TABLE factor_versions ADD COLUMN kind TEXT NOT NULL DEFAULT 'expression'"),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).

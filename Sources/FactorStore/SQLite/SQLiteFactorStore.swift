@@ -187,7 +187,8 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
 
     private func fetchVersions(_ db: Database, _ code: String) throws -> [FactorVersionRecord] {
         try Row.fetchAll(db, sql: "SELECT * FROM factor_versions WHERE code = ? ORDER BY version", arguments: [code]).map { row in
-            FactorVersionRecord(code: row["code"], version: row["version"], expression: row["expression"], canonical: row["canonical"],
+            FactorVersionRecord(code: row["code"], version: row["version"], expression: row["expression"],
+                                kind: FactorKind(rawValue: row["kind"]) ?? .expression, canonical: row["canonical"],
                                 hash: row["hash"], note: row["note"], author: row["author"], createdAt: row["created_at"],
                                 nanRatio: (row["nan_ratio"] as Double?) ?? .nan, infRatio: (row["inf_ratio"] as Double?) ?? .nan,
                                 sampleCells: row["sample_cells"])
@@ -204,10 +205,10 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
 
     private func insertVersionRow(_ db: Database, _ v: FactorVersionRecord) throws {
         try db.execute(sql: """
-            INSERT INTO factor_versions (code, version, expression, canonical, hash, note, author, created_at, nan_ratio, inf_ratio, sample_cells)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO factor_versions (code, version, expression, canonical, hash, note, author, created_at, nan_ratio, inf_ratio, sample_cells, kind)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [v.code, v.version, v.expression, v.canonical, v.hash, v.note, v.author, v.createdAt,
-                             v.nanRatio.isFinite ? v.nanRatio : nil, v.infRatio.isFinite ? v.infRatio : nil, v.sampleCells])
+                             v.nanRatio.isFinite ? v.nanRatio : nil, v.infRatio.isFinite ? v.infRatio : nil, v.sampleCells, v.kind.rawValue])
     }
 
     private static func factorFrom(_ row: Row) -> FactorRecord {

@@ -181,6 +181,8 @@ enum SQLiteSchema {
                 """),
         // IC by industry of each result (a JSON array; empty when the evaluation had no industries).
         ("v6-industry-ic", "ALTER TABLE results ADD COLUMN industry_ic TEXT NOT NULL DEFAULT '[]'"),
+        // A version is an expression or Python source (docs/python-factors.md); every earlier one is an expression.
+        ("v7-factor-kind", "ALTER TABLE factor_versions ADD COLUMN kind TEXT NOT NULL DEFAULT 'expression'"),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).

@@ -54,7 +54,8 @@ struct RegisterFactorCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @Argument(help: "Factor code, e.g. MOM20.") var code: String
-    @Argument(help: "Expression, e.g. '$close/Ref($close, 20) - 1'.") var expression: String
+    @Argument(help: "Expression, e.g. '$close/Ref($close, 20) - 1' (or give --python FILE.py).") var expression: String?
+    @Option(help: "A Python factor file instead of an expression (docs/python-factors.md).") var python: String?
     @Option var name: String?
     @Option var category: String?
     @Option var owner: String?
@@ -65,13 +66,27 @@ struct RegisterFactorCommand: ParsableCommand {
     func run() throws {
         let registry = try makeRegistry(store, data: data)
         let tagList = tags?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let (factor, version) = try registry.register(FactorDraft(code: code, expression: expression, name: name, category: category,
+        let (definition, kind) = try Self.definition(expression, python: python)
+        let (factor, version) = try registry.register(FactorDraft(code: code, expression: definition, kind: kind, name: name, category: category,
                                                                  owner: owner, tags: tagList, description: description),
                                                       actor: StoreOptions.actor)
         if store.json { try store.printJSON(["factor": AnyEncodable(factor), "version": AnyEncodable(version)]); return }
         try printFactor(factor, store)
-        print(String(format: "  canonical %@; warm-up on %d cells: %.1f%% NaN, %.1f%% inf", version.canonical, version.sampleCells,
+        let canonical = version.kind == .python ? "python source, hash \(version.hash.prefix(12))" : version.canonical
+        print(String(format: "  canonical %@; warm-up on %d cells: %.1f%% NaN, %.1f%% inf", canonical, version.sampleCells,
                      version.nanRatio * 100, version.infRatio * 100))
+    }
+
+    /// The expression argument, or the source of `--python FILE` (exactly one of them).
+    static func definition(_ expression: String?, python: String?) throws -> (String, FactorKind) {
+        switch (expression, python) {
+        case (let e?, nil): return (e, .expression)
+        case (nil, let path?):
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read the Python factor file \(path)") }
+            return (String(decoding: data, as: UTF8.self), .python)
+        case (nil, nil): throw ValidationError("give the factor's expression, or --python FILE.py")
+        default: throw ValidationError("give an expression or --python FILE.py, not both")
+        }
     }
 }
 
@@ -80,12 +95,15 @@ struct UpdateFactorCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @Argument var code: String
-    @Argument var expression: String
+    @Argument var expression: String?
+    @Option(help: "A Python factor file as the new version (docs/python-factors.md).") var python: String?
     @Option var note: String = ""
     @Option var data: String?
 
     func run() throws {
-        try printFactor(try makeRegistry(store, data: data).update(code: code, expression: expression, note: note, actor: StoreOptions.actor), store)
+        let (definition, kind) = try RegisterFactorCommand.definition(expression, python: python)
+        try printFactor(try makeRegistry(store, data: data).update(code: code, expression: definition, kind: kind, note: note,
+                                                                   actor: StoreOptions.actor), store)
     }
 }
 
