@@ -7,6 +7,8 @@ public enum PlatformError: Error, CustomStringConvertible, Sendable {
     case invalidExpression(code: String, ExpressionError)
     case warmupFailed(code: String, reason: String)
     case invalidPython(code: String, String)
+    case pythonDisabled
+    case pythonUnavailable(String)
     case readsFuture(code: String, String)
     case emptyOnSample(code: String, cells: Int)
     case duplicateDefinition(code: String, existing: String)
@@ -28,6 +30,10 @@ public enum PlatformError: Error, CustomStringConvertible, Sendable {
             return "factor \(code): the expression is invalid: \(error)"
         case .invalidPython(let code, let message):
             return "factor \(code): the Python source is invalid: \(message)"
+        case .pythonDisabled:
+            return "Python factors are switched off on this host (FACTOR_PYTHON_FACTORS=off): register the factor as an expression, or ask the operator"
+        case .pythonUnavailable(let message):
+            return message
         case .readsFuture(let code, let detail):
             return "factor \(code) reads the future: \(detail); a factor may use only current and past rows (shift with data[\"close\"][:, :-k], not [:, k:])"
         case .warmupFailed(let code, let reason):

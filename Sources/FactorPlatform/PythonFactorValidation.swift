@@ -14,10 +14,15 @@ extension ExpressionValidator {
     /// spacing ignored), so the same code registered twice is caught.
     public func validatePython(code: String, source text: String) throws -> Validation {
         let filename = "\(code).py"
+        guard python.settings.enabled else { throw PlatformError.pythonDisabled }
         let declaration: PythonFactorRunner.Declaration
         do { declaration = try python.check(source: text, filename: filename) } catch {
-            if error.kind == .raised { throw PlatformError.invalidPython(code: code, error.description) }
-            throw PlatformError.warmupFailed(code: code, reason: error.description)
+            switch error.kind {
+            case .raised: throw PlatformError.invalidPython(code: code, error.description)
+            case .unavailable: throw PlatformError.pythonUnavailable(error.message)
+            case .disabled: throw PlatformError.pythonDisabled
+            default: throw PlatformError.warmupFailed(code: code, reason: error.description)
+            }
         }
         let available = try source.fieldNames()
         let missing = declaration.fields.filter { !available.contains($0) }

@@ -30,6 +30,8 @@ public struct APIError: Error, Sendable {
                 return APIError(.unprocessableContent, e.description, details: expressionDetails(inner))
             case .duplicateDefinition: return APIError(.conflict, e.description)
             case .unknownVersion: return APIError(.notFound, e.description)
+            case .pythonDisabled: return APIError(.forbidden, e.description)
+            case .pythonUnavailable: return APIError(.serviceUnavailable, e.description)
             case .store(let s): return from(s)
             default: return APIError(.unprocessableContent, e.description)
             }

@@ -10,7 +10,9 @@ struct FactorRoutes {
 
     struct NewFactor: Decodable {
         var code: String
+        /// The expression, or the Python source when kind is python.
         var expression: String
+        var kind: FactorKind?
         var name: String?
         var category: String?
         var owner: String?
@@ -20,6 +22,7 @@ struct FactorRoutes {
 
     struct Edit: Decodable {
         var expression: String
+        var kind: FactorKind?
         var note: String?
     }
 
@@ -55,15 +58,15 @@ struct FactorRoutes {
             }
             return try JSONIO.response(try store.factors(matching: filter))
         }
-        router.post("/factors", "Register a factor (validated by a warm-up run)") { request, context in
+        router.post("/factors", "Register a factor (validated by a warm-up run); kind python takes Python source as the expression") { request, context in
             let caller = try context.require([.researcher, .reviewer], to: "register factors")
             let body = try await JSONIO.decode(NewFactor.self, from: request, context: context,
-                                               allowed: ["code", "expression", "name", "category", "owner", "tags", "description"])
+                                               allowed: ["code", "expression", "kind", "name", "category", "owner", "tags", "description"])
             if let owner = body.owner, owner != caller.name, caller.role != .admin {
                 throw APIError(.forbidden, "a \(caller.role.rawValue) registers factors in their own name (\(caller.name))")
             }
             let (factor, version) = try services.registry.register(
-                FactorDraft(code: body.code, expression: body.expression, name: body.name, category: body.category,
+                FactorDraft(code: body.code, expression: body.expression, kind: body.kind, name: body.name, category: body.category,
                             owner: body.owner ?? caller.name, tags: body.tags, description: body.description), actor: caller.name)
             return try JSONIO.response(FactorDetail(factor: factor, versions: [version]), status: .created)
         }
@@ -82,8 +85,9 @@ struct FactorRoutes {
         router.patch("/factors/:code", "New version with a new expression") { request, context in
             let code = try context.parameters.require("code")
             let caller = try owner(of: code, context, to: "edit factors")
-            let body = try await JSONIO.decode(Edit.self, from: request, context: context, allowed: ["expression", "note"])
-            return try JSONIO.response(try services.registry.update(code: code, expression: body.expression, note: body.note ?? "", actor: caller.name))
+            let body = try await JSONIO.decode(Edit.self, from: request, context: context, allowed: ["expression", "kind", "note"])
+            return try JSONIO.response(try services.registry.update(code: code, expression: body.expression, kind: body.kind,
+                                                                    note: body.note ?? "", actor: caller.name))
         }
         router.post("/factors/:code/rollback", "New version equal to an earlier one") { request, context in
             let code = try context.parameters.require("code")

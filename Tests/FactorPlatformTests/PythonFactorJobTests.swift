@@ -150,6 +150,15 @@ struct PythonFactorJobTests {
         #expect { try f.registry.register(FactorDraft(code: "PY_MOM20_AGAIN", expression: reformatted, kind: .python), actor: "alice") } throws: {
             "\($0)".contains("already registered as PY_MOM20")
         }
+        // An operator can switch the kind off: Python is refused, expressions are not.
+        var off = PythonSettings.fromEnvironment()
+        off.enabled = false
+        let source = try DataSources.open(directory: Fixture.dataDirectory, kind: .csv, cacheDirectory: f.directory + "/cache")
+        let locked = FactorRegistry(store: f.store, validator: try ExpressionValidator(source: source, python: PythonFactorRunner(settings: off)))
+        #expect { try locked.register(FactorDraft(code: "PY_OFF", expression: Self.rollingMean, kind: .python), actor: "alice") } throws: {
+            "\($0)".contains("FACTOR_PYTHON_FACTORS=off")
+        }
+        try locked.register(FactorDraft(code: "EXPR_ON", expression: "Mean($close, 7)/$close"), actor: "alice")
         // A new version keeps the kind; a rollback restores the old source and kind.
         try f.registry.update(code: "PY_MOM20", expression: Self.rollingMean, note: "pandas", actor: "alice")
         try f.registry.rollback(code: "PY_MOM20", to: 1, actor: "alice")

@@ -1,5 +1,6 @@
 import FactorData
 import FactorPlatform
+import FactorPython
 import FactorServer
 import FactorStore
 import FactorTestSupport
@@ -120,6 +121,28 @@ struct APIServerTests {
             // Every change is audited under the token's name.
             let audit = try f.store.audit(entity: "MOM5", limit: 10)
             #expect(audit.map(\.actor) == ["researcher", "reviewer", "researcher", "researcher"])
+        }
+    }
+
+    @Test(.enabled(if: (try? PythonFactorRunner().versions()) != nil, "no python with numpy and pandas (factorlab python-setup); skipped"))
+    func aPythonFactorIsRegisteredAndEditedThroughTheAPI() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            let t = f.tokens
+            let source = "import numpy as np\nfields = [\"close\"]\nlookback = 5\n\ndef factor(data):\n    c = data[\"close\"]\n    out = np.full_like(c, np.nan)\n    out[:, 5:] = c[:, :-5]\n    return out / c - 1\n"
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: ["code": "PYMOM5", "kind": "python", "expression": source]), as: UTF8.self)
+            let created = try await client.call(.post, "/factors", body, as: .researcher, tokens: t)
+            let versions = (created.json as? [String: Any])?["versions"] as? [[String: Any]]
+            #expect(created.status == 201 && versions?.first?["kind"] as? String == "python")
+            // A Python error answers 422 with the traceback's line; the factor keeps its version.
+            let broken = String(decoding: try JSONSerialization.data(withJSONObject: ["expression": "fields = [\"close\"]\ndef factor(data):\n    return data[\"close\"] / missing\n"]), as: UTF8.self)
+            let refused = try await client.call(.patch, "/factors/PYMOM5", broken, as: .researcher, tokens: t)
+            let message = ((refused.json as? [String: Any])?["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(refused.status == 422 && message.contains("NameError") && message.contains("PYMOM5.py\", line 3"), "\(message)")
+            let read = try await client.call(.get, "/factors/PYMOM5", as: .researcher, tokens: t)
+            #expect(((read.json as? [String: Any])?["versions"] as? [[String: Any]])?.count == 1)
+            #expect(try await client.call(.post, "/factors", #"{"code":"K","kind":"ruby","expression":"x"}"#, as: .researcher, tokens: t).status == 400)
         }
     }
 
