@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "FactorPlatform", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPython",
                                                       .product(name: "Logging", package: "swift-log"),
                                                       .product(name: "AsyncHTTPClient", package: "async-http-client")]),
-        .target(name: "FactorServer", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform",
+        .target(name: "FactorServer", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform", "FactorPython",
                                                      .product(name: "Hummingbird", package: "hummingbird"),
                                                      .product(name: "Metrics", package: "swift-metrics"),
                                                      .product(name: "Prometheus", package: "swift-prometheus")]),

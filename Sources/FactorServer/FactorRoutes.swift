@@ -1,5 +1,6 @@
 import FactorExpr
 import FactorPlatform
+import FactorPython
 import FactorStore
 import Foundation
 import Hummingbird
@@ -27,6 +28,16 @@ struct FactorRoutes {
     }
 
     struct RollbackBody: Decodable { var version: Int }
+    struct PythonBody: Decodable { var code: String?; var source: String }
+    struct PythonValidation: Encodable {
+        var valid: Bool
+        var hash: String
+        var fields: [String]
+        var lookbackRows: Int
+        var nanRatio: Double
+        var infRatio: Double
+        var sampleCells: Int
+    }
     struct ExpressionBody: Decodable { var expression: String }
 
     struct FactorDetail: Encodable {
@@ -118,6 +129,20 @@ struct FactorRoutes {
             return try JSONIO.response(Validation(valid: true, canonical: info.canonical, hash: info.hash, fields: info.fields,
                                                   operators: info.operators, lookbackRows: info.lookback.rowsBefore,
                                                   lookaheadRows: info.lookback.rowsAfter))
+        }
+
+        router.post("/python/validate", "A Python factor's source validated as registration would (compile, fields, warm-up, look-ahead), without storing it: its fields, look-back and warm-up figures, or the error with its line") { request, context in
+            try context.require([.researcher, .reviewer], to: "validate Python factors")
+            let body = try await JSONIO.decode(PythonBody.self, from: request, context: context, allowed: ["code", "source"])
+            let code = body.code.flatMap { $0.isEmpty ? nil : $0 } ?? "FACTOR"
+            let validator = services.registry.validator
+            let validation = try validator.validatePython(code: code, source: body.source)
+            let declaration: PythonFactorRunner.Declaration
+            do throws(PythonFailure) { declaration = try validator.python.check(source: body.source, filename: "\(code).py") } catch {
+                throw APIError(.unprocessableContent, error.description)
+            }
+            return try JSONIO.response(PythonValidation(valid: true, hash: validation.hash, fields: declaration.fields, lookbackRows: declaration.lookback,
+                                                        nanRatio: validation.nanRatio, infRatio: validation.infRatio, sampleCells: validation.cells))
         }
 
         /// Researchers act on their own factors; reviewers and admins on any.

@@ -33,7 +33,7 @@ label{display:block;margin:10px 0 3px;font-weight:600;font-size:13.5px}.filters{
 button,.button{display:inline-block;margin-top:12px;padding:7px 14px;border-radius:6px;border:1px solid #116329;background:#1a7f37;color:#fff;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
 .actions button{margin-right:6px}button.secondary{background:#fff;color:#1f2328;border-color:#8c959f;margin:0 0 0 8px;padding:2px 10px;font-weight:400}.expr{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;background:var(--bg);padding:6px 8px;border-radius:6px;white-space:pre-wrap;word-break:break-all}
 ins{background:#aceebb;text-decoration:none}del{background:#ffcecb}mark{background:#ffcecb;outline:1px solid var(--bad)}
-.check{min-height:1.5em;margin-top:6px;font-size:13.5px}.ok{color:var(--ok)}.bad{color:var(--bad)}
+.check{min-height:1.5em;margin-top:6px;font-size:13.5px}textarea.code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;tab-size:4;white-space:pre}pre.traceback{font-size:12.5px;background:var(--bg);padding:6px 8px;border-radius:6px;overflow-x:auto;color:var(--fg)}.ok{color:var(--ok)}.bad{color:var(--bad)}
 #flash{max-width:1150px;margin:0 auto;padding:0 16px}.flash{margin:12px 0;padding:10px 14px;border-radius:6px}.flash.error{background:#ffebe9;border:1px solid #ff8182;color:#82071e}.flash.ok{background:#dafbe1;border:1px solid #4ac26b;color:#116329}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;background:#eaeef2;color:#24292f}
 .status.approved,.status.SUCCESS,.status.delivered{background:#dafbe1;color:#116329}.status.in_review,.status.RUNNING,.status.warning,.status.pending{background:#fff8c5;color:#7d4e00}
@@ -254,20 +254,67 @@ function liveValidation() {
   return validate;
 }
 
+// A Python factor to start from: Ref($close, 20)/$close - 1 in numpy.
+const PYTHON_TEMPLATE = `import numpy as np
+
+fields = ["close"]
+lookback = 20
+
+
+def factor(data):
+    close = data["close"]                 # (instruments, dates), NaN where missing
+    earlier = np.full_like(close, np.nan)
+    earlier[:, 20:] = close[:, :-20]      # Ref($close, 20)
+    return earlier / close - 1
+`;
+
+// Validates #source as registration would (compile, fields, warm-up, look-ahead) once the user pauses typing: each
+// check runs the code on the sample twice, so it waits longer than the expression check. Tab indents.
+function pythonValidation(codeOf) {
+  let timer, latest = 0;
+  async function validate() {
+    if (!$("#source")) return;
+    const text = $("#source").value, mine = ++latest;
+    if (!text.trim()) { $("#check").innerHTML = ""; return; }
+    $("#check").innerHTML = `<span>checking on the sample…</span>`;
+    try {
+      const v = await api("POST", "/python/validate", { code: codeOf(), source: text });
+      if (!$("#check") || mine !== latest) return;
+      $("#check").innerHTML = `<span class="ok">✓ fields ${v.fields.map(esc).join(" ")} · look-back ${v.lookbackRows} rows · warm-up on ${v.sampleCells} cells: `
+        + `${(v.nanRatio * 100).toFixed(1)} % NaN, ${(v.infRatio * 100).toFixed(1)} % inf · reads no later row</span>`;
+    } catch (e) {
+      if (e instanceof Stale || !$("#check") || mine !== latest) return;
+      const [first, ...rest] = e.message.split("\n");
+      $("#check").innerHTML = `<span class="bad">${esc(first)}</span>${rest.length ? `<pre class="traceback">${esc(rest.join("\n"))}</pre>` : ""}`;
+    }
+  }
+  $("#source").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validate, 800); });
+  $("#source").addEventListener("keydown", (ev) => {
+    if (ev.key !== "Tab" || ev.shiftKey) return;
+    ev.preventDefault();
+    const t = ev.target, at = t.selectionStart;
+    t.value = t.value.slice(0, at) + "    " + t.value.slice(t.selectionEnd);
+    t.selectionStart = t.selectionEnd = at + 4;
+  });
+  return validate;
+}
+
 async function editFactor(code) {
   const detail = await api("GET", "/factors/" + encodeURIComponent(code));
-  const latest = detail.versions[detail.versions.length - 1];
+  const latest = detail.versions[detail.versions.length - 1], python = latest.kind === "python";
   view(`<section class="card narrow"><h1>Edit ${esc(code)} <small>new version after v${latest.version}</small></h1><form id="edit">
-    <label for="expression">Expression</label><textarea id="expression" rows="3" required spellcheck="false">${esc(latest.expression)}</textarea>
+    ${python ? `<label for="source">Python source</label><textarea id="source" class="code" rows="18" required spellcheck="false">${esc(latest.expression)}</textarea>`
+             : `<label for="expression">Expression</label><textarea id="expression" rows="3" required spellcheck="false">${esc(latest.expression)}</textarea>`}
     <div id="check" class="check" aria-live="polite"></div>
     <label for="note">What changed</label><input id="note" placeholder="e.g. slower window">
     <button type="submit">Save as v${latest.version + 1}</button> <a href="#/factor/${encodeURIComponent(code)}">Cancel</a></form></section>`);
-  const validate = liveValidation();
+  const validate = python ? pythonValidation(() => code) : liveValidation();
   validate();
   $("#edit").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      await api("PATCH", "/factors/" + encodeURIComponent(code), { expression: $("#expression").value, note: $("#note").value });
+      await api("PATCH", "/factors/" + encodeURIComponent(code), python ? { expression: $("#source").value, kind: "python", note: $("#note").value }
+                                                                       : { expression: $("#expression").value, note: $("#note").value });
       location.hash = "#/factor/" + encodeURIComponent(code);
     } catch (e) { fail(e); validate(); }
   });
@@ -276,14 +323,26 @@ async function editFactor(code) {
 function register() {
   view(`<section class="card narrow"><h1>Register a factor</h1><form id="reg">
     <label for="code">Code</label><input id="code" required pattern="[A-Za-z][A-Za-z0-9_.\-]*" maxlength="64">
-    <label for="expression">Expression</label><textarea id="expression" rows="3" required spellcheck="false"></textarea>
+    <label for="kind">Kind</label><select id="kind"><option value="expression">expression</option><option value="python">Python (numpy / pandas)</option></select>
+    <div id="exprbox"><label for="expression">Expression</label><textarea id="expression" rows="3" required spellcheck="false"></textarea></div>
+    <div id="pybox" hidden><label for="source">Python source: module-level <code>fields</code> and <code>lookback</code>, and <code>def factor(data)</code> returning an (instruments × dates) array</label>
+      <textarea id="source" class="code" rows="18" spellcheck="false">${esc(PYTHON_TEMPLATE)}</textarea></div>
     <div id="check" class="check" aria-live="polite"></div>
     <label for="name">Name</label><input id="name"><label for="category">Category</label><input id="category">
     <label for="tags">Tags (comma-separated)</label><input id="tags"><button type="submit">Register</button></form></section>`);
-  const validate = liveValidation();
+  const checkExpression = liveValidation(), checkPython = pythonValidation(() => $("#code").value.trim());
+  const isPython = () => $("#kind").value === "python";
+  const validate = () => (isPython() ? checkPython() : checkExpression());
+  $("#kind").addEventListener("change", () => {
+    $("#exprbox").hidden = isPython(); $("#pybox").hidden = !isPython();
+    $("#expression").required = !isPython(); $("#source").required = isPython();
+    $("#check").innerHTML = "";
+    validate();
+  });
   $("#reg").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const body = { code: $("#code").value.trim(), expression: $("#expression").value };
+    const body = isPython() ? { code: $("#code").value.trim(), kind: "python", expression: $("#source").value }
+                            : { code: $("#code").value.trim(), expression: $("#expression").value };
     if ($("#name").value.trim()) body.name = $("#name").value.trim();
     if ($("#category").value.trim()) body.category = $("#category").value.trim();
     if ($("#tags").value) body.tags = $("#tags").value.split(",").map((t) => t.trim()).filter(Boolean);

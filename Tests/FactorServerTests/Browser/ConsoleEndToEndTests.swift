@@ -1,5 +1,6 @@
 import FactorStore
 import FactorTestSupport
+import FactorPython
 import Foundation
 import Testing
 
@@ -267,6 +268,27 @@ struct ConsoleEndToEndTests {
             try check(industries >= 10, "the report lists IC for \(industries) industries")
             try check(try browser.text("main .settings") == "neutralize industry", "the report does not say the result is industry-neutral")
             try shot("11-industry-ic")
+        }
+
+        // 9. A Python factor registered in the console: the template validates on the sample (warm-up and look-ahead),
+        // a typo shows the traceback's line, and the factor page shows the source.
+        if (try? PythonFactorRunner().versions()) != nil {
+            try browser.setViewport(width: 1280, height: 900)
+            try go("#/register", until: "document.querySelector('#kind')", "the register form")
+            try browser.focus("#code")
+            try browser.type("PYMOM20")
+            try browser.evaluate("{ const k = document.querySelector('#kind'); k.value = 'python'; k.dispatchEvent(new Event('change')) }")
+            try browser.waitUntil("document.querySelector('#check .ok')?.textContent.includes('fields close')", "the template's validation", timeout: 60)
+            try browser.evaluate("{ const t = document.querySelector('#source'); t.value = t.value.replace('return earlier / close - 1', 'return earlier / clsoe - 1'); t.dispatchEvent(new Event('input')) }")
+            try browser.waitUntil("document.querySelector('#check .bad')", "the Python error", timeout: 60)
+            let traceback = try browser.text("#check")
+            try check(traceback.contains("NameError") && traceback.contains("PYMOM20.py\", line 11"), "the console does not show the Python error's line: \(traceback)")
+            try shot("12-python-error")
+            try browser.evaluate("{ const t = document.querySelector('#source'); t.value = t.value.replace('clsoe', 'close'); t.dispatchEvent(new Event('input')) }")
+            try browser.waitUntil("document.querySelector('#check .ok')", "the fixed source's validation", timeout: 60)
+            try browser.click("#reg button[type=submit]")
+            try browser.waitUntil("location.hash === '#/factor/PYMOM20' && " + page(contains: "def factor(data)"), "the Python factor's page", timeout: 60)
+            try shot("12-python-factor")
         }
         return timings
     }

@@ -1,6 +1,7 @@
 import FactorPlatform
 import FactorStore
 import FactorTestSupport
+import FactorPython
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -54,6 +55,9 @@ final class PlatformProcesses: @unchecked Sendable {
         port = try Self.freeLoopbackPort()
         var environment = ProcessInfo.processInfo.environment
         environment["FACTOR_PLATFORM_DB"] = database
+        // The server and worker run Python factors with the interpreter this process found (the cache folder below
+        // would hide the default venv from them).
+        environment["FACTOR_PYTHON"] = PythonSettings.fromEnvironment().interpreter
         if environment["FACTOR_CACHE_DIR"] == nil { environment["FACTOR_CACHE_DIR"] = directory + "/cache" }
         try start("serve", executable, ["serve", "--port", String(port), "--data", data.directory], environment)
         try start("worker", executable, ["worker", "--poll", "0.3", "--name", "console-e2e"], environment)
