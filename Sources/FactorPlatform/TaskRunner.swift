@@ -23,7 +23,10 @@ public final class TaskRunner: @unchecked Sendable {
     /// The worker's Python runner: one process, started by the first Python factor and reused by every task after.
     public let python: PythonFactorRunner
 
-    public init(threads: Int = Parallel.defaultThreads, python: PythonFactorRunner = PythonFactorRunner()) {
+    /// `python` defaults to a runner configured by the environment whose stderr (and what factors print) goes to this
+    /// process's stderr: the task's log under `run-task` and Airflow.
+    public init(threads: Int = Parallel.defaultThreads,
+                python: PythonFactorRunner = PythonFactorRunner { FileHandle.standardError.write(Data($0.utf8)) }) {
         self.threads = threads
         self.python = python
     }

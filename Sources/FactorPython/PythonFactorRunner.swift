@@ -33,7 +33,7 @@ public final class PythonFactorRunner: @unchecked Sendable {
         }
     }
 
-    /// A computed factor: its panel (instruments × the data's rows) and what it printed.
+    /// A computed factor: its panel (instruments × the data's rows) and what it printed (also sent to the log).
     public struct Output: Sendable {
         public var panel: Panel
         public var printed: String
@@ -80,7 +80,9 @@ public final class PythonFactorRunner: @unchecked Sendable {
         }
         var values = [Double](repeating: .nan, count: n * t)
         values.withUnsafeMutableBytes { out in frame.payload.withUnsafeBytes { out.copyMemory(from: $0) } }
-        return Output(panel: Panel(instrumentCount: n, length: t, values: values), printed: frame.header["output"] as? String ?? "")
+        let printed = frame.header["output"] as? String ?? ""
+        if !printed.isEmpty { log?("\(filename) printed:\n\(printed)") }
+        return Output(panel: Panel(instrumentCount: n, length: t, values: values), printed: printed)
     }
 
     /// Ends the runner process (a new call starts another).

@@ -47,9 +47,7 @@ struct PythonFactorFiles: Sendable {
                                lookbackRows: entries.map(\.declaration.lookback).max() ?? 0) { data, k in
             let e = entries[k]
             do throws(PythonFailure) {
-                let output = try runner.run(source: e.source, filename: e.filename, fields: e.declaration.fields, data: data)
-                if !output.printed.isEmpty { Terminal.info("\(e.name) printed:\n\(output.printed.trimmingCharacters(in: .newlines))") }
-                return output.panel
+                return try runner.run(source: e.source, filename: e.filename, fields: e.declaration.fields, data: data).panel
             } catch {
                 failures.add(e.name, error)
                 return nil
