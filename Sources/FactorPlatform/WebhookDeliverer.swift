@@ -7,8 +7,10 @@ import Logging
 /// a 2xx answer, otherwise retries with exponential backoff (1 s, 2 s, 4 s … capped at an hour) and gives up after
 /// `maxAttempts`. A receiver that is down loses nothing: the delivery waits in the outbox.
 ///
-/// Headers: `X-FactorLab-Event`, `X-FactorLab-Delivery` (the delivery id: receivers can drop repeats),
-/// `X-FactorLab-Timestamp` (seconds since 1970), `X-FactorLab-Signature: sha256=<hex HMAC of "timestamp.body">`.
+/// Headers: `X-FactorLab-Event`, `X-FactorLab-Event-Id` (the event's id, also the body's `id`: the same on a retry and
+/// on a redelivery, so receivers can drop repeats), `X-FactorLab-Delivery` (the delivery id), `X-FactorLab-Timestamp`
+/// (seconds since 1970), `X-FactorLab-Signature: sha256=<hex HMAC of "timestamp.body">`. A delivery whose retries all
+/// fail is `dead`: it stays in the outbox until `redeliver` puts it back.
 public final class WebhookDeliverer: @unchecked Sendable {
     public let store: any WebhookStore
     public let maxAttempts: Int
@@ -41,13 +43,14 @@ public final class WebhookDeliverer: @unchecked Sendable {
                 continue
             }
             let timestamp = String(Int(now))
-            let headers = [
+            var headers = [
                 ("Content-Type", "application/json"),
                 ("X-FactorLab-Event", delivery.event.rawValue),
                 ("X-FactorLab-Delivery", String(delivery.id)),
                 ("X-FactorLab-Timestamp", timestamp),
                 ("X-FactorLab-Signature", Self.signature(secret: subscription.secret, timestamp: timestamp, body: delivery.payload)),
             ]
+            if let eventId = WebhookBody.eventId(of: delivery.payload) { headers.append(("X-FactorLab-Event-Id", eventId)) }
             do {
                 let status = try await HTTPSender.send(subscription.url, headers: headers, body: Data(delivery.payload.utf8), timeout: timeout).status
                 if (200..<300).contains(status) {
@@ -69,7 +72,7 @@ public final class WebhookDeliverer: @unchecked Sendable {
         let backoff = min(3600, baseBackoff * pow(2, Double(attempt - 1)))
         let giveUp = attempt >= maxAttempts
         try? store.markAttemptFailed(id: delivery.id, error: error, nextAttemptAt: now + backoff, giveUp: giveUp)
-        logger.warning(giveUp ? "delivery failed for good after \(attempt) attempts" : "delivery failed; retrying in \(Int(backoff)) s",
+        logger.warning(giveUp ? "delivery dead after \(attempt) attempts (redeliver puts it back)" : "delivery failed; retrying in \(Int(backoff)) s",
                        metadata: ["delivery": "\(delivery.id)", "event": "\(delivery.event.rawValue)", "url": "\(subscription.url)", "error": "\(error)"])
     }
 

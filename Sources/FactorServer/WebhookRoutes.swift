@@ -58,6 +58,27 @@ struct WebhookRoutes {
             guard try store.subscription(id: id) != nil else { throw APIError(.notFound, "no subscription with id \(id)") }
             return try JSONIO.response(try store.deliveries(subscriptionId: id))
         }
+        router.get("/deliveries", "The webhook outbox, newest first (status: pending, delivered or dead; subscription; limit)") { request, context in
+            try context.require([.researcher, .reviewer], to: "read deliveries")
+            let q = request.uri.queryParameters
+            var status: DeliveryRecord.Status?
+            if let text = q["status"].map(String.init) {
+                guard let s = DeliveryRecord.Status(rawValue: text) else {
+                    throw APIError(.badRequest, "status must be \(DeliveryRecord.Status.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+                }
+                status = s
+            }
+            let limit = try q["limit"].map { try ResultRoutes.integer(String($0), "limit") } ?? 100
+            return try JSONIO.response(try store.deliveries(status: status, subscriptionId: q["subscription"].map(String.init), limit: min(1000, max(1, limit))))
+        }
+        router.post("/deliveries/redeliver", "Put dead deliveries back in the outbox: {\"ids\": […]} or {\"dead\": true[, \"subscription\"]}; their bodies and event ids are unchanged", roles: "researcher, reviewer, admin") { request, context in
+            let caller = try context.require([.researcher, .reviewer], to: "redeliver webhooks")
+            struct Body: Decodable { var ids: [Int64]?; var dead: Bool?; var subscription: String? }
+            let body = try await JSONIO.decode(Body.self, from: request, context: context, allowed: ["ids", "dead", "subscription"])
+            guard (body.ids != nil) != (body.dead == true) else { throw APIError(.badRequest, "give ids, or dead: true for every dead delivery") }
+            let requeued = try store.redeliver(ids: body.ids, subscriptionId: body.subscription, actor: caller.name)
+            return try JSONIO.response(["redelivered": requeued])
+        }
         for (action, active) in [("pause", false), ("resume", true)] {
             let summary = active ? "Resume a subscription: queued deliveries go out again, new events are queued"
                                  : "Pause a subscription: no new events are queued; queued deliveries wait until it resumes"

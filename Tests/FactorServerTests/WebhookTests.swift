@@ -12,7 +12,8 @@ import Testing
 
 /// What the receiving server saw.
 final class Received: @unchecked Sendable {
-    struct Hit { var event: String; var delivery: String; var timestamp: String; var signature: String; var body: String; var answered: Int }
+    struct Hit { var event: String; var delivery: String; var timestamp: String; var signature: String; var body: String; var answered: Int
+                 var eventId = "" }
     private var hits: [Hit] = []
     private let lock = NSLock()
     let failFirst: Int
@@ -89,6 +90,24 @@ struct WebhookTests {
     /// A receiver on loopback that records every hit and answers 500 to the first `failFirst`, then 200.
     static func withReceiver(failFirst: Int = 0, _ body: @Sendable (_ url: String, _ received: Received) async throws -> Void) async throws {
         let received = Received(failFirst: failFirst)
+        let router = receiverRouter(received)
+        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
+            try await body("http://127.0.0.1:\(try #require(client.port))/hook", received)
+        }
+    }
+
+    /// The same receiver on a fixed port, running as a real server (the live test client would pick its own port), so
+    /// that a subscription made while nothing listened there reaches it once it is up.
+    static func withReceiver(onPort port: Int, _ body: @Sendable (_ received: Received) async throws -> Void) async throws {
+        let received = Received(failFirst: 0)
+        let app = Application(router: receiverRouter(received), configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+        defer { server.cancel() }
+        for _ in 0..<100 where !(await HTTPSenderProbe.accepts(port: port)) { try await Task.sleep(for: .milliseconds(50)) }
+        try await body(received)
+    }
+
+    static func receiverRouter(_ received: Received) -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/hook") { request, _ -> Response in
             let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
@@ -96,10 +115,52 @@ struct WebhookTests {
             func header(_ name: String) -> String { HTTPField.Name(name).flatMap { h[$0] } ?? "" }
             return Response(status: .init(code: received.record(.init(event: header("X-FactorLab-Event"), delivery: header("X-FactorLab-Delivery"),
                                                                          timestamp: header("X-FactorLab-Timestamp"),
-                                                                         signature: header("X-FactorLab-Signature"), body: text, answered: 0))))
+                                                                         signature: header("X-FactorLab-Signature"), body: text, answered: 0,
+                                                                         eventId: header("X-FactorLab-Event-Id")))))
         }
-        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
-            try await body("http://127.0.0.1:\(try #require(client.port))/hook", received)
+        return router
+    }
+
+    @Test func aReceiverDownForTheWholeScheduleGetsTheDeadDeliveryOnceRedelivered() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        let port = try PlatformProcesses.freeLoopbackPort()
+        try f.store.insertSubscription(SubscriptionRecord(id: "s1", url: "http://127.0.0.1:\(port)/hook", events: [.alertRaised],
+                                                          secret: "0123456789abcdef-secret", createdAt: Clock.now()), actor: "test")
+        try f.store.insertAlerts([AlertRecord(rule: "coverage", severity: "warning", subject: "F1", message: "m", jobId: nil, createdAt: Clock.now())])
+        // Nothing listens on the port: every attempt of the schedule is refused, and the delivery is dead.
+        let deliverer = WebhookDeliverer(store: f.store, maxAttempts: 4, baseBackoff: 1, timeout: 2)
+        var clock = Date().timeIntervalSince1970
+        for _ in 0..<6 {
+            await deliverer.deliverDue(now: clock)
+            clock += 3600
+        }
+        let dead = try #require(try f.store.deliveries(status: .dead, subscriptionId: nil, limit: 10).first)
+        #expect(dead.attempts == 4 && dead.lastError?.contains("refused") == true, "\(dead)")
+        let eventId = try #require(WebhookBody.eventId(of: dead.payload))
+        try await f.app().test(.live) { client in
+            let t = f.tokens
+            let (listedStatus, listed) = try await client.call(.get, "/deliveries?status=dead", as: .reviewer, tokens: t)
+            #expect(listedStatus == 200 && (listed as? [[String: Any]])?.map { $0["id"] as? Int } == [Int(dead.id)])
+            #expect(try await client.call(.get, "/deliveries?status=failed", as: .reviewer, tokens: t).status == 400)
+            // The receiver comes up; the dead delivery is redelivered and arrives once, with the event id it had.
+            try await Self.withReceiver(onPort: port) { received in
+                let (status, answer) = try await client.call(.post, "/deliveries/redeliver", #"{"dead": true}"#, as: .researcher, tokens: t)
+                #expect(status == 200 && (answer as? [String: Any])?["redelivered"] as? [Int] == [Int(dead.id)])
+                // The server's own deliverer may be the one that sends it: wait until the outbox says delivered.
+                for _ in 0..<50 {
+                    await deliverer.deliverDue()
+                    if try f.store.deliveries(status: .delivered, subscriptionId: "s1", limit: 10).count == 1 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                let hits = received.all
+                #expect(hits.count == 1 && hits.first?.eventId == eventId && hits.first?.body == dead.payload, "\(hits)")
+                let state = try f.store.deliveries(status: nil, subscriptionId: "s1", limit: 10)
+                #expect(state.map(\.status) == [.delivered] && state.map(\.id) == [dead.id], "\(state)")
+                #expect(try await client.call(.post, "/deliveries/redeliver", #"{"ids": [\#(dead.id)]}"#, as: .researcher, tokens: t).json
+                        .flatMap { ($0 as? [String: Any])?["redelivered"] as? [Int] } == [])
+            }
         }
     }
 
@@ -144,6 +205,22 @@ struct WebhookTests {
             let hits = received.all
             #expect(hits.map(\.event) == ["job.succeeded"], "\(workLog)")
             #expect(try f.store.deliveries(subscriptionId: "s1").map(\.status) == [.delivered])
+        }
+    }
+}
+
+/// Whether something accepts TCP connections on a loopback port.
+enum HTTPSenderProbe {
+    static func accepts(port: Int) async -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
 }

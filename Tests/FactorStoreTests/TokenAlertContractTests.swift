@@ -44,7 +44,7 @@ struct TokenAlertContractTests {
             try store.markAttemptFailed(id: deliveries[1].id, error: "HTTP 500", nextAttemptAt: 0, giveUp: true)
             let after = try store.deliveries(subscriptionId: "s")
             #expect(after[0].status == .delivered && after[0].attempts == 1 && after[0].deliveredAt != nil)
-            #expect(after[1].status == .failed && after[1].lastError == "HTTP 500")
+            #expect(after[1].status == .dead && after[1].lastError == "HTTP 500")
             // Approving a factor queues factor.approved in the same transaction.
             try store.insertFactors([(factor("F"), version("F", 1, "$close"))], actor: "a", action: "register")
             _ = try store.updateStatus(code: "F", from: [.draft], to: .approved, actor: "rita", action: "approve")

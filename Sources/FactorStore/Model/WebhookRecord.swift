@@ -27,7 +27,8 @@ public struct SubscriptionRecord: Codable, Sendable, Equatable {
 
 /// One event for one subscription, written to the outbox in the transaction that raised the event.
 public struct DeliveryRecord: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable { case pending, delivered, failed }
+    /// `dead`: every retry failed; it stays in the outbox until redelivered.
+    public enum Status: String, Codable, Sendable, CaseIterable { case pending, delivered, dead }
     public var id: Int64
     public var subscriptionId: String
     public var event: WebhookEvent
@@ -78,8 +79,14 @@ public protocol WebhookStore: Sendable {
     /// that dies mid-send leaves its claims to expire and be sent again (at least once).
     func claimDueDeliveries(now: Double, claimSeconds: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)]
     func markDelivered(id: Int64) throws
-    /// Records a failed attempt: retried at `nextAttemptAt`, or failed for good when `giveUp`.
+    /// Records a failed attempt: retried at `nextAttemptAt`, or dead when `giveUp`.
     func markAttemptFailed(id: Int64, error: String, nextAttemptAt: Double, giveUp: Bool) throws
+    /// Deliveries of every subscription (or one), newest first, optionally of one status.
+    func deliveries(status: DeliveryRecord.Status?, subscriptionId: String?, limit: Int) throws -> [DeliveryRecord]
+    /// Puts dead deliveries back in the outbox, due now with their attempts reset and their body (so their event id)
+    /// unchanged: the ones in `ids`, or every dead one (of `subscriptionId` when given) when `ids` is nil. Deliveries
+    /// that are not dead are left alone. Audited; returns the ids requeued.
+    func redeliver(ids: [Int64]?, subscriptionId: String?, actor: String) throws -> [Int64]
     /// Stores alerts and queues `alert.raised` for each, in one transaction.
     func insertAlerts(_ alerts: [AlertRecord]) throws
     func alerts(limit: Int) throws -> [AlertRecord]

@@ -170,6 +170,8 @@ enum PostgresSchema {
         ("v5-industry-ic", "ALTER TABLE results ADD COLUMN industry_ic TEXT NOT NULL DEFAULT '[]'"),
         // SQLite's v7: a version is an expression or Python source; every earlier one is an expression.
         ("v6-factor-kind", "ALTER TABLE factor_versions ADD COLUMN kind TEXT NOT NULL DEFAULT 'expression'"),
+        // SQLite's v8: a delivery whose retries all failed is "dead".
+        ("v7-dead-deliveries", "UPDATE deliveries SET status = 'dead' WHERE status = 'failed'"),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).

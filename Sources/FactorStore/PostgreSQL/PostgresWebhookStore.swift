@@ -83,7 +83,32 @@ extension PostgresFactorStore: WebhookStore {
             try await s.execute("""
                 UPDATE deliveries SET status = $1, attempts = attempts + 1, last_error = $2, next_attempt_at = $3
                 WHERE id = $4 AND status = 'pending'
-                """, [giveUp ? "failed" : "pending", error, nextAttemptAt, id])
+                """, [giveUp ? "dead" : "pending", error, nextAttemptAt, id])
+        }
+    }
+
+    public func deliveries(status: DeliveryRecord.Status?, subscriptionId: String?, limit: Int) throws -> [DeliveryRecord] {
+        try read { s in
+            try await s.rows("""
+                SELECT * FROM deliveries WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR subscription_id = $2)
+                ORDER BY id DESC LIMIT $3
+                """, [status?.rawValue, subscriptionId, limit]).map(Self.deliveryFrom)
+        }
+    }
+
+    public func redeliver(ids: [Int64]?, subscriptionId: String?, actor: String) throws -> [Int64] {
+        try write { s in
+            var dead: [Int64] = try await s.rows("""
+                SELECT id FROM deliveries WHERE status = 'dead' AND ($1::text IS NULL OR subscription_id = $1) ORDER BY id FOR UPDATE
+                """, [subscriptionId]).map { try $0.get("id") }
+            if let ids { dead = dead.filter(Set(ids).contains) }
+            for id in dead {
+                try await s.execute("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL WHERE id = $1", [id])
+            }
+            if !dead.isEmpty {
+                try await self.appendAudit(s, actor: actor, action: "redeliver", entity: "deliveries", before: nil, after: JSON.encode(dead))
+            }
+            return dead
         }
     }
 
@@ -113,7 +138,7 @@ extension PostgresFactorStore: WebhookStore {
 
     /// Queues `event` for every active subscription to it, inside the caller's transaction (the outbox).
     func enqueueEvent(_ s: PostgresSession, _ event: WebhookEvent, payload: String) async throws {
-        let body = "{\"event\":\"\(event.rawValue)\",\"at\":\"\(Clock.now())\",\"data\":\(payload)}"
+        let body = WebhookBody.make(event, payload: payload)
         for row in try await s.rows("SELECT id, events FROM subscriptions WHERE active ORDER BY created_at COLLATE \"C\", id COLLATE \"C\"") {
             let events = JSON.decode([WebhookEvent].self, try row.get("events")) ?? []
             guard events.contains(event) else { continue }

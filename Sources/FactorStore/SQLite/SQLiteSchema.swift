@@ -183,6 +183,8 @@ enum SQLiteSchema {
         ("v6-industry-ic", "ALTER TABLE results ADD COLUMN industry_ic TEXT NOT NULL DEFAULT '[]'"),
         // A version is an expression or Python source (docs/python-factors.md); every earlier one is an expression.
         ("v7-factor-kind", "ALTER TABLE factor_versions ADD COLUMN kind TEXT NOT NULL DEFAULT 'expression'"),
+        // A delivery whose retries all failed is "dead" (listed and redelivered by that name), no longer "failed".
+        ("v8-dead-deliveries", "UPDATE deliveries SET status = 'dead' WHERE status = 'failed'"),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).

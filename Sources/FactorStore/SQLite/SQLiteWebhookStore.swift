@@ -78,7 +78,30 @@ extension SQLiteFactorStore: WebhookStore {
     public func markAttemptFailed(id: Int64, error: String, nextAttemptAt: Double, giveUp: Bool) throws {
         try write { db in
             try db.execute(sql: "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
-                           arguments: [giveUp ? "failed" : "pending", error, nextAttemptAt, id])
+                           arguments: [giveUp ? "dead" : "pending", error, nextAttemptAt, id])
+        }
+    }
+
+    public func deliveries(status: DeliveryRecord.Status?, subscriptionId: String?, limit: Int) throws -> [DeliveryRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM deliveries WHERE (? IS NULL OR status = ?) AND (? IS NULL OR subscription_id = ?) ORDER BY id DESC LIMIT ?
+                """, arguments: [status?.rawValue, status?.rawValue, subscriptionId, subscriptionId, limit]).map(Self.deliveryFrom)
+        }
+    }
+
+    public func redeliver(ids: [Int64]?, subscriptionId: String?, actor: String) throws -> [Int64] {
+        try write { db in
+            var dead = try Int64.fetchAll(db, sql: "SELECT id FROM deliveries WHERE status = 'dead' AND (? IS NULL OR subscription_id = ?) ORDER BY id",
+                                          arguments: [subscriptionId, subscriptionId])
+            if let ids { dead = dead.filter(Set(ids).contains) }
+            for id in dead {
+                try db.execute(sql: "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL WHERE id = ?", arguments: [id])
+            }
+            if !dead.isEmpty {
+                try appendAuditRow(db, actor: actor, action: "redeliver", entity: "deliveries", before: nil, after: JSON.encode(dead))
+            }
+            return dead
         }
     }
 
@@ -105,7 +128,7 @@ extension SQLiteFactorStore: WebhookStore {
 
     /// Queues `event` for every active subscription to it, inside the caller's transaction (the outbox).
     func enqueueEvent(_ db: Database, _ event: WebhookEvent, payload: String) throws {
-        let body = "{\"event\":\"\(event.rawValue)\",\"at\":\"\(Clock.now())\",\"data\":\(payload)}"
+        let body = WebhookBody.make(event, payload: payload)
         for row in try Row.fetchAll(db, sql: "SELECT id, events FROM subscriptions WHERE active = 1") {
             let events = JSON.decode([WebhookEvent].self, row["events"]) ?? []
             guard events.contains(event) else { continue }
