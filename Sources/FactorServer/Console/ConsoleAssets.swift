@@ -37,7 +37,7 @@ ins{background:#aceebb;text-decoration:none}del{background:#ffcecb}mark{backgrou
 #flash{max-width:1150px;margin:0 auto;padding:0 16px}.flash{margin:12px 0;padding:10px 14px;border-radius:6px}.flash.error{background:#ffebe9;border:1px solid #ff8182;color:#82071e}.flash.ok{background:#dafbe1;border:1px solid #4ac26b;color:#116329}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;background:#eaeef2;color:#24292f}
 .status.approved,.status.SUCCESS,.status.delivered{background:#dafbe1;color:#116329}.status.in_review,.status.RUNNING,.status.warning,.status.pending{background:#fff8c5;color:#7d4e00}
-.status.deprecated,.status.FAILED,.status.critical,.status.failed,.status.CANCELLED{background:#ffebe9;color:#a40e26}
+.status.deprecated,.status.FAILED,.status.critical,.status.failed,.status.dead,.status.CANCELLED{background:#ffebe9;color:#a40e26}
 .versions li{margin:8px 0}fieldset{border:1px solid var(--line);border-radius:6px;margin:10px 0;padding:6px 12px}fieldset label{font-weight:400;display:inline-block;margin-right:14px}progress{width:60%;height:14px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin-top:10px}
 .kpi{border:1px solid var(--line);border-radius:6px;padding:8px 10px}.kpi b{display:block;font-size:17px;font-variant-numeric:tabular-nums}.kpi span{color:var(--muted);font-size:12.5px}
@@ -517,13 +517,24 @@ async function subscriptions() {
     <span><span class="status ${s.active ? "delivered" : "pending"}">${s.active ? "active" : "paused"}</span>
     <button type="button" data-sub="${esc(s.id)}" data-act="${s.active ? "pause" : "resume"}">${s.active ? "Pause" : "Resume"}</button></span></div>
     <p>${s.events.map(esc).join(", ")} · created ${esc(s.createdAt)}</p>
-    ${deliveries[k].length ? `<table><thead><tr><th>Delivery</th><th>Event</th><th>Status</th><th class="n">Attempts</th><th>Last error</th></tr></thead><tbody>`
-    + deliveries[k].map((d) => `<tr><td>${d.id}</td><td>${esc(d.event)}</td><td><span class="status ${d.status}">${esc(d.status)}</span></td><td class="n">${d.attempts}</td><td>${esc(d.lastError || "")}</td></tr>`).join("")
+    ${deliveries[k].some((d) => d.status === "dead") ? `<p><button type="button" data-redeliver-sub="${esc(s.id)}">Redeliver every dead delivery</button></p>` : ""}
+    ${deliveries[k].length ? `<table><thead><tr><th>Delivery</th><th>Event</th><th>Status</th><th class="n">Attempts</th><th>Last error</th><th></th></tr></thead><tbody>`
+    + deliveries[k].map((d) => `<tr><td>${d.id}</td><td>${esc(d.event)}</td><td><span class="status ${d.status}">${esc(d.status)}</span></td><td class="n">${d.attempts}</td><td>${esc(d.lastError || "")}</td>
+      <td>${d.status === "dead" ? `<button type="button" class="secondary" data-redeliver="${d.id}">Redeliver</button>` : ""}</td></tr>`).join("")
     + `</tbody></table>` : `<p class="note">No deliveries yet.</p>`}`).join("") : "<p>No subscriptions.</p>") + `</section>
     <section class="card narrow"><h2>Subscribe</h2><form id="sub"><label for="surl">URL</label><input id="surl" type="url" required placeholder="https://example.org/hooks/factorlab">
     <fieldset><legend>Events</legend>${events.map((e) => `<label><input type="checkbox" name="ev" value="${e}" checked> ${e}</label>`).join("")}</fieldset>
     <label for="ssecret">Secret (optional, 16+ characters; one is made up otherwise)</label><input id="ssecret" autocomplete="off">
     <button type="submit">Subscribe</button></form><div id="secret" aria-live="polite"></div></section>`);
+  // A dead delivery goes back to the outbox with its body, so the receiver sees the same event id again.
+  document.querySelectorAll("[data-redeliver], [data-redeliver-sub]").forEach((b) => b.addEventListener("click", async () => {
+    try {
+      const body = b.dataset.redeliver ? { ids: [+b.dataset.redeliver] } : { dead: true, subscription: b.dataset.redeliverSub };
+      const done = await api("POST", "/deliveries/redeliver", body);
+      await subscriptions();
+      flash(`${done.redelivered.length} deliver${done.redelivered.length === 1 ? "y" : "ies"} back in the outbox.`, "ok");
+    } catch (e) { fail(e); }
+  }));
   document.querySelectorAll("[data-sub]").forEach((b) => b.addEventListener("click", async () => {
     try { await api("POST", `/subscriptions/${b.dataset.sub}/${b.dataset.act}`); await subscriptions(); flash(b.dataset.act === "pause" ? "Paused." : "Resumed.", "ok"); }
     catch (e) { fail(e); }

@@ -181,6 +181,18 @@ struct ConsoleEndToEndTests {
         try browser.click("[data-act=pause]")
         try browser.waitUntil(page(contains: "paused") + " && document.querySelector('[data-act=resume]')", "the paused subscription")
         try shot("08-webhooks")
+        // Its retries exhausted (marked so in the store, as the deliverer does after the last one), the delivery is dead;
+        // the console puts it back in the outbox.
+        let outbox = try SQLiteFactorStore(path: platform.database)
+        let approvedDelivery = try #require(try outbox.deliveries(status: nil, subscriptionId: nil, limit: 10).first { $0.event == .factorApproved })
+        try outbox.markAttemptFailed(id: approvedDelivery.id, error: "Connection refused", nextAttemptAt: 0, giveUp: true)
+        try browser.evaluate("location.hash = '#/'")
+        try go("#/subscriptions", until: "document.querySelector('[data-redeliver]')", "the dead delivery's Redeliver button")
+        try check(try browser.text("main").contains("dead"), "the subscriptions page does not show the dead delivery")
+        try browser.click("[data-redeliver]")
+        try browser.waitUntil("document.body.innerText.includes('back in the outbox') && !document.querySelector('[data-redeliver]')", "the redelivered delivery")
+        try check(try outbox.deliveries(status: .dead, subscriptionId: nil, limit: 10).isEmpty, "the delivery is still dead after Redeliver")
+        try shot("08-redelivered")
 
         // 6. Compare the two factors on the same evaluation.
         try go("#/compare?a=MOM10&b=REV5", until: "document.querySelectorAll('#comparison tbody tr').length >= 10 && document.querySelector('figure.chart svg')",
