@@ -48,10 +48,11 @@ struct QueueContractTests {
             let (store, _, cleanup) = try backend.make()
             defer { cleanup() }
             _ = try store.createJob(Self.job("j"), tasks: Self.tasks("j", 2), actor: "a")
-            let silent = try #require(try store.leaseTask(owner: "silent", seconds: 2, now: Self.now()))
-            let alive = try #require(try store.leaseTask(owner: "alive", seconds: 2, now: Self.now()))
-            // The heartbeat extends the 2 s lease to a minute, so a starved test thread cannot let it lapse; the
-            // silent one's lapses. The thief polls until it finds the lapsed lease (a busy machine may be late).
+            let silent = try #require(try store.leaseTask(owner: "silent", seconds: 5, now: Self.now()))
+            let alive = try #require(try store.leaseTask(owner: "alive", seconds: 5, now: Self.now()))
+            // The heartbeat extends the 5 s lease to a minute, so a starved test thread cannot let it lapse (5 s leaves
+            // room for a thread starved between the lease and the heartbeat: CI once saw 2 s pass there); the silent
+            // one's lapses. The thief polls until it finds the lapsed lease (a busy machine may be late).
             #expect(try store.renewLease(taskId: alive.task.id, owner: "alive", seconds: 60, now: Self.now()))
             let deadline = Date().addingTimeInterval(30)
             var stolenLease: Lease?
@@ -61,7 +62,7 @@ struct QueueContractTests {
             }
             let stolen = try #require(stolenLease)
             #expect(stolen.task.id == silent.task.id && stolen.task.attempts == 2)
-            // Past the alive one's original 2 s too: only the renewal keeps it.
+            // Past the alive one's original 5 s too: only the renewal keeps it.
             Thread.sleep(forTimeInterval: 0.5)
             #expect(try store.leaseTask(owner: "thief", seconds: 30, now: Self.now()) == nil)
             #expect(try !store.renewLease(taskId: silent.task.id, owner: "silent", seconds: 30, now: Self.now()))
