@@ -32,4 +32,9 @@ final class APIRouter: @unchecked Sendable {
         routes.append(Route(method: "patch", path: path, summary: summary, roles: roles))
         router.patch(RouterPath(path), use: handler)
     }
+
+    func delete(_ path: String, _ summary: String, roles: String = "researcher, reviewer", _ handler: @escaping Handler) {
+        routes.append(Route(method: "delete", path: path, summary: summary, roles: roles))
+        router.delete(RouterPath(path), use: handler)
+    }
 }

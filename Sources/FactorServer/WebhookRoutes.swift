@@ -58,6 +58,12 @@ struct WebhookRoutes {
             guard try store.subscription(id: id) != nil else { throw APIError(.notFound, "no subscription with id \(id)") }
             return try JSONIO.response(try store.deliveries(subscriptionId: id))
         }
+        router.delete("/subscriptions/:id", "End a subscription: no more events; its queued deliveries are not sent; its history stays", roles: "researcher, reviewer, admin") { _, context in
+            let caller = try context.require([.researcher, .reviewer], to: "manage subscriptions")
+            let id = try context.parameters.require("id")
+            guard try store.removeSubscription(id: id, actor: caller.name) else { throw APIError(.notFound, "no subscription with id \(id)") }
+            return try JSONIO.response(["unsubscribed": id])
+        }
         router.get("/deliveries", "The webhook outbox, newest first (status: pending, delivered or dead; subscription; limit)") { request, context in
             try context.require([.researcher, .reviewer], to: "read deliveries")
             let q = request.uri.queryParameters

@@ -164,6 +164,36 @@ struct WebhookTests {
         }
     }
 
+    @Test func theCLISubscribesListsRedeliversAndUnsubscribes() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        let db = f.directory + "/cli.db"
+        @Sendable func cli(_ arguments: [String]) throws -> (status: Int32, json: Any?, stderr: String) {
+            let (status, out, err) = try FactorlabExecutable.output(arguments + ["--db", db])
+            return (status, try? JSONSerialization.jsonObject(with: out), err)
+        }
+        try await blocking {
+            let made = try cli(["subscribe", "--to", "http://127.0.0.1:9/hook", "--events", "alert.raised", "--json"])
+            let id = try #require((made.json as? [String: Any])?["id"] as? String, "\(made.stderr)")
+            #expect(((made.json as? [String: Any])?["secret"] as? String)?.count == 32)
+            #expect(try cli(["subscribe", "--to", "ftp://x", "--json"]).status == 64)
+            #expect(try cli(["subscribe", "--to", "http://x.test/h", "--events", "job.exploded", "--json"]).status == 64)
+            let listed = try cli(["subscriptions", "--json"]).json as? [[String: Any]]
+            #expect(listed?.map { $0["id"] as? String } == [id] && listed?.first?["secret"] == nil)
+            // A dead delivery, redelivered from the CLI with --dead.
+            let store = try SQLiteFactorStore(path: db)
+            try store.insertAlerts([AlertRecord(rule: "coverage", severity: "warning", subject: "F", message: "m", jobId: nil, createdAt: Clock.now())])
+            let delivery = try #require(try store.deliveries(subscriptionId: id).first)
+            try store.markAttemptFailed(id: delivery.id, error: "refused", nextAttemptAt: 0, giveUp: true)
+            #expect((try cli(["deliveries", "--status", "dead", "--json"]).json as? [[String: Any]])?.count == 1)
+            #expect(try cli(["redeliver", "--json"]).status == 64)
+            #expect((try cli(["redeliver", "--dead", "--json"]).json as? [String: Any])?["redelivered"] as? [Int] == [Int(delivery.id)])
+            #expect(try cli(["unsubscribe", id, "--json"]).status == 0)
+            #expect((try cli(["subscriptions", "--json"]).json as? [Any])?.isEmpty == true)
+            #expect(try cli(["unsubscribe", id, "--json"]).status == 65)
+        }
+    }
+
     @Test func twoDeliverersOnOneOutboxSendEachDeliveryOnce() async throws {
         let f = try ServerFixture()
         defer { f.remove() }

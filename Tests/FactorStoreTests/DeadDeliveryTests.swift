@@ -42,4 +42,24 @@ struct DeadDeliveryTests {
             #expect(audit.map(\.action) == ["redeliver", "redeliver"] && audit.map(\.actor).sorted() == ["alice", "bob"])
         }
     }
+
+    @Test(arguments: Backend.available)
+    func anEndedSubscriptionGetsNothingSendsNothingAndKeepsItsHistory(backend: Backend) async throws {
+        try await blocking {
+            let (store, cleanup) = try SubscriptionPauseTests.storeWithSubscription(backend)
+            defer { cleanup() }
+            try store.insertAlerts([SubscriptionPauseTests.alert("queued before")])
+            let queued = try #require(try store.deliveries(subscriptionId: "s1").first)
+            try store.markAttemptFailed(id: queued.id, error: "refused", nextAttemptAt: 0, giveUp: true)
+            #expect(try store.removeSubscription(id: "s1", actor: "alice"))
+            #expect(try !store.removeSubscription(id: "s1", actor: "alice"), "a second unsubscribe found it again")
+            #expect(try store.subscriptions().isEmpty && store.subscription(id: "s1") == nil)
+            #expect(try store.setSubscriptionActive(id: "s1", active: true, actor: "alice") == nil, "an ended subscription was resumed")
+            try store.insertAlerts([SubscriptionPauseTests.alert("after")])
+            #expect(try store.deliveries(subscriptionId: "s1").count == 1, "an ended subscription got a new event")
+            #expect(try store.redeliver(ids: nil, subscriptionId: nil, actor: "alice").isEmpty, "an ended subscription's dead delivery was requeued")
+            #expect(try store.dueDeliveries(now: Date().timeIntervalSince1970 + 10, limit: 10).isEmpty)
+            #expect(try store.audit(entity: "subscription:s1", limit: 10).map(\.action).contains("unsubscribe"))
+        }
+    }
 }

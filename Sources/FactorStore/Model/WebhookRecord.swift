@@ -72,6 +72,9 @@ public protocol WebhookStore: Sendable {
     /// Pauses (no new events are queued for it and its pending deliveries wait) or resumes a subscription; audited.
     /// Returns the subscription, or nil when there is none with that id.
     func setSubscriptionActive(id: String, active: Bool, actor: String) throws -> SubscriptionRecord?
+    /// Ends a subscription: it gets no more events, its queued deliveries are not sent, and it is no longer listed; its
+    /// delivery history stays in the outbox. Audited; false when there is no such (live) subscription.
+    func removeSubscription(id: String, actor: String) throws -> Bool
     /// Pending deliveries whose next attempt is due, oldest first, with their subscriptions.
     func dueDeliveries(now: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)]
     /// Claims the due deliveries for one sender: each is hidden from other senders for `claimSeconds` (its next

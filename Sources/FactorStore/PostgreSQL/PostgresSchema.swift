@@ -172,6 +172,8 @@ enum PostgresSchema {
         ("v6-factor-kind", "ALTER TABLE factor_versions ADD COLUMN kind TEXT NOT NULL DEFAULT 'expression'"),
         // SQLite's v8: a delivery whose retries all failed is "dead".
         ("v7-dead-deliveries", "UPDATE deliveries SET status = 'dead' WHERE status = 'failed'"),
+        // SQLite's v9: unsubscribing marks the subscription removed (its deliveries refer to it).
+        ("v8-subscription-removal", "ALTER TABLE subscriptions ADD COLUMN removed_at TEXT"),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).

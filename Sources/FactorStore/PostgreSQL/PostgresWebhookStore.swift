@@ -12,11 +12,11 @@ extension PostgresFactorStore: WebhookStore {
     }
 
     public func subscriptions() throws -> [SubscriptionRecord] {
-        try read { s in try await s.rows("SELECT * FROM subscriptions ORDER BY created_at COLLATE \"C\", id COLLATE \"C\"").map(Self.subscriptionFrom) }
+        try read { s in try await s.rows("SELECT * FROM subscriptions WHERE removed_at IS NULL ORDER BY created_at COLLATE \"C\", id COLLATE \"C\"").map(Self.subscriptionFrom) }
     }
 
     public func subscription(id: String) throws -> SubscriptionRecord? {
-        try read { s in try await s.one("SELECT * FROM subscriptions WHERE id = $1", [id]).map(Self.subscriptionFrom) }
+        try read { s in try await s.one("SELECT * FROM subscriptions WHERE id = $1 AND removed_at IS NULL", [id]).map(Self.subscriptionFrom) }
     }
 
     public func deliveries(subscriptionId: String) throws -> [DeliveryRecord] {
@@ -27,7 +27,7 @@ extension PostgresFactorStore: WebhookStore {
 
     public func setSubscriptionActive(id: String, active: Bool, actor: String) throws -> SubscriptionRecord? {
         try write { s in
-            guard let before = try await s.one("SELECT * FROM subscriptions WHERE id = $1 FOR UPDATE", [id]).map(Self.subscriptionFrom) else {
+            guard let before = try await s.one("SELECT * FROM subscriptions WHERE id = $1 AND removed_at IS NULL FOR UPDATE", [id]).map(Self.subscriptionFrom) else {
                 return nil
             }
             if before.active == active { return before }
@@ -37,6 +37,15 @@ extension PostgresFactorStore: WebhookStore {
             var after = before
             after.active = active
             return after
+        }
+    }
+
+    public func removeSubscription(id: String, actor: String) throws -> Bool {
+        try write { s in
+            guard try await s.one("UPDATE subscriptions SET active = false, removed_at = $1 WHERE id = $2 AND removed_at IS NULL RETURNING id",
+                                  [Clock.now(), id]) != nil else { return false }
+            try await self.appendAudit(s, actor: actor, action: "unsubscribe", entity: "subscription:" + id, before: nil, after: nil)
+            return true
         }
     }
 
@@ -99,7 +108,8 @@ extension PostgresFactorStore: WebhookStore {
     public func redeliver(ids: [Int64]?, subscriptionId: String?, actor: String) throws -> [Int64] {
         try write { s in
             var dead: [Int64] = try await s.rows("""
-                SELECT id FROM deliveries WHERE status = 'dead' AND ($1::text IS NULL OR subscription_id = $1) ORDER BY id FOR UPDATE
+                SELECT id FROM deliveries WHERE status = 'dead' AND ($1::text IS NULL OR subscription_id = $1)
+                AND subscription_id IN (SELECT id FROM subscriptions WHERE removed_at IS NULL) ORDER BY id FOR UPDATE
                 """, [subscriptionId]).map { try $0.get("id") }
             if let ids { dead = dead.filter(Set(ids).contains) }
             for id in dead {

@@ -185,6 +185,8 @@ enum SQLiteSchema {
         ("v7-factor-kind", "ALTER TABLE factor_versions ADD COLUMN kind TEXT NOT NULL DEFAULT 'expression'"),
         // A delivery whose retries all failed is "dead" (listed and redelivered by that name), no longer "failed".
         ("v8-dead-deliveries", "UPDATE deliveries SET status = 'dead' WHERE status = 'failed'"),
+        // Unsubscribing keeps the subscription's row (its deliveries refer to it) and marks it removed.
+        ("v9-subscription-removal", "ALTER TABLE subscriptions ADD COLUMN removed_at TEXT"),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).

@@ -12,11 +12,11 @@ extension SQLiteFactorStore: WebhookStore {
     }
 
     public func subscriptions() throws -> [SubscriptionRecord] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM subscriptions ORDER BY created_at").map(Self.subscriptionFrom) }
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM subscriptions WHERE removed_at IS NULL ORDER BY created_at").map(Self.subscriptionFrom) }
     }
 
     public func subscription(id: String) throws -> SubscriptionRecord? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map(Self.subscriptionFrom) }
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ? AND removed_at IS NULL", arguments: [id]).map(Self.subscriptionFrom) }
     }
 
     public func deliveries(subscriptionId: String) throws -> [DeliveryRecord] {
@@ -27,7 +27,7 @@ extension SQLiteFactorStore: WebhookStore {
 
     public func setSubscriptionActive(id: String, active: Bool, actor: String) throws -> SubscriptionRecord? {
         try write { db in
-            guard let before = try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map(Self.subscriptionFrom) else {
+            guard let before = try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ? AND removed_at IS NULL", arguments: [id]).map(Self.subscriptionFrom) else {
                 return nil
             }
             if before.active == active { return before }
@@ -37,6 +37,15 @@ extension SQLiteFactorStore: WebhookStore {
             var after = before
             after.active = active
             return after
+        }
+    }
+
+    public func removeSubscription(id: String, actor: String) throws -> Bool {
+        try write { db in
+            try db.execute(sql: "UPDATE subscriptions SET active = 0, removed_at = ? WHERE id = ? AND removed_at IS NULL", arguments: [Clock.now(), id])
+            guard db.changesCount > 0 else { return false }
+            try appendAuditRow(db, actor: actor, action: "unsubscribe", entity: "subscription:" + id, before: nil, after: nil)
+            return true
         }
     }
 
@@ -92,7 +101,10 @@ extension SQLiteFactorStore: WebhookStore {
 
     public func redeliver(ids: [Int64]?, subscriptionId: String?, actor: String) throws -> [Int64] {
         try write { db in
-            var dead = try Int64.fetchAll(db, sql: "SELECT id FROM deliveries WHERE status = 'dead' AND (? IS NULL OR subscription_id = ?) ORDER BY id",
+            var dead = try Int64.fetchAll(db, sql: """
+                SELECT id FROM deliveries WHERE status = 'dead' AND (? IS NULL OR subscription_id = ?)
+                AND subscription_id IN (SELECT id FROM subscriptions WHERE removed_at IS NULL) ORDER BY id
+                """,
                                           arguments: [subscriptionId, subscriptionId])
             if let ids { dead = dead.filter(Set(ids).contains) }
             for id in dead {

@@ -40,7 +40,7 @@ struct RedeliverCommand: ParsableCommand {
     @Option(help: "With --dead: only this subscription's.") var subscription: String?
 
     func run() throws {
-        guard ids.isEmpty != dead else { throw ValidationError("give delivery ids, or --dead for every dead delivery") }
+        guard !ids.isEmpty != dead else { throw ValidationError("give delivery ids, or --dead for every dead delivery") }
         let requeued = try store.openStore().redeliver(ids: dead ? nil : ids, subscriptionId: subscription, actor: StoreOptions.actor)
         if store.json { try store.printJSON(["redelivered": requeued]); return }
         let skipped = ids.filter { !requeued.contains($0) }
