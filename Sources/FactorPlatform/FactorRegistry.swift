@@ -128,8 +128,8 @@ public struct FactorRegistry: Sendable {
         let expressions = pending.filter { $0.1.kind != .python }
         var validated = Dictionary(uniqueKeysWithValues: zip(expressions.map(\.0), try validator.validate(expressions.map { ($0.1.code, $0.1.expression) })))
         for (k, d) in pending where d.kind == .python {
-            do { validated[k] = .success(try validator.validatePython(code: d.code, source: d.expression)) } catch let error as PlatformError {
-                validated[k] = .failure(error)
+            do { validated[k] = .success(try validator.validatePython(code: d.code, source: d.expression)) } catch {
+                validated[k] = .failure(error as? PlatformError ?? .warmupFailed(code: d.code, reason: "\(error)"))
             }
         }
         let outcomes = pending.map { validated[$0.0]! }

@@ -15,15 +15,17 @@ extension ExpressionValidator {
     public func validatePython(code: String, source text: String) throws -> Validation {
         let filename = "\(code).py"
         guard python.settings.enabled else { throw PlatformError.pythonDisabled }
-        let declaration: PythonFactorRunner.Declaration
-        do { declaration = try python.check(source: text, filename: filename) } catch {
+        /// A runner failure in platform terms: the user's error, the host's (no interpreter, switched off), or the run's.
+        func refusal(_ error: PythonFailure, invalid: Bool) -> PlatformError {
             switch error.kind {
-            case .raised: throw PlatformError.invalidPython(code: code, error.description)
-            case .unavailable: throw PlatformError.pythonUnavailable(error.message)
-            case .disabled: throw PlatformError.pythonDisabled
-            default: throw PlatformError.warmupFailed(code: code, reason: error.description)
+            case .raised where invalid: return .invalidPython(code: code, error.description)
+            case .unavailable: return .pythonUnavailable(error.message)
+            case .disabled: return .pythonDisabled
+            default: return .warmupFailed(code: code, reason: error.description)
             }
         }
+        let declaration: PythonFactorRunner.Declaration
+        do { declaration = try python.check(source: text, filename: filename) } catch { throw refusal(error, invalid: true) }
         let available = try source.fieldNames()
         let missing = declaration.fields.filter { !available.contains($0) }
         guard missing.isEmpty else {
@@ -31,14 +33,12 @@ extension ExpressionValidator {
                                               + "the data has \(available.joined(separator: ", "))")
         }
         let normalized: String
-        do { normalized = try python.normalize(source: text, filename: filename) } catch {
-            throw PlatformError.invalidPython(code: code, error.description)
-        }
+        do { normalized = try python.normalize(source: text, filename: filename) } catch { throw refusal(error, invalid: true) }
         let loaded = try source.load(DataRequest(universe: universe, fields: declaration.fields, start: start, lookbackRows: declaration.lookback))
         let data = loaded.data
         func run(_ data: MarketData) throws -> Panel {
             do { return try python.run(source: text, filename: filename, fields: declaration.fields, data: data).panel } catch {
-                throw PlatformError.warmupFailed(code: code, reason: error.description)
+                throw refusal(error, invalid: false)
             }
         }
         let full = try run(data)

@@ -145,10 +145,20 @@ public final class TaskRunner: @unchecked Sendable {
                                 source: any MarketDataSource) throws -> (EvaluationReport?, [(TaskPayload.Factor, String)]) {
         var failed: [(TaskPayload.Factor, String)] = []
         var declared: [(factor: TaskPayload.Factor, declaration: PythonFactorRunner.Declaration)] = []
+        let available = try source.fieldNames()
         for f in factors {
             do throws(PythonFailure) {
-                declared.append((f, try python.check(source: f.expression, filename: "\(f.code).py")))
+                let declaration = try python.check(source: f.expression, filename: "\(f.code).py")
+                let missing = declaration.fields.filter { !available.contains($0) }
+                if missing.isEmpty {
+                    declared.append((f, declaration))
+                } else {
+                    // Validated on other data: here the factor alone fails, not the task.
+                    failed.append((f, "it declares \(missing.map { "\"\($0)\"" }.joined(separator: ", ")), which this data lacks (it has \(available.joined(separator: ", ")))"))
+                }
             } catch {
+                // No interpreter on this worker is the worker's problem: another worker may run the task.
+                if error.kind == .unavailable { throw TaskFailure(message: error.message, retryable: true) }
                 failed.append((f, "\(error)"))
             }
         }
@@ -169,7 +179,11 @@ public final class TaskRunner: @unchecked Sendable {
         let request = EvaluationRequest(universe: try UniverseSpec(parsing: payload.universe), start: start, end: end,
                                         frequency: frequency, factors: .computed(computed), settings: settings,
                                         industryFile: payload.options?.industry, threads: threads, label: label)
-        let report = try EvaluationRun.run(request, source: source).report
+        let report: EvaluationReport
+        do { report = try EvaluationRun.run(request, source: source).report } catch {
+            // A data error of the Python batch fails its factors; the task's other results stand.
+            return (nil, failed + declarations.map { ($0.factor, "\(error)") })
+        }
         failed += collector.all.map { ($0.0, "\($0.1)") }
         return (report.factors.isEmpty ? nil : report, failed)
     }

@@ -13,7 +13,9 @@ final class PythonProcess: @unchecked Sendable {
     private let toChild: Int32
     private let fromChild: Int32
     private let errors: StderrTail
-    private(set) var isRunning = true
+    private var alive = true
+    /// False once stopped, or when the process died between calls (the next call then starts a fresh one).
+    var isRunning: Bool { alive && process.isRunning }
     /// Versions the runner reported (python, numpy, pandas).
     private(set) var versions: [String: String] = [:]
 
@@ -26,19 +28,13 @@ final class PythonProcess: @unchecked Sendable {
             throw PythonFailure(.unavailable, "cannot write the Python runner script: \(error)")
         }
         let input = Pipe(), output = Pipe(), stderr = Pipe()
-        if settings.interpreter.contains("/") {
-            process.executableURL = URL(fileURLWithPath: settings.interpreter)
-            process.arguments = ["-u", script]
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [settings.interpreter, "-u", script]
+        guard let executable = Self.locate(settings.interpreter) else {
+            throw PythonFailure(.unavailable, "no Python interpreter '\(settings.interpreter)' here: run `factorlab python-setup`, "
+                                + "or set FACTOR_PYTHON to a python with numpy and pandas")
         }
-        var environment = ProcessInfo.processInfo.environment
-        environment["FACTOR_PYTHON_MEMORY_MB"] = String(settings.memoryMegabytes)
-        environment["PYTHONDONTWRITEBYTECODE"] = "1"
-        // One BLAS thread: the worker already runs a process per core, and idle BLAS threads reserve address space.
-        for key in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"] where environment[key] == nil { environment[key] = "1" }
-        process.environment = environment
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-u", script]
+        process.environment = Self.environment(settings)
         process.standardInput = input
         process.standardOutput = output
         process.standardError = stderr
@@ -52,11 +48,16 @@ final class PythonProcess: @unchecked Sendable {
         // Panels are megabytes: 1 MB pipes (Linux's F_SETPIPE_SZ; the default is 64 KB) take a tenth of the wake-ups.
         for fd in [toChild, fromChild] { _ = fcntl(fd, 1031, 1 << 20) }
         // Keep the pipes' handles alive with the process; close the child's ends in this process.
-        handles = [input, output, stderr]
+        handles = [input, output]
         try? input.fileHandleForReading.close()
         try? output.fileHandleForWriting.close()
         try? stderr.fileHandleForWriting.close()
-        errors.drain(stderr.fileHandleForReading.fileDescriptor)
+        // The drain thread owns its own descriptor and closes it at EOF: a closed-and-reused number can never make it
+        // read a later runner's pipes.
+        errors.drain(dup(stderr.fileHandleForReading.fileDescriptor))
+        try? stderr.fileHandleForReading.close()
+        // Non-blocking ends, so that the deadline holds while writing and reading.
+        for fd in [toChild, fromChild] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         do {
             let hello = try call(["op": "hello"], arrays: [], timeout: max(60, settings.timeoutSeconds))
             versions = (hello.header as [String: Any]).compactMapValues { $0 as? String }
@@ -71,6 +72,28 @@ final class PythonProcess: @unchecked Sendable {
     }
 
     private var handles: [Pipe] = []
+
+    /// The interpreter's path: as given when it contains a slash, else the first match on PATH.
+    static func locate(_ interpreter: String) -> String? {
+        if interpreter.contains("/") { return FileManager.default.isExecutableFile(atPath: interpreter) ? interpreter : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(interpreter)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// What the runner's environment holds: the basics and Python's own settings, not the worker's secrets (database
+    /// URLs, tokens), since the factor's code runs there.
+    static func environment(_ settings: PythonSettings) -> [String: String] {
+        let inherited = ProcessInfo.processInfo.environment
+        var environment = inherited.filter { key, _ in
+            ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "USER", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"].contains(key)
+                || key.hasPrefix("OPENBLAS_") || key.hasPrefix("OMP_") || key.hasPrefix("MKL_")
+        }
+        environment["FACTOR_PYTHON_MEMORY_MB"] = String(settings.memoryMegabytes)
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+        // One BLAS thread: the worker already runs a process per core, and idle BLAS threads reserve address space.
+        for key in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"] where environment[key] == nil { environment[key] = "1" }
+        return environment
+    }
 
     private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
@@ -90,6 +113,7 @@ final class PythonProcess: @unchecked Sendable {
     /// Sends one request and waits for its response until `timeout` seconds have passed.
     func call(_ header: [String: Any], arrays: [UnsafeRawBufferPointer], timeout: Double) throws(PythonFailure) -> PythonFrame {
         guard isRunning else { throw PythonFailure(.crashed, "the Python process has ended") }
+        _ = errors.take()  // what earlier calls left on stderr is not this call's output
         let deadline = Date().addingTimeInterval(timeout)
         let encoded: (head: [UInt8], arrays: [UnsafeRawBufferPointer])
         do { encoded = try PythonFrame.encode(header, arrays: arrays) } catch {
@@ -133,8 +157,8 @@ final class PythonProcess: @unchecked Sendable {
 
     /// Kills the process and reaps it.
     func stop() {
-        guard isRunning else { return }
-        isRunning = false
+        guard alive else { return }
+        alive = false
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         for pipe in handles {
@@ -142,6 +166,8 @@ final class PythonProcess: @unchecked Sendable {
             try? pipe.fileHandleForReading.close()
         }
         handles = []
+        // Let the drain read the dead process's last words (a segfault's message) before a failure takes them.
+        errors.waitForEnd(seconds: 1)
     }
 
     deinit { stop() }
@@ -205,11 +231,19 @@ final class StderrTail: @unchecked Sendable {
     private let log: (@Sendable (String) -> Void)?
     static let limit = 20_000
 
+    private let ended = DispatchSemaphore(value: 0)
+
     init(log: (@Sendable (String) -> Void)?) { self.log = log }
+
+    /// Waits until the pipe reached EOF (the process and any child holding stderr are gone), or `seconds` passed.
+    func waitForEnd(seconds: Double) {
+        if ended.wait(timeout: .now() + seconds) == .success { ended.signal() }
+    }
 
     func drain(_ fd: Int32) {
         let thread = Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: 65_536)
+            defer { close(fd); ended.signal() }
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
                 if n <= 0 { if n < 0 && errno == EINTR { continue }; return }

@@ -148,8 +148,12 @@ def limit_memory():
     megabytes = int(os.environ.get("FACTOR_PYTHON_MEMORY_MB", "0") or 0)
     if megabytes <= 0:
         return None
-    with open("/proc/self/status") as status:
-        vm_kb = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+    try:
+        with open("/proc/self/status") as status:
+            vm_kb = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+    except (OSError, StopIteration):  # no /proc (macOS): run without the cap rather than not at all
+        sys.stderr.write("factorlab runner: cannot measure the address space; FACTOR_PYTHON_MEMORY_MB is not enforced here\n")
+        return None
     soft = vm_kb * 1024 + megabytes * 1024 * 1024
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
@@ -159,7 +163,9 @@ def limit_memory():
 
 
 def main():
-    stdin = os.fdopen(0, "rb", buffering=0)
+    stdin = os.fdopen(os.dup(0), "rb", buffering=0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # a factor that reads stdin reads nothing, not the next request
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # prints from C code or os.write(1) now reach stderr, not the protocol
     sys.stdout = sys.stderr
@@ -181,6 +187,8 @@ def main():
         try:
             if op not in handlers:
                 raise ValueError("unknown request %r" % op)
+            if op == "run":
+                megabytes = limit_memory()  # the cap counts from what is resident now, not from earlier factors' leftovers
             response, arrays = handlers[op](header, payload)
         except MemoryError as error:
             response, arrays = {"ok": False, "restart": True, "error": "MemoryError: the factor exceeded its memory cap of %s MB "

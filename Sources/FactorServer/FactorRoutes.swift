@@ -76,9 +76,10 @@ struct FactorRoutes {
             if let owner = body.owner, owner != caller.name, caller.role != .admin {
                 throw APIError(.forbidden, "a \(caller.role.rawValue) registers factors in their own name (\(caller.name))")
             }
-            let (factor, version) = try services.registry.register(
-                FactorDraft(code: body.code, expression: body.expression, kind: body.kind, name: body.name, category: body.category,
-                            owner: body.owner ?? caller.name, tags: body.tags, description: body.description), actor: caller.name)
+            let draft = FactorDraft(code: body.code, expression: body.expression, kind: body.kind, name: body.name, category: body.category,
+                                    owner: body.owner ?? caller.name, tags: body.tags, description: body.description)
+            let registry = services.registry, actor = caller.name
+            let (factor, version) = try await offloaded { try registry.register(draft, actor: actor) }
             return try JSONIO.response(FactorDetail(factor: factor, versions: [version]), status: .created)
         }
         router.get("/factors/:code", "A factor and its versions") { _, context in
@@ -97,8 +98,10 @@ struct FactorRoutes {
             let code = try context.parameters.require("code")
             let caller = try owner(of: code, context, to: "edit factors")
             let body = try await JSONIO.decode(Edit.self, from: request, context: context, allowed: ["expression", "kind", "note"])
-            return try JSONIO.response(try services.registry.update(code: code, expression: body.expression, kind: body.kind,
-                                                                    note: body.note ?? "", actor: caller.name))
+            let registry = services.registry, actor = caller.name
+            return try JSONIO.response(try await offloaded {
+                try registry.update(code: code, expression: body.expression, kind: body.kind, note: body.note ?? "", actor: actor)
+            })
         }
         router.post("/factors/:code/rollback", "New version equal to an earlier one") { request, context in
             let code = try context.parameters.require("code")
@@ -135,11 +138,12 @@ struct FactorRoutes {
             try context.require([.researcher, .reviewer], to: "validate Python factors")
             let body = try await JSONIO.decode(PythonBody.self, from: request, context: context, allowed: ["code", "source"])
             let code = body.code.flatMap { $0.isEmpty ? nil : $0 } ?? "FACTOR"
-            let validator = services.registry.validator
-            let validation = try validator.validatePython(code: code, source: body.source)
-            let declaration: PythonFactorRunner.Declaration
-            do throws(PythonFailure) { declaration = try validator.python.check(source: body.source, filename: "\(code).py") } catch {
-                throw APIError(.unprocessableContent, error.description)
+            let validator = services.registry.validator, source = body.source
+            let (validation, declaration) = try await offloaded { () throws -> (ExpressionValidator.Validation, PythonFactorRunner.Declaration) in
+                let validation = try validator.validatePython(code: code, source: source)
+                do throws(PythonFailure) { return (validation, try validator.python.check(source: source, filename: "\(code).py")) } catch {
+                    throw APIError(.unprocessableContent, error.description)
+                }
             }
             return try JSONIO.response(PythonValidation(valid: true, hash: validation.hash, fields: declaration.fields, lookbackRows: declaration.lookback,
                                                         nanRatio: validation.nanRatio, infRatio: validation.infRatio, sampleCells: validation.cells))

@@ -133,6 +133,21 @@ struct PythonRunnerTests {
         #expect(r.starts == 2)
     }
 
+    @Test func aProcessThatDiedBetweenCallsIsReplacedBeforeTheNextFactor() throws {
+        let r = runner()
+        // This factor returns normally but leaves a timer that kills its process a moment later.
+        let saboteur = "import os, threading\nfields = [\"close\"]\ndef factor(data):\n    threading.Timer(0.2, os._exit, [1]).start()\n    return data[\"close\"] * 1.0\n"
+        #expect(try r.run(source: saboteur, filename: "TIMER.py", fields: ["close"], data: Self.data()).panel.length == 30)
+        Thread.sleep(forTimeInterval: 1)
+        // The next factor is not blamed: it runs in a fresh process.
+        #expect(try r.run(source: Self.momentum, filename: "MOM5.py", fields: ["close"], data: Self.data()).panel.length == 30)
+        #expect(r.starts == 2)
+        // A factor reading stdin reads nothing (not the next request), and the runner serves on.
+        let reader = "import sys\nfields = [\"close\"]\ndef factor(data):\n    assert sys.stdin.read() == ''\n    return data[\"close\"]\n"
+        #expect(try r.run(source: reader, filename: "STDIN.py", fields: ["close"], data: Self.data()).panel.length == 30)
+        #expect(r.starts == 2)
+    }
+
     @Test func normalisedSourceIgnoresCommentsAndSpacing() throws {
         let r = runner()
         let a = try r.normalize(source: "fields = ['close']\ndef factor(data):\n    return data['close']  # the close\n", filename: "A.py")

@@ -83,14 +83,28 @@ struct EvaluateCommand: ParsableCommand {
         } else if let factor {
             let store = try StoreLocation.open(StoreLocation.resolve(db))
             var named: [NamedExpression] = []
+            var pythonSources: [(name: String, filename: String, source: String)] = []
             for code in factor.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !code.isEmpty {
                 guard let record = try store.factor(code: code), let current = try store.versions(code: code).last else {
                     throw StoreError.unknownFactor(code)
                 }
-                named.append(NamedExpression(name: code, text: current.expression))
+                if current.kind == .python {
+                    pythonSources.append((code, "\(code).py", current.expression))
+                } else {
+                    named.append(NamedExpression(name: code, text: current.expression))
+                }
                 identities[code] = ResultRecorder.FactorIdentity(code: code, version: record.latestVersion)
             }
-            factors = .expressions(named)
+            if !pythonSources.isEmpty {
+                guard named.isEmpty else {
+                    throw ValidationError("evaluate expression factors (\(named.map(\.name).joined(separator: ", "))) and Python factors "
+                                          + "(\(pythonSources.map(\.name).joined(separator: ", "))) in separate calls, or together in a job")
+                }
+                python = try PythonFactorFiles(sources: pythonSources)
+                factors = .computed(python!.computed)
+            } else {
+                factors = .expressions(named)
+            }
         } else {
             factors = .expressions(try expressionOptions.named(source: try expressionOptions.selectedLibrary() == nil ? nil : try dataOptions.openSource()))
         }

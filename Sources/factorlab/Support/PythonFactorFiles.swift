@@ -19,8 +19,7 @@ struct PythonFactorFiles: Sendable {
     let failures = FailureLog()
 
     init(_ arguments: [String], runner: PythonFactorRunner = PythonFactorRunner(settings: .fromEnvironment(), log: { Terminal.info($0.trimmingCharacters(in: .newlines)) })) throws {
-        self.runner = runner
-        var entries: [Entry] = []
+        var entries: [(name: String, filename: String, source: String)] = []
         for argument in arguments {
             let (name, path): (String, String)
             if let eq = argument.firstIndex(of: "="), !argument[..<eq].contains("/") {
@@ -29,13 +28,23 @@ struct PythonFactorFiles: Sendable {
                 (name, path) = (((argument as NSString).lastPathComponent as NSString).deletingPathExtension, argument)
             }
             guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read the Python factor file \(path)") }
-            let source = String(decoding: data, as: UTF8.self)
+            entries.append((name, path, String(decoding: data, as: UTF8.self)))
+        }
+        try self.init(sources: entries, runner: runner)
+    }
+
+    /// Registered factors' sources: `(name, filename, source)`.
+    init(sources: [(name: String, filename: String, source: String)],
+         runner: PythonFactorRunner = PythonFactorRunner(settings: .fromEnvironment(), log: { Terminal.info($0.trimmingCharacters(in: .newlines)) })) throws {
+        self.runner = runner
+        var entries: [Entry] = []
+        for (name, filename, source) in sources {
             let declaration: PythonFactorRunner.Declaration
-            do { declaration = try runner.check(source: source, filename: path) } catch {
-                throw CLIError("\(path): \(error)")
+            do { declaration = try runner.check(source: source, filename: filename) } catch {
+                throw CLIError("\(filename): \(error)")
             }
             guard !entries.contains(where: { $0.name == name }) else { throw ValidationError("the factor name \(name) is used twice") }
-            entries.append(Entry(name: name, filename: path, source: source, declaration: declaration))
+            entries.append(Entry(name: name, filename: filename, source: source, declaration: declaration))
         }
         self.entries = entries
     }
