@@ -68,12 +68,5 @@ extension ExpressionValidator {
     }
 
     /// The bars of `data` up to row `rows` (what the look-ahead check feeds a Python factor, which reads bars only).
-    static func firstRows(_ rows: Int, of data: MarketData) -> MarketData {
-        let range = 0..<rows
-        return MarketData(instruments: data.instruments, calendar: data.calendar.slice(range),
-                          spans: data.spans.map { $0.clamped(to: range) },
-                          fields: data.fields.mapValues { $0.slicingRows(range) },
-                          membership: Membership(rows: data.membership.rows.map { $0.map { $0.clamped(to: range) }.filter { !$0.isEmpty } },
-                                                 length: rows))
-    }
+    static func firstRows(_ rows: Int, of data: MarketData) -> MarketData { data.barsOfRows(0..<rows) }
 }

@@ -167,7 +167,8 @@ public final class TaskRunner: @unchecked Sendable {
         let collector = PythonFailures()
         let runner = python
         let computed = ComputedFactors(names: declarations.map(\.factor.code), fields: Array(Set(declarations.flatMap(\.declaration.fields))).sorted(),
-                                       lookbackRows: declarations.map(\.declaration.lookback).max() ?? 0) { data, k in
+                                       lookbackRows: declarations.map(\.declaration.lookback).max() ?? 0,
+                                       lookbacks: declarations.map(\.declaration.lookback)) { data, k in
             let (f, declaration) = declarations[k]
             do throws(PythonFailure) {
                 return try runner.run(source: f.expression, filename: "\(f.code).py", fields: declaration.fields, data: data).panel

@@ -95,6 +95,30 @@ struct PythonFactorJobTests {
         }
     }
 
+    @Test func aFactorSeesItsOwnLookBackWhateverItsTaskMatesDeclare() throws {
+        let f = try Fixture()
+        defer { f.remove() }
+        // A running sum over every row it is given: its values depend on how many rows come before the window.
+        let cumulative = "import numpy as np\nfields = [\"close\"]\nlookback = 5\n\ndef factor(data):\n    r = np.nan_to_num(np.diff(data[\"close\"], axis=1, prepend=np.nan))\n    return np.cumsum(r, axis=1)\n"
+        let longer = Self.momentum.replacingOccurrences(of: "lookback = 20", with: "lookback = 120")
+            .replacingOccurrences(of: "20:", with: "120:").replacingOccurrences(of: ":-20", with: ":-120")
+        try f.registry.register(FactorDraft(code: "PY_CUM", expression: cumulative, kind: .python), actor: "alice")
+        try f.registry.register(FactorDraft(code: "PY_MOM120", expression: longer, kind: .python), actor: "alice")
+        try approve(f, ["PY_CUM", "PY_MOM120"])
+        var stored: [[Double]] = []
+        for codes in [["PY_CUM"], ["PY_CUM", "PY_MOM120"]] {
+            var request = request(codes, batch: 2)
+            request.windows = [.init(start: "2022-01-01", end: "2022-12-30")]
+            let planned = try JobPlanner.plan(request, store: f.store)
+            let (job, _) = try f.store.createJob(planned.job, tasks: planned.tasks, actor: "t")
+            _ = Worker(store: f.store, options: .init(name: "w", mode: .untilEmpty, leaseSeconds: 60, pollSeconds: 0.05)).run()
+            let results = try f.store.results(matching: ResultFilter(runId: job.runId)).filter { $0.key.factorCode == "PY_CUM" }
+            #expect(results.count == 2 && results.allSatisfy { $0.error == nil })
+            stored.append(results.sorted { $0.key.horizon < $1.key.horizon }.flatMap { [$0.icMean, $0.rankICMean, $0.lsMean] })
+        }
+        #expect(stored[0] == stored[1], "PY_CUM's results changed with a task-mate: \(stored)")
+    }
+
     @Test func misbehavingFactorsFailAloneWithTheirReasonAndTheWorkerServesOn() throws {
         let f = try Fixture()
         defer { f.remove() }

@@ -66,4 +66,19 @@ extension MarketData {
                    auxiliary: auxiliary, categories: categories.mapValues { $0.selectingInstruments(indices) },
                    periodFields: periodFields.mapValues { $0.selectingInstruments(indices) })
     }
+
+    /// The bars (fields, spans, membership, calendar) of the rows in `range`, renumbered from 0; auxiliary series,
+    /// categories and period fields are left out (what a Python factor reads is bars only).
+    public func barsOfRows(_ range: Range<Int>) -> MarketData {
+        MarketData(instruments: instruments, calendar: calendar.slice(range),
+                   spans: spans.map { span in
+                       let clipped = span.clamped(to: range)
+                       return (clipped.lowerBound - range.lowerBound)..<(clipped.upperBound - range.lowerBound)
+                   },
+                   fields: fields.mapValues { $0.slicingRows(range) },
+                   membership: Membership(rows: membership.rows.map { ranges in
+                       ranges.map { $0.clamped(to: range) }.filter { !$0.isEmpty }
+                           .map { ($0.lowerBound - range.lowerBound)..<($0.upperBound - range.lowerBound) }
+                   }, length: range.count))
+    }
 }

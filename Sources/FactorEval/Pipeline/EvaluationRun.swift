@@ -21,15 +21,32 @@ public struct ComputedFactors: Sendable {
     public var fields: [String]
     /// Rows loaded before the window: the largest look-back the factors declare.
     public var lookbackRows: Int
+    /// Each factor's own look-back: it is computed on the rows from that far before the window (so its values do not
+    /// depend on the factors it is evaluated with), NaN before them. Nil: every factor sees all loaded rows.
+    public var lookbacks: [Int]?
     /// Computes factor `index` on the loaded data (instruments × rows); nil when it failed, which the provider
     /// records (the other factors are still scored).
     public var compute: @Sendable (MarketData, Int) -> Panel?
 
-    public init(names: [String], fields: [String], lookbackRows: Int, compute: @escaping @Sendable (MarketData, Int) -> Panel?) {
+    public init(names: [String], fields: [String], lookbackRows: Int, lookbacks: [Int]? = nil,
+                compute: @escaping @Sendable (MarketData, Int) -> Panel?) {
         self.names = names
         self.fields = fields
         self.lookbackRows = lookbackRows
+        self.lookbacks = lookbacks
         self.compute = compute
+    }
+
+    /// Factor `k` on its own rows of `data` (window `window`), laid back on all of them with NaN before.
+    func values(_ k: Int, data: MarketData, window: Range<Int>) -> Panel? {
+        let first = lookbacks.map { max(0, window.lowerBound - $0[k]) } ?? 0
+        guard first > 0 else { return compute(data, k) }
+        guard let own = compute(data.barsOfRows(first..<data.calendar.count), k) else { return nil }
+        var panel = Panel(instrumentCount: data.instruments.count, length: data.calendar.count)
+        for i in 0..<data.instruments.count {
+            for t in first..<data.calendar.count { panel[i, t] = own[i, t - first] }
+        }
+        return panel
     }
 }
 
@@ -159,7 +176,7 @@ public enum EvaluationRun {
             let evaluator = try timed(\.shared) { try FactorEvaluator(universe: universe, settings: settings, label: label) }
             var names: [String] = [], panels: [Panel] = []
             for (k, name) in factors.names.enumerated() {
-                if let panel = timed(\.compute, { factors.compute(loaded.data, k) }) {
+                if let panel = timed(\.compute, { factors.values(k, data: loaded.data, window: loaded.outputRows) }) {
                     names.append(name)
                     panels.append(panel)
                 }

@@ -53,7 +53,8 @@ struct PythonFactorFiles: Sendable {
     var computed: ComputedFactors {
         let entries = self.entries, runner = self.runner, failures = self.failures
         return ComputedFactors(names: entries.map(\.name), fields: Array(Set(entries.flatMap(\.declaration.fields))).sorted(),
-                               lookbackRows: entries.map(\.declaration.lookback).max() ?? 0) { data, k in
+                               lookbackRows: entries.map(\.declaration.lookback).max() ?? 0,
+                               lookbacks: entries.map(\.declaration.lookback)) { data, k in
             let e = entries[k]
             do throws(PythonFailure) {
                 return try runner.run(source: e.source, filename: e.filename, fields: e.declaration.fields, data: data).panel
