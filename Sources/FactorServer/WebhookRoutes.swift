@@ -8,49 +8,57 @@ struct WebhookRoutes {
     let services: Services
 
     struct NewSubscription: Decodable {
-        var url: String
+        var kind: String?
+        var url: String?
+        var to: String?
         var events: [String]
         var secret: String?
+        var filter: SubscriptionFilter?
     }
 
-    /// A subscription as shown back: the secret only at creation.
+    /// A subscription as shown back: the secret only at creation; a chat bot's URL without its token.
     struct Shown: Encodable {
         var id: String
+        var kind: SubscriptionKind
         var url: String
         var events: [WebhookEvent]
+        var filter: SubscriptionFilter
         var active: Bool
         var createdAt: String
         var secret: String?
+
+        init(_ s: SubscriptionRecord, secret: String? = nil) {
+            id = s.id
+            kind = s.kind
+            url = s.displayTarget
+            events = s.events
+            filter = s.filter
+            active = s.active
+            createdAt = s.createdAt
+            self.secret = secret
+        }
     }
 
     func register(on router: APIRouter) {
         let store = services.store
-        router.post("/subscriptions", "Subscribe a URL to events (job.succeeded, job.failed, factor.approved, alert.raised)", roles: "researcher, reviewer, admin") { request, context in
+        router.post("/subscriptions", "Subscribe to events (job.succeeded, job.failed, factor.approved, alert.raised) by a channel (kind: webhook, email, dingtalk, feishu, wecom, slack; url: the URL or email addresses) with an optional filter {factors, categories, universes, alertRules}", roles: "researcher, reviewer, admin") { request, context in
             let caller = try context.require([.researcher, .reviewer], to: "manage subscriptions")
-            let body = try await JSONIO.decode(NewSubscription.self, from: request, context: context, allowed: ["url", "events", "secret"])
-            guard let url = URL(string: body.url), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw APIError(.badRequest, "url must be an http(s) URL, got '\(body.url)'")
+            let body = try await JSONIO.decode(NewSubscription.self, from: request, context: context,
+                                               allowed: ["kind", "url", "to", "events", "secret", "filter"])
+            guard let target = body.url ?? body.to else { throw APIError(.badRequest, "url: give the URL or the email addresses to send to", details: ["field": "url"]) }
+            let s: SubscriptionRecord
+            do {
+                s = try SubscriptionRequest(kind: try body.kind.map(SubscriptionRequest.kind) ?? .webhook, target: target, events: body.events,
+                                            secret: body.secret, filter: body.filter ?? SubscriptionFilter()).record()
+            } catch let problem as SubscriptionRequest.Problem {
+                throw APIError(.badRequest, problem.description, details: ["field": problem.field == "to" ? "url" : problem.field])
             }
-            var events: [WebhookEvent] = []
-            for e in body.events {
-                guard let event = WebhookEvent(rawValue: e) else {
-                    throw APIError(.badRequest, "unknown event '\(e)'; events: \(WebhookEvent.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                events.append(event)
-            }
-            guard !events.isEmpty else { throw APIError(.badRequest, "events must name at least one event") }
-            let secret = body.secret ?? UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            guard secret.count >= 16 else { throw APIError(.badRequest, "secret must have at least 16 characters") }
-            let s = SubscriptionRecord(id: UUID().uuidString.lowercased(), url: body.url, events: events, secret: secret, createdAt: Clock.now())
             try store.insertSubscription(s, actor: caller.name)
-            return try JSONIO.response(Shown(id: s.id, url: s.url, events: s.events, active: s.active, createdAt: s.createdAt, secret: secret),
-                                       status: .created)
+            return try JSONIO.response(Shown(s, secret: s.kind == .webhook ? s.secret : nil), status: .created)
         }
         router.get("/subscriptions", "Subscriptions (without their secrets)") { _, context in
             try context.require([.researcher, .reviewer], to: "read subscriptions")
-            return try JSONIO.response(try store.subscriptions().map {
-                Shown(id: $0.id, url: $0.url, events: $0.events, active: $0.active, createdAt: $0.createdAt, secret: nil)
-            })
+            return try JSONIO.response(try store.subscriptions().map { Shown($0) })
         }
         router.get("/subscriptions/:id/deliveries", "A subscription's deliveries: status, attempts, last error") { _, context in
             try context.require([.researcher, .reviewer], to: "read deliveries")
@@ -94,7 +102,7 @@ struct WebhookRoutes {
                 guard let s = try store.setSubscriptionActive(id: id, active: active, actor: caller.name) else {
                     throw APIError(.notFound, "no subscription with id \(id)")
                 }
-                return try JSONIO.response(Shown(id: s.id, url: s.url, events: s.events, active: s.active, createdAt: s.createdAt, secret: nil))
+                return try JSONIO.response(Shown(s))
             }
         }
         router.post("/tokens", "Create an API token (admin); the secret is in this answer only", roles: "admin") { request, context in

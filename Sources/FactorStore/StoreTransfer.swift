@@ -34,8 +34,12 @@ public enum StoreTransfer {
     public static let tables: [(name: String, key: [String])] = [
         ("factors", ["code"]), ("factor_versions", ["code", "version"]), ("audit_log", ["id"]), ("runs", ["run_id"]),
         ("results", ["id"]), ("result_series", ["result_id"]), ("jobs", ["id"]), ("tasks", ["id"]),
-        ("subscriptions", ["id"]), ("deliveries", ["id"]), ("alerts", ["id"]), ("api_tokens", ["id"]),
+        ("subscriptions", ["id"]), ("deliveries", ["id"]), ("alerts", ["id"]), ("api_tokens", ["id"]), ("alert_rules", ["id"]),
     ]
+
+    /// Tables a new database is seeded with (the default alert rules): a copy replaces the target's seed with the
+    /// source's rows, and the seed does not make the target count as occupied.
+    public static let seededTables: Set<String> = ["alert_rules"]
 
     /// Opens a location for transfer (creating and migrating it when needed).
     public static func open(_ location: String) throws -> any PlatformStore & TableAccess {
@@ -45,7 +49,7 @@ public enum StoreTransfer {
     /// Copies every row of `source` into `target`, which must be empty; returns the rows copied per table.
     @discardableResult
     public static func copy(from source: any TableAccess, to target: any TableAccess) throws -> [(table: String, rows: Int)] {
-        let occupied = try tables.compactMap { t -> String? in
+        let occupied = try tables.filter { !seededTables.contains($0.name) }.compactMap { t -> String? in
             let n = try target.rowCount(of: t.name)
             return n > 0 ? "\(t.name) (\(n) rows)" : nil
         }

@@ -20,7 +20,7 @@ struct JobMonitorTests {
         var r = ResultRecord(key: ResultKey(runId: run, factorCode: code, factorVersion: 1, universe: "core20", frequency: "day",
                                             start: "2021-06-01", end: "2021-12-31", horizon: 1, settingsHash: settings),
                              createdAt: Clock.now(), delay: 1, quantiles: 5)
-        r.icMean = ic; r.n = n; r.inSample = inSample; r.memberRows = members
+        r.icMean = ic; r.n = n; r.inSample = inSample; r.memberRows = members; r.withFactor = members
         return (r, [])
     }
 
@@ -44,9 +44,12 @@ struct JobMonitorTests {
         try f.store.failTask(taskId: tasks[2].id, owner: "w", error: "bad data", retryable: false, backoff: 1, now: now)
         let finished = try #require(try f.store.finishJobIfDone(id: job.id))
         let alerts = try JobMonitor(store: f.store).evaluate(finished)
-        #expect(Set(alerts.map(\.rule)) == ["task_failures", "ic_drop", "coverage"])
+        #expect(Set(alerts.map(\.rule)) == ["task_failures", "ic_drop", "sample_size"])
         #expect(alerts.first { $0.rule == "ic_drop" }?.subject == "MOM1 core20 day h1 · neutralize industry")
-        #expect(alerts.first { $0.rule == "coverage" }?.subject.hasPrefix("MOM2") == true)
+        #expect(alerts.first { $0.rule == "ic_drop" }?.figures == ["icMean": 0.01, "previousICMean": 0.05, "drop": 0.05 - 0.01, "threshold": 0.02])
+        #expect(alerts.first { $0.rule == "ic_drop" }?.factorCode == "MOM1")
+        #expect(alerts.first { $0.rule == "sample_size" }?.subject.hasPrefix("MOM2") == true)
+        #expect(alerts.first { $0.rule == "task_failures" }?.figures["rate"] == 1.0 / 3)
         #expect(try f.store.alerts(limit: 10).count == 3)
         #expect(try f.store.deliveries(subscriptionId: "s1").filter { $0.event == .alertRaised }.count == 3)
     }
@@ -78,6 +81,7 @@ struct JobMonitorTests {
         let alerts = try JobMonitor(store: f.store).evaluate(finished)
         #expect(alerts.map(\.rule) == ["slow_task"])
         #expect(alerts.first?.message.contains("above the P95 1.00 s of 25 earlier") == true)
+        #expect(alerts.first?.figures == ["seconds": 9, "quantile": 1, "threshold": 0.95, "history": 25])
     }
 }
 

@@ -6,22 +6,46 @@ public enum WebhookEvent: String, Codable, Sendable, CaseIterable {
     case alertRaised = "alert.raised"
 }
 
-/// A webhook subscription: where to POST which events, and the secret that signs them.
+/// A subscription: which events (through which filter) go where, by which channel, and the secret that signs them.
 public struct SubscriptionRecord: Codable, Sendable, Equatable {
     public var id: String
+    /// The channel's target: a URL, or email addresses separated by commas (`kind` says which).
     public var url: String
     public var events: [WebhookEvent]
+    /// The webhook's HMAC key, the DingTalk/Feishu signing secret; empty when the channel has none.
     public var secret: String
     public var active: Bool
     public var createdAt: String
+    public var kind: SubscriptionKind
+    public var filter: SubscriptionFilter
 
-    public init(id: String, url: String, events: [WebhookEvent], secret: String, active: Bool = true, createdAt: String) {
+    public init(id: String, url: String, events: [WebhookEvent], secret: String, active: Bool = true, createdAt: String,
+                kind: SubscriptionKind = .webhook, filter: SubscriptionFilter = SubscriptionFilter()) {
         self.id = id
         self.url = url
         self.events = events
         self.secret = secret
         self.active = active
         self.createdAt = createdAt
+        self.kind = kind
+        self.filter = filter
+    }
+
+    /// The target with its credentials hidden, for listings: IM URLs carry their bot's token in the path or query.
+    public var displayTarget: String {
+        guard kind != .email, kind != .webhook, let parts = URLComponentsLite(url) else { return url }
+        return parts.schemeAndHost + "/…"
+    }
+}
+
+/// The scheme and host of a URL without Foundation's URL (which would pull in more than a listing needs).
+struct URLComponentsLite {
+    var schemeAndHost: String
+    init?(_ url: String) {
+        guard let schemeEnd = url.range(of: "://") else { return nil }
+        let rest = url[schemeEnd.upperBound...]
+        let host = rest.prefix { $0 != "/" && $0 != "?" }
+        schemeAndHost = String(url[..<schemeEnd.upperBound]) + host
     }
 }
 
@@ -42,17 +66,29 @@ public struct DeliveryRecord: Codable, Sendable, Equatable {
     public var deliveredAt: String?
 }
 
-/// A stored alert.
+/// A stored alert: the rule that raised it, what it is about, the figures that triggered it, and whether someone
+/// has acknowledged it.
 public struct AlertRecord: Codable, Sendable, Equatable {
     public var id: Int64
+    /// The id of the rule (`AlertRuleRecord.id`) that raised it.
     public var rule: String
     public var severity: String
     public var subject: String
     public var message: String
     public var jobId: String?
     public var createdAt: String
+    /// The factor and universe a result alert is about (nil for job-level alerts).
+    public var factorCode: String?
+    public var universe: String?
+    /// The figures the rule compared: the observed value, the threshold, and what the rule's kind adds (the P95 and
+    /// history size, the previous IC and its run…).
+    public var figures: [String: Double]
+    public var acknowledgedAt: String?
+    public var acknowledgedBy: String?
 
-    public init(id: Int64 = 0, rule: String, severity: String, subject: String, message: String, jobId: String?, createdAt: String) {
+    public init(id: Int64 = 0, rule: String, severity: String, subject: String, message: String, jobId: String?, createdAt: String,
+                factorCode: String? = nil, universe: String? = nil, figures: [String: Double] = [:],
+                acknowledgedAt: String? = nil, acknowledgedBy: String? = nil) {
         self.id = id
         self.rule = rule
         self.severity = severity
@@ -60,6 +96,27 @@ public struct AlertRecord: Codable, Sendable, Equatable {
         self.message = message
         self.jobId = jobId
         self.createdAt = createdAt
+        self.factorCode = factorCode
+        self.universe = universe
+        self.figures = figures
+        self.acknowledgedAt = acknowledgedAt
+        self.acknowledgedBy = acknowledgedBy
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(Int64.self, forKey: .id)
+        rule = try c.decode(String.self, forKey: .rule)
+        severity = try c.decode(String.self, forKey: .severity)
+        subject = try c.decode(String.self, forKey: .subject)
+        message = try c.decode(String.self, forKey: .message)
+        jobId = try c.decodeIfPresent(String.self, forKey: .jobId)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        factorCode = try c.decodeIfPresent(String.self, forKey: .factorCode)
+        universe = try c.decodeIfPresent(String.self, forKey: .universe)
+        figures = try c.decodeIfPresent([String: Double].self, forKey: .figures) ?? [:]
+        acknowledgedAt = try c.decodeIfPresent(String.self, forKey: .acknowledgedAt)
+        acknowledgedBy = try c.decodeIfPresent(String.self, forKey: .acknowledgedBy)
     }
 }
 
@@ -92,5 +149,20 @@ public protocol WebhookStore: Sendable {
     func redeliver(ids: [Int64]?, subscriptionId: String?, actor: String) throws -> [Int64]
     /// Stores alerts and queues `alert.raised` for each, in one transaction.
     func insertAlerts(_ alerts: [AlertRecord]) throws
-    func alerts(limit: Int) throws -> [AlertRecord]
+    /// Newest first; only those nobody has acknowledged when `unacknowledged`.
+    func alerts(limit: Int, unacknowledged: Bool) throws -> [AlertRecord]
+    /// Marks an alert acknowledged by `actor` (the first acknowledgement stands); audited. nil when there is none.
+    func acknowledgeAlert(id: Int64, actor: String) throws -> AlertRecord?
+
+    /// Every alert rule, by id.
+    func alertRules() throws -> [AlertRuleRecord]
+    /// Creates or replaces the rule with `rule.id` (its `updatedAt`/`updatedBy` are set here); audited with the rule
+    /// before and after. Returns the stored rule.
+    func saveAlertRule(_ rule: AlertRuleRecord, actor: String) throws -> AlertRuleRecord
+    /// Deletes a rule (its alerts stay); audited. false when there is none.
+    func removeAlertRule(id: String, actor: String) throws -> Bool
+}
+
+extension WebhookStore {
+    public func alerts(limit: Int) throws -> [AlertRecord] { try alerts(limit: limit, unacknowledged: false) }
 }

@@ -246,24 +246,32 @@ extension PostgresFactorStore: JobQueue {
             let failed = counts["FAILED"] ?? 0, cancelled = counts["CANCELLED"] ?? 0
             let status: WorkStatus = cancelled > 0 ? .cancelled : (failed > 0 ? .failed : .success)
             if job.status == status && job.summaryAt != nil { return nil }
-            let previous = job.status
             job.status = status
             job.error = failed > 0 ? "\(failed) of \(counts.values.reduce(0, +)) tasks failed" : nil
             job.updatedAt = Clock.now()
             try await s.execute("UPDATE jobs SET status = $1, error = $2, updated_at = $3 WHERE id = $4",
                                 [status.rawValue, job.error, job.updatedAt, id])
-            if (status == .success || status == .failed) && previous != status {
-                try await self.enqueueEvent(s, status == .success ? .jobSucceeded : .jobFailed, payload: JSON.encode(job))
-            }
             return job
         }
     }
 
     public func saveJobSummary(_ summary: JobSummaryRecord) throws {
         try write { s in
-            let updated = try await s.rows("UPDATE jobs SET summary_csv = $1, summary_top = $2, summary_at = $3 WHERE id = $4 RETURNING id",
-                                           [summary.csv, JSON.encode(summary.top), summary.createdAt, summary.jobId])
-            guard !updated.isEmpty else { throw StoreError.unknownJob(summary.jobId) }
+            guard let job = try await s.one("SELECT * FROM jobs WHERE id = $1 FOR UPDATE", [summary.jobId]).map(Self.jobFrom) else {
+                throw StoreError.unknownJob(summary.jobId)
+            }
+            try await s.execute("UPDATE jobs SET summary_csv = $1, summary_top = $2, summary_at = $3 WHERE id = $4",
+                                [summary.csv, JSON.encode(summary.top), summary.createdAt, summary.jobId])
+            // The job's event goes out with its first summary (so it carries the Top-N), in the same transaction.
+            if job.summaryAt == nil, job.status == .success || job.status == .failed {
+                var summarised = job
+                summarised.summaryAt = summary.createdAt
+                let counts = try await s.one("SELECT COUNT(*) AS n, COUNT(error) AS failed FROM results WHERE run_id = $1", [job.runId])
+                let payload = JobEventPayload(job: summarised, summary: summary, results: try counts?.get("n", Int.self) ?? 0,
+                                              failedResults: try counts?.get("failed", Int.self) ?? 0)
+                try await self.enqueueEvent(s, job.status == .success ? .jobSucceeded : .jobFailed, payload: JSON.encode(payload),
+                                            scope: try await self.jobScope(s, jobId: job.id))
+            }
         }
     }
 

@@ -53,7 +53,8 @@ extension PostgresFactorStore: FactorStore {
             try await self.appendAudit(s, actor: actor, action: action, entity: code, before: before, after: JSON.encode(factor))
             if status == .approved {
                 try await self.enqueueEvent(s, .factorApproved,
-                                            payload: "{\"code\":\(JSON.encode(code)),\"version\":\(factor.latestVersion),\"by\":\(JSON.encode(actor))}")
+                                            payload: "{\"code\":\(JSON.encode(code)),\"version\":\(factor.latestVersion),\"by\":\(JSON.encode(actor))}",
+                                            scope: EventScope(factors: [code], categories: [factor.category]))
             }
             return factor
         }

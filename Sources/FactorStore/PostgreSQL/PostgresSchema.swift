@@ -174,12 +174,44 @@ enum PostgresSchema {
         ("v7-dead-deliveries", "UPDATE deliveries SET status = 'dead' WHERE status = 'failed'"),
         // SQLite's v9: unsubscribing marks the subscription removed (its deliveries refer to it).
         ("v8-subscription-removal", "ALTER TABLE subscriptions ADD COLUMN removed_at TEXT"),
+        // SQLite's v10: channels beside webhooks and a filter per subscription.
+        ("v9-subscription-channels", """
+                ALTER TABLE subscriptions ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
+                ALTER TABLE subscriptions ADD COLUMN filter TEXT NOT NULL DEFAULT '{}';
+                """),
+        // SQLite's v11: alert rules are data (seeded by the code migration below); alerts record more.
+        ("v10-alert-rules", """
+                ALTER TABLE alerts ADD COLUMN factor_code TEXT;
+                ALTER TABLE alerts ADD COLUMN universe TEXT;
+                ALTER TABLE alerts ADD COLUMN figures TEXT NOT NULL DEFAULT '{}';
+                ALTER TABLE alerts ADD COLUMN acknowledged_at TEXT;
+                ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT;
+                CREATE TABLE alert_rules (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    threshold DOUBLE PRECISION NOT NULL,
+                    lookback BIGINT NOT NULL,
+                    severity TEXT NOT NULL,
+                    scope TEXT NOT NULL DEFAULT '{}',
+                    muted BOOLEAN NOT NULL DEFAULT FALSE,
+                    updated_at TEXT NOT NULL,
+                    updated_by TEXT NOT NULL);
+                """),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).
     static let codeMigrations: [(id: String, migrate: @Sendable (PostgresSession) async throws -> Void)] = [
         // SQLite's v5: a result's series becomes one row of raw arrays (`SeriesColumns`) instead of one row per date.
         ("v4-series-as-columns", seriesAsColumns),
+        // SQLite's v11 code migration: the default alert rules.
+        ("v10-default-alert-rules", { s in
+            for rule in AlertRuleRecord.defaults {
+                try await s.execute("""
+                    INSERT INTO alert_rules (id, kind, threshold, lookback, severity, scope, muted, updated_at, updated_by)
+                    VALUES ($1, $2, $3, $4, $5, '{}', FALSE, $6, 'migration')
+                    """, [rule.id, rule.kind.rawValue, rule.threshold, rule.lookback, rule.severity, Clock.now()])
+            }
+        }),
     ]
 
     static func seriesAsColumns(_ s: PostgresSession) async throws {

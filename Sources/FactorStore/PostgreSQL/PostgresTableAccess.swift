@@ -47,6 +47,9 @@ extension PostgresFactorStore: TableAccess {
         for t in tables { types[t.table] = Dictionary(uniqueKeysWithValues: try columnTypes(of: t.table).map { ($0.name, $0.type) }) }
         let columnTypes = types
         try write { s in
+            for t in tables where StoreTransfer.seededTables.contains(t.table) {
+                try await s.execute("DELETE FROM \(Self.quoted(t.table))")
+            }
             for t in tables where !t.rows.isEmpty {
                 let booleans = t.columns.map { columnTypes[t.table]?[$0] == "boolean" }
                 let perChunk = max(1, 30_000 / t.columns.count)  // the protocol's limit is 65,535 parameters a statement

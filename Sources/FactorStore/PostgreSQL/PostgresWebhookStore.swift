@@ -4,10 +4,11 @@ import PostgresNIO
 extension PostgresFactorStore: WebhookStore {
     public func insertSubscription(_ sub: SubscriptionRecord, actor: String) throws {
         try write { s in
-            try await s.execute("INSERT INTO subscriptions (id, url, events, secret, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                                [sub.id, sub.url, JSON.encode(sub.events), sub.secret, sub.active, sub.createdAt])
+            try await s.execute("""
+                INSERT INTO subscriptions (id, url, events, secret, active, created_at, kind, filter) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                """, [sub.id, sub.url, JSON.encode(sub.events), sub.secret, sub.active, sub.createdAt, sub.kind.rawValue, JSON.encode(sub.filter)])
             try await self.appendAudit(s, actor: actor, action: "subscribe", entity: "subscription:" + sub.id, before: nil,
-                                       after: "{\"url\":\(JSON.encode(sub.url)),\"events\":\(JSON.encode(sub.events))}")
+                                       after: SubscriptionAudit.text(sub))
         }
     }
 
@@ -66,7 +67,8 @@ extension PostgresFactorStore: WebhookStore {
     /// Due deliveries; when claiming, rows another sender is claiming are skipped rather than waited for.
     private static func due(_ s: PostgresSession, now: Double, limit: Int, claim: Bool) async throws -> [(DeliveryRecord, SubscriptionRecord)] {
         try await s.rows("""
-            SELECT d.*, s.url AS s_url, s.events AS s_events, s.secret AS s_secret, s.active AS s_active, s.created_at AS s_created_at
+            SELECT d.*, s.url AS s_url, s.events AS s_events, s.secret AS s_secret, s.active AS s_active, s.created_at AS s_created_at,
+                   s.kind AS s_kind, s.filter AS s_filter
             FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
             WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= $1) AND s.active
             ORDER BY d.id LIMIT $2\(claim ? " FOR UPDATE OF d SKIP LOCKED" : "")
@@ -74,7 +76,9 @@ extension PostgresFactorStore: WebhookStore {
             (try Self.deliveryFrom(row),
              SubscriptionRecord(id: try row.get("subscription_id"), url: try row.get("s_url"),
                                 events: JSON.decode([WebhookEvent].self, try row.get("s_events")) ?? [], secret: try row.get("s_secret"),
-                                active: try row.get("s_active"), createdAt: try row.get("s_created_at")))
+                                active: try row.get("s_active"), createdAt: try row.get("s_created_at"),
+                                kind: SubscriptionKind(rawValue: try row.get("s_kind")) ?? .webhook,
+                                filter: JSON.decode(SubscriptionFilter.self, try row.get("s_filter")) ?? SubscriptionFilter()))
         }
     }
 
@@ -126,41 +130,125 @@ extension PostgresFactorStore: WebhookStore {
         try write { s in
             for a in alerts {
                 guard let row = try await s.one("""
-                    INSERT INTO alerts (rule, severity, subject, message, job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
-                    """, [a.rule, a.severity, a.subject, a.message, a.jobId, a.createdAt]) else {
+                    INSERT INTO alerts (rule, severity, subject, message, job_id, created_at, factor_code, universe, figures)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+                    """, [a.rule, a.severity, a.subject, a.message, a.jobId, a.createdAt, a.factorCode, a.universe, JSON.encode(a.figures)]) else {
                     throw StoreError.database("the alert insert returned no id")
                 }
                 var stored = a
                 stored.id = try row.get("id")
-                try await self.enqueueEvent(s, .alertRaised, payload: JSON.encode(stored))
+                var job = EventScope()
+                if let jobId = a.jobId { job = try await self.jobScope(s, jobId: jobId) }
+                try await self.enqueueEvent(s, .alertRaised, payload: JSON.encode(stored),
+                                            scope: EventScope(factors: a.factorCode.map { [$0] } ?? job.factors,
+                                                              universes: a.universe.map { [$0] } ?? job.universes, alertRule: a.rule))
             }
         }
     }
 
-    public func alerts(limit: Int) throws -> [AlertRecord] {
+    public func alerts(limit: Int, unacknowledged: Bool) throws -> [AlertRecord] {
         try read { s in
-            try await s.rows("SELECT * FROM alerts ORDER BY id DESC LIMIT $1", [limit]).map {
-                AlertRecord(id: try $0.get("id"), rule: try $0.get("rule"), severity: try $0.get("severity"), subject: try $0.get("subject"),
-                            message: try $0.get("message"), jobId: try $0.optional("job_id"), createdAt: try $0.get("created_at"))
-            }
+            try await s.rows("SELECT * FROM alerts \(unacknowledged ? "WHERE acknowledged_at IS NULL " : "")ORDER BY id DESC LIMIT $1", [limit])
+                .map(Self.alertFrom)
         }
     }
 
-    /// Queues `event` for every active subscription to it, inside the caller's transaction (the outbox).
-    func enqueueEvent(_ s: PostgresSession, _ event: WebhookEvent, payload: String) async throws {
+    public func acknowledgeAlert(id: Int64, actor: String) throws -> AlertRecord? {
+        try write { s in
+            if try await s.one("""
+                UPDATE alerts SET acknowledged_at = $1, acknowledged_by = $2 WHERE id = $3 AND acknowledged_at IS NULL RETURNING id
+                """, [Clock.now(), actor, id]) != nil {
+                try await self.appendAudit(s, actor: actor, action: "acknowledge-alert", entity: "alert:\(id)", before: nil, after: nil)
+            }
+            return try await s.one("SELECT * FROM alerts WHERE id = $1", [id]).map(Self.alertFrom)
+        }
+    }
+
+    public func alertRules() throws -> [AlertRuleRecord] {
+        try read { s in try await s.rows("SELECT * FROM alert_rules ORDER BY id COLLATE \"C\"").map(Self.alertRuleFrom) }
+    }
+
+    public func saveAlertRule(_ rule: AlertRuleRecord, actor: String) throws -> AlertRuleRecord {
+        try write { s in
+            let before = try await s.one("SELECT * FROM alert_rules WHERE id = $1 FOR UPDATE", [rule.id]).map(Self.alertRuleFrom)
+            var stored = rule
+            stored.updatedAt = Clock.now()
+            stored.updatedBy = actor
+            try await s.execute("""
+                INSERT INTO alert_rules (id, kind, threshold, lookback, severity, scope, muted, updated_at, updated_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, threshold = excluded.threshold, lookback = excluded.lookback,
+                    severity = excluded.severity, scope = excluded.scope, muted = excluded.muted, updated_at = excluded.updated_at,
+                    updated_by = excluded.updated_by
+                """, [stored.id, stored.kind.rawValue, stored.threshold, stored.lookback, stored.severity, JSON.encode(stored.scope),
+                      stored.muted, stored.updatedAt, stored.updatedBy])
+            try await self.appendAudit(s, actor: actor, action: before == nil ? "add-alert-rule" : "set-alert-rule", entity: "alert-rule:" + rule.id,
+                                       before: before.map(JSON.encode), after: JSON.encode(stored))
+            return stored
+        }
+    }
+
+    public func removeAlertRule(id: String, actor: String) throws -> Bool {
+        try write { s in
+            guard let before = try await s.one("DELETE FROM alert_rules WHERE id = $1 RETURNING *", [id]).map(Self.alertRuleFrom) else { return false }
+            try await self.appendAudit(s, actor: actor, action: "remove-alert-rule", entity: "alert-rule:" + id, before: JSON.encode(before), after: nil)
+            return true
+        }
+    }
+
+    /// Queues `event` for every active subscription to it whose filter admits `scope`, inside the caller's transaction
+    /// (the outbox). The categories of the scope's factors are looked up here.
+    func enqueueEvent(_ s: PostgresSession, _ event: WebhookEvent, payload: String, scope: EventScope) async throws {
         let body = WebhookBody.make(event, payload: payload)
-        for row in try await s.rows("SELECT id, events FROM subscriptions WHERE active ORDER BY created_at COLLATE \"C\", id COLLATE \"C\"") {
+        var scope = scope
+        if let codes = scope.factors, scope.categories == nil {
+            var categories: [String] = []
+            if !codes.isEmpty {
+                let marks = codes.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+                for row in try await s.rows("SELECT DISTINCT category FROM factors WHERE code IN (\(marks))", codes) { categories.append(try row.get("category")) }
+            }
+            scope.categories = categories
+        }
+        for row in try await s.rows("SELECT id, events, filter FROM subscriptions WHERE active ORDER BY created_at COLLATE \"C\", id COLLATE \"C\"") {
             let events = JSON.decode([WebhookEvent].self, try row.get("events")) ?? []
-            guard events.contains(event) else { continue }
+            guard events.contains(event), (JSON.decode(SubscriptionFilter.self, try row.get("filter")) ?? SubscriptionFilter()).admits(scope) else { continue }
             try await s.execute("""
                 INSERT INTO deliveries (subscription_id, event, payload, status, attempts, created_at) VALUES ($1, $2, $3, 'pending', 0, $4)
                 """, [try row.get("id", String.self), event.rawValue, body, Clock.now()])
         }
     }
 
+    /// The factors and universes a job's results concern (nil dimensions when it stored none).
+    func jobScope(_ s: PostgresSession, jobId: String) async throws -> EventScope {
+        var factors = Set<String>(), universes = Set<String>()
+        for row in try await s.rows("SELECT DISTINCT factor_code, universe FROM results WHERE run_id = (SELECT run_id FROM jobs WHERE id = $1)", [jobId]) {
+            factors.insert(try row.get("factor_code"))
+            universes.insert(try row.get("universe"))
+        }
+        guard !factors.isEmpty else { return EventScope() }
+        return EventScope(factors: factors.sorted(), universes: universes.sorted())
+    }
+
+    static func alertFrom(_ row: PostgresRecord) throws -> AlertRecord {
+        AlertRecord(id: try row.get("id"), rule: try row.get("rule"), severity: try row.get("severity"), subject: try row.get("subject"),
+                    message: try row.get("message"), jobId: try row.optional("job_id"), createdAt: try row.get("created_at"),
+                    factorCode: try row.optional("factor_code"), universe: try row.optional("universe"),
+                    figures: JSON.decode([String: Double].self, try row.get("figures")) ?? [:],
+                    acknowledgedAt: try row.optional("acknowledged_at"), acknowledgedBy: try row.optional("acknowledged_by"))
+    }
+
+    static func alertRuleFrom(_ row: PostgresRecord) throws -> AlertRuleRecord {
+        AlertRuleRecord(id: try row.get("id"), kind: AlertRuleKind(rawValue: try row.get("kind")) ?? .coverage, threshold: try row.get("threshold"),
+                        lookback: try row.get("lookback"), severity: try row.get("severity"),
+                        scope: JSON.decode(AlertRuleScope.self, try row.get("scope")) ?? AlertRuleScope(), muted: try row.get("muted"),
+                        updatedAt: try row.get("updated_at"), updatedBy: try row.get("updated_by"))
+    }
+
     static func subscriptionFrom(_ row: PostgresRecord) throws -> SubscriptionRecord {
         SubscriptionRecord(id: try row.get("id"), url: try row.get("url"), events: JSON.decode([WebhookEvent].self, try row.get("events")) ?? [],
-                           secret: try row.get("secret"), active: try row.get("active"), createdAt: try row.get("created_at"))
+                           secret: try row.get("secret"), active: try row.get("active"), createdAt: try row.get("created_at"),
+                           kind: SubscriptionKind(rawValue: try row.get("kind")) ?? .webhook,
+                           filter: JSON.decode(SubscriptionFilter.self, try row.get("filter")) ?? SubscriptionFilter())
     }
 
     static func deliveryFrom(_ row: PostgresRecord) throws -> DeliveryRecord {

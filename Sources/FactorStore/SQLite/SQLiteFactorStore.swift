@@ -131,7 +131,8 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
                            arguments: [status.rawValue, factor.updatedAt, code])
             try appendAuditRow(db, actor: actor, action: action, entity: code, before: before, after: JSON.encode(factor))
             if status == .approved {
-                try enqueueEvent(db, .factorApproved, payload: "{\"code\":\(JSON.encode(code)),\"version\":\(factor.latestVersion),\"by\":\(JSON.encode(actor))}")
+                try enqueueEvent(db, .factorApproved, payload: "{\"code\":\(JSON.encode(code)),\"version\":\(factor.latestVersion),\"by\":\(JSON.encode(actor))}",
+                                 scope: EventScope(factors: [code], categories: [factor.category]))
             }
             return factor
         }

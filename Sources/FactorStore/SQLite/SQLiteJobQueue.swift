@@ -179,24 +179,31 @@ extension SQLiteFactorStore: JobQueue {
             let failed = counts["FAILED"] ?? 0, cancelled = counts["CANCELLED"] ?? 0
             let status: WorkStatus = cancelled > 0 && job.status == .cancelled ? .cancelled : (cancelled > 0 ? .cancelled : (failed > 0 ? .failed : .success))
             if job.status == status && job.summaryAt != nil { return nil }
-            let previous = job.status
             job.status = status
             job.error = failed > 0 ? "\(failed) of \(counts.values.reduce(0, +)) tasks failed" : nil
             job.updatedAt = Clock.now()
             try db.execute(sql: "UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?",
                            arguments: [status.rawValue, job.error, job.updatedAt, id])
-            if (status == .success || status == .failed) && previous != status {
-                try enqueueEvent(db, status == .success ? .jobSucceeded : .jobFailed, payload: JSON.encode(job))
-            }
             return job
         }
     }
 
     public func saveJobSummary(_ summary: JobSummaryRecord) throws {
         try write { db in
+            guard let job = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [summary.jobId]).map(Self.jobFrom) else {
+                throw StoreError.unknownJob(summary.jobId)
+            }
             try db.execute(sql: "UPDATE jobs SET summary_csv = ?, summary_top = ?, summary_at = ? WHERE id = ?",
                            arguments: [summary.csv, JSON.encode(summary.top), summary.createdAt, summary.jobId])
-            guard db.changesCount == 1 else { throw StoreError.unknownJob(summary.jobId) }
+            // The job's event goes out with its first summary (so it carries the Top-N), in the same transaction.
+            if job.summaryAt == nil, job.status == .success || job.status == .failed {
+                var summarised = job
+                summarised.summaryAt = summary.createdAt
+                let counts = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COUNT(error) AS failed FROM results WHERE run_id = ?", arguments: [job.runId])
+                let payload = JobEventPayload(job: summarised, summary: summary, results: counts?["n"] ?? 0, failedResults: counts?["failed"] ?? 0)
+                try enqueueEvent(db, job.status == .success ? .jobSucceeded : .jobFailed, payload: JSON.encode(payload),
+                                 scope: try jobScope(db, jobId: job.id))
+            }
         }
     }
 

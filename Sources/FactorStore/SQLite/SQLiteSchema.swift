@@ -187,6 +187,30 @@ enum SQLiteSchema {
         ("v8-dead-deliveries", "UPDATE deliveries SET status = 'dead' WHERE status = 'failed'"),
         // Unsubscribing keeps the subscription's row (its deliveries refer to it) and marks it removed.
         ("v9-subscription-removal", "ALTER TABLE subscriptions ADD COLUMN removed_at TEXT"),
+        // Channels beside webhooks (email, DingTalk, Feishu, WeCom, Slack) and a filter per subscription.
+        ("v10-subscription-channels", """
+                ALTER TABLE subscriptions ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
+                ALTER TABLE subscriptions ADD COLUMN filter TEXT NOT NULL DEFAULT '{}';
+                """),
+        // Alert rules are data (seeded with the defaults by the code migration below); an alert records what it is
+        // about, the figures that triggered it, and who acknowledged it.
+        ("v11-alert-rules", """
+                ALTER TABLE alerts ADD COLUMN factor_code TEXT;
+                ALTER TABLE alerts ADD COLUMN universe TEXT;
+                ALTER TABLE alerts ADD COLUMN figures TEXT NOT NULL DEFAULT '{}';
+                ALTER TABLE alerts ADD COLUMN acknowledged_at TEXT;
+                ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT;
+                CREATE TABLE alert_rules (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL,
+                    threshold REAL NOT NULL,
+                    lookback INTEGER NOT NULL,
+                    severity TEXT NOT NULL,
+                    scope TEXT NOT NULL DEFAULT '{}',
+                    muted INTEGER NOT NULL DEFAULT 0,
+                    updated_at TEXT NOT NULL,
+                    updated_by TEXT NOT NULL);
+                """),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).
@@ -194,6 +218,14 @@ enum SQLiteSchema {
         // A result's series becomes one row of raw arrays (`SeriesColumns`) instead of one row per date: a task writes
         // a few dozen rows instead of tens of thousands.
         ("v5-series-as-columns", seriesAsColumns),
+        ("v11-default-alert-rules", { db in
+            for rule in AlertRuleRecord.defaults {
+                try db.execute(sql: """
+                    INSERT INTO alert_rules (id, kind, threshold, lookback, severity, scope, muted, updated_at, updated_by)
+                    VALUES (?, ?, ?, ?, ?, '{}', 0, ?, 'migration')
+                    """, arguments: [rule.id, rule.kind.rawValue, rule.threshold, rule.lookback, rule.severity, Clock.now()])
+            }
+        }),
     ]
 
     static func seriesAsColumns(_ db: Database) throws {

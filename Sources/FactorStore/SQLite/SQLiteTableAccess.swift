@@ -33,6 +33,9 @@ extension SQLiteFactorStore: TableAccess {
 
     public func importTables(_ tables: [TableRows]) throws {
         try write { db in
+            for t in tables where StoreTransfer.seededTables.contains(t.table) {
+                try db.execute(sql: "DELETE FROM \(t.table.quotedDatabaseIdentifier)")
+            }
             for t in tables where !t.rows.isEmpty {
                 let list = t.columns.map(\.quotedDatabaseIdentifier).joined(separator: ", ")
                 let statement = try db.makeStatement(sql: "INSERT INTO \(t.table.quotedDatabaseIdentifier) (\(list)) VALUES (\(Array(repeating: "?", count: t.columns.count).joined(separator: ", ")))")

@@ -4,10 +4,9 @@ import GRDB
 extension SQLiteFactorStore: WebhookStore {
     public func insertSubscription(_ s: SubscriptionRecord, actor: String) throws {
         try write { db in
-            try db.execute(sql: "INSERT INTO subscriptions (id, url, events, secret, active, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [s.id, s.url, JSON.encode(s.events), s.secret, s.active, s.createdAt])
-            try appendAuditRow(db, actor: actor, action: "subscribe", entity: "subscription:" + s.id, before: nil,
-                               after: "{\"url\":\(JSON.encode(s.url)),\"events\":\(JSON.encode(s.events))}")
+            try db.execute(sql: "INSERT INTO subscriptions (id, url, events, secret, active, created_at, kind, filter) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [s.id, s.url, JSON.encode(s.events), s.secret, s.active, s.createdAt, s.kind.rawValue, JSON.encode(s.filter)])
+            try appendAuditRow(db, actor: actor, action: "subscribe", entity: "subscription:" + s.id, before: nil, after: SubscriptionAudit.text(s))
         }
     }
 
@@ -65,7 +64,8 @@ extension SQLiteFactorStore: WebhookStore {
 
     private static func due(_ db: Database, now: Double, limit: Int) throws -> [(delivery: DeliveryRecord, subscription: SubscriptionRecord)] {
         try Row.fetchAll(db, sql: """
-            SELECT d.*, s.url AS s_url, s.events AS s_events, s.secret AS s_secret, s.active AS s_active, s.created_at AS s_created_at
+            SELECT d.*, s.url AS s_url, s.events AS s_events, s.secret AS s_secret, s.active AS s_active, s.created_at AS s_created_at,
+                   s.kind AS s_kind, s.filter AS s_filter
             FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
             WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?) AND s.active = 1
             ORDER BY d.id LIMIT ?
@@ -73,7 +73,9 @@ extension SQLiteFactorStore: WebhookStore {
             (Self.deliveryFrom(row),
              SubscriptionRecord(id: row["subscription_id"], url: row["s_url"],
                                 events: JSON.decode([WebhookEvent].self, row["s_events"]) ?? [], secret: row["s_secret"],
-                                active: row["s_active"], createdAt: row["s_created_at"]))
+                                active: row["s_active"], createdAt: row["s_created_at"],
+                                kind: SubscriptionKind(rawValue: row["s_kind"]) ?? .webhook,
+                                filter: JSON.decode(SubscriptionFilter.self, row["s_filter"]) ?? SubscriptionFilter()))
         }
     }
 
@@ -120,38 +122,118 @@ extension SQLiteFactorStore: WebhookStore {
     public func insertAlerts(_ alerts: [AlertRecord]) throws {
         try write { db in
             for a in alerts {
-                try db.execute(sql: "INSERT INTO alerts (rule, severity, subject, message, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [a.rule, a.severity, a.subject, a.message, a.jobId, a.createdAt])
+                try db.execute(sql: """
+                    INSERT INTO alerts (rule, severity, subject, message, job_id, created_at, factor_code, universe, figures)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [a.rule, a.severity, a.subject, a.message, a.jobId, a.createdAt, a.factorCode, a.universe, JSON.encode(a.figures)])
                 var stored = a
                 stored.id = db.lastInsertedRowID
-                try enqueueEvent(db, .alertRaised, payload: JSON.encode(stored))
+                let job = try a.jobId.map { try jobScope(db, jobId: $0) } ?? EventScope()
+                try enqueueEvent(db, .alertRaised, payload: JSON.encode(stored),
+                                 scope: EventScope(factors: a.factorCode.map { [$0] } ?? job.factors,
+                                                   universes: a.universe.map { [$0] } ?? job.universes, alertRule: a.rule))
             }
         }
     }
 
-    public func alerts(limit: Int) throws -> [AlertRecord] {
+    public func alerts(limit: Int, unacknowledged: Bool) throws -> [AlertRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM alerts ORDER BY id DESC LIMIT ?", arguments: [limit]).map {
-                AlertRecord(id: $0["id"], rule: $0["rule"], severity: $0["severity"], subject: $0["subject"], message: $0["message"],
-                            jobId: $0["job_id"], createdAt: $0["created_at"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM alerts \(unacknowledged ? "WHERE acknowledged_at IS NULL " : "")ORDER BY id DESC LIMIT ?",
+                             arguments: [limit]).map(Self.alertFrom)
         }
     }
 
-    /// Queues `event` for every active subscription to it, inside the caller's transaction (the outbox).
-    func enqueueEvent(_ db: Database, _ event: WebhookEvent, payload: String) throws {
+    public func acknowledgeAlert(id: Int64, actor: String) throws -> AlertRecord? {
+        try write { db in
+            try db.execute(sql: "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL",
+                           arguments: [Clock.now(), actor, id])
+            if db.changesCount > 0 {
+                try appendAuditRow(db, actor: actor, action: "acknowledge-alert", entity: "alert:\(id)", before: nil, after: nil)
+            }
+            return try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(Self.alertFrom)
+        }
+    }
+
+    public func alertRules() throws -> [AlertRuleRecord] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM alert_rules ORDER BY id").map(Self.alertRuleFrom) }
+    }
+
+    public func saveAlertRule(_ rule: AlertRuleRecord, actor: String) throws -> AlertRuleRecord {
+        try write { db in
+            let before = try Row.fetchOne(db, sql: "SELECT * FROM alert_rules WHERE id = ?", arguments: [rule.id]).map(Self.alertRuleFrom)
+            var stored = rule
+            stored.updatedAt = Clock.now()
+            stored.updatedBy = actor
+            try db.execute(sql: """
+                INSERT INTO alert_rules (id, kind, threshold, lookback, severity, scope, muted, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, threshold = excluded.threshold, lookback = excluded.lookback,
+                    severity = excluded.severity, scope = excluded.scope, muted = excluded.muted, updated_at = excluded.updated_at,
+                    updated_by = excluded.updated_by
+                """, arguments: [stored.id, stored.kind.rawValue, stored.threshold, stored.lookback, stored.severity, JSON.encode(stored.scope),
+                                 stored.muted, stored.updatedAt, stored.updatedBy])
+            try appendAuditRow(db, actor: actor, action: before == nil ? "add-alert-rule" : "set-alert-rule", entity: "alert-rule:" + rule.id,
+                               before: before.map(JSON.encode), after: JSON.encode(stored))
+            return stored
+        }
+    }
+
+    public func removeAlertRule(id: String, actor: String) throws -> Bool {
+        try write { db in
+            guard let before = try Row.fetchOne(db, sql: "SELECT * FROM alert_rules WHERE id = ?", arguments: [id]).map(Self.alertRuleFrom) else {
+                return false
+            }
+            try db.execute(sql: "DELETE FROM alert_rules WHERE id = ?", arguments: [id])
+            try appendAuditRow(db, actor: actor, action: "remove-alert-rule", entity: "alert-rule:" + id, before: JSON.encode(before), after: nil)
+            return true
+        }
+    }
+
+    static func alertFrom(_ row: Row) -> AlertRecord {
+        AlertRecord(id: row["id"], rule: row["rule"], severity: row["severity"], subject: row["subject"], message: row["message"],
+                    jobId: row["job_id"], createdAt: row["created_at"], factorCode: row["factor_code"], universe: row["universe"],
+                    figures: JSON.decode([String: Double].self, row["figures"]) ?? [:],
+                    acknowledgedAt: row["acknowledged_at"], acknowledgedBy: row["acknowledged_by"])
+    }
+
+    static func alertRuleFrom(_ row: Row) -> AlertRuleRecord {
+        AlertRuleRecord(id: row["id"], kind: AlertRuleKind(rawValue: row["kind"]) ?? .coverage, threshold: row["threshold"], lookback: row["lookback"],
+                        severity: row["severity"], scope: JSON.decode(AlertRuleScope.self, row["scope"]) ?? AlertRuleScope(),
+                        muted: row["muted"], updatedAt: row["updated_at"], updatedBy: row["updated_by"])
+    }
+
+    /// Queues `event` for every active subscription to it whose filter admits `scope`, inside the caller's transaction
+    /// (the outbox). The categories of the scope's factors are looked up here.
+    func enqueueEvent(_ db: Database, _ event: WebhookEvent, payload: String, scope: EventScope) throws {
         let body = WebhookBody.make(event, payload: payload)
-        for row in try Row.fetchAll(db, sql: "SELECT id, events FROM subscriptions WHERE active = 1") {
+        var scope = scope
+        if let codes = scope.factors, scope.categories == nil {
+            scope.categories = try codes.isEmpty ? [] : String.fetchAll(db, sql: """
+                SELECT DISTINCT category FROM factors WHERE code IN (\(codes.map { _ in "?" }.joined(separator: ", ")))
+                """, arguments: StatementArguments(codes))
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, events, filter FROM subscriptions WHERE active = 1") {
             let events = JSON.decode([WebhookEvent].self, row["events"]) ?? []
-            guard events.contains(event) else { continue }
+            guard events.contains(event), (JSON.decode(SubscriptionFilter.self, row["filter"]) ?? SubscriptionFilter()).admits(scope) else { continue }
             try db.execute(sql: "INSERT INTO deliveries (subscription_id, event, payload, status, attempts, created_at) VALUES (?, ?, ?, 'pending', 0, ?)",
                            arguments: [row["id"] as String, event.rawValue, body, Clock.now()])
         }
     }
 
+    /// The factors and universes a job's results concern (nil dimensions when it stored none).
+    func jobScope(_ db: Database, jobId: String) throws -> EventScope {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT DISTINCT factor_code, universe FROM results WHERE run_id = (SELECT run_id FROM jobs WHERE id = ?)
+            """, arguments: [jobId])
+        guard !rows.isEmpty else { return EventScope() }
+        return EventScope(factors: Array(Set(rows.map { $0["factor_code"] as String })).sorted(),
+                          universes: Array(Set(rows.map { $0["universe"] as String })).sorted())
+    }
+
     static func subscriptionFrom(_ row: Row) -> SubscriptionRecord {
         SubscriptionRecord(id: row["id"], url: row["url"], events: JSON.decode([WebhookEvent].self, row["events"]) ?? [],
-                           secret: row["secret"], active: row["active"], createdAt: row["created_at"])
+                           secret: row["secret"], active: row["active"], createdAt: row["created_at"],
+                           kind: SubscriptionKind(rawValue: row["kind"]) ?? .webhook,
+                           filter: JSON.decode(SubscriptionFilter.self, row["filter"]) ?? SubscriptionFilter())
     }
 
     static func deliveryFrom(_ row: Row) -> DeliveryRecord {
