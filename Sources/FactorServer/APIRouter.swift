@@ -33,6 +33,11 @@ final class APIRouter: @unchecked Sendable {
         router.patch(RouterPath(path), use: handler)
     }
 
+    func put(_ path: String, _ summary: String, roles: String = "reviewer, admin", _ handler: @escaping Handler) {
+        routes.append(Route(method: "put", path: path, summary: summary, roles: roles))
+        router.put(RouterPath(path), use: handler)
+    }
+
     func delete(_ path: String, _ summary: String, roles: String = "researcher, reviewer", _ handler: @escaping Handler) {
         routes.append(Route(method: "delete", path: path, summary: summary, roles: roles))
         router.delete(RouterPath(path), use: handler)

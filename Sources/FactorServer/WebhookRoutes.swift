@@ -125,10 +125,46 @@ struct WebhookRoutes {
             try store.revokeToken(name: try context.parameters.require("name"), actor: caller.name)
             return try JSONIO.response(["revoked": true])
         }
-        router.get("/alerts", "Alerts raised when jobs end (newest first; limit)") { request, context in
+        router.get("/alerts", "Alerts raised when jobs end, newest first: rule, subject, figures, acknowledgement (limit; open=true for unacknowledged ones)") { request, context in
             try context.require([.researcher, .reviewer], to: "read alerts")
-            let limit = try request.uri.queryParameters["limit"].map { try ResultRoutes.integer(String($0), "limit") } ?? 100
-            return try JSONIO.response(try store.alerts(limit: min(1000, max(1, limit))))
+            let q = request.uri.queryParameters
+            let limit = try q["limit"].map { try ResultRoutes.integer(String($0), "limit") } ?? 100
+            let open = try q["open"].map { text -> Bool in
+                guard let value = ["true": true, "false": false, "1": true, "0": false][String(text)] else {
+                    throw APIError(.badRequest, "open must be true or false, not '\(text)'", details: ["field": "open"])
+                }
+                return value
+            } ?? false
+            return try JSONIO.response(try store.alerts(limit: min(1000, max(1, limit)), unacknowledged: open))
+        }
+        router.post("/alerts/:id/acknowledge", "Acknowledge an alert (the first acknowledgement stands)") { _, context in
+            let caller = try context.require([.researcher, .reviewer], to: "acknowledge alerts")
+            let text = try context.parameters.require("id")
+            guard let id = Int64(text), let alert = try store.acknowledgeAlert(id: id, actor: caller.name) else {
+                throw APIError(.notFound, "no alert with id \(text)")
+            }
+            return try JSONIO.response(alert)
+        }
+        router.get("/alert-rules", "Alert rules: kind, threshold, lookback, severity, scope, muted") { _, context in
+            try context.require([.researcher, .reviewer], to: "read alert rules")
+            return try JSONIO.response(try store.alertRules())
+        }
+        router.put("/alert-rules/:id", "Create or change an alert rule: {kind, threshold, lookback, severity, scope: {factors, categories, universes}, muted}; only what is given changes; takes effect for the next job that ends", roles: "reviewer, admin") { request, context in
+            let caller = try context.require([.reviewer], to: "manage alert rules")
+            let id = try context.parameters.require("id")
+            let change = try await JSONIO.decode(AlertRuleChange.self, from: request, context: context,
+                                                 allowed: ["kind", "threshold", "lookback", "severity", "scope", "muted"])
+            do {
+                return try JSONIO.response(try change.save(id: id, store: store, actor: caller.name))
+            } catch let problem as AlertRuleChange.Problem {
+                throw APIError(.badRequest, problem.description, details: ["field": problem.field])
+            }
+        }
+        router.delete("/alert-rules/:id", "Delete an alert rule (its alerts stay)", roles: "reviewer, admin") { _, context in
+            let caller = try context.require([.reviewer], to: "manage alert rules")
+            let id = try context.parameters.require("id")
+            guard try store.removeAlertRule(id: id, actor: caller.name) else { throw APIError(.notFound, "no alert rule with id \(id)") }
+            return try JSONIO.response(["removed": id])
         }
     }
 }

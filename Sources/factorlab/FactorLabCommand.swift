@@ -18,7 +18,7 @@ struct FactorLabCommand: AsyncParsableCommand {
                       ShowFactorCommand.self, LeaderboardCommand.self, ExportResultsCommand.self,
                       SubmitJobCommand.self, ListJobsCommand.self, ShowJobCommand.self, CancelJobCommand.self, RetryJobCommand.self,
                       WorkerCommand.self, RunTaskCommand.self, DeliverWebhooksCommand.self, ServeCommand.self, CreateTokenCommand.self, RevokeTokenCommand.self,
-                      ListTokensCommand.self, AlertsCommand.self, SubscribeCommand.self, SubscriptionsCommand.self, UnsubscribeCommand.self, DeliveriesCommand.self, RedeliverCommand.self, MigrateStoreCommand.self, ExportStoreCommand.self, AirflowCommand.self, PythonSetupCommand.self, BenchCommand.self]
+                      ListTokensCommand.self, AlertsCommand.self, AcknowledgeAlertCommand.self, AlertRulesCommand.self, SetAlertRuleCommand.self, RemoveAlertRuleCommand.self, SubscribeCommand.self, SubscriptionsCommand.self, UnsubscribeCommand.self, DeliveriesCommand.self, RedeliverCommand.self, MigrateStoreCommand.self, ExportStoreCommand.self, AirflowCommand.self, PythonSetupCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; our own errors print one line on stderr and exit with a code that says whether a retry

@@ -191,6 +191,38 @@ struct WebhookTests {
             #expect(try cli(["unsubscribe", id, "--json"]).status == 0)
             #expect((try cli(["subscriptions", "--json"]).json as? [Any])?.isEmpty == true)
             #expect(try cli(["unsubscribe", id, "--json"]).status == 65)
+
+            // Other channels and filters: a Slack bot for one factor's alerts, an email list; secrets refused where
+            // a channel has none; the listing hides the bot's URL path.
+            let slack = try cli(["subscribe", "--kind", "slack", "--to", "https://hooks.slack.com/services/T0/B0/XYZ", "--events", "alert.raised",
+                                 "--factors", "MOM5", "--alert-rules", "ic_drop,coverage", "--json"])
+            #expect(slack.status == 0, "\(slack.stderr)")
+            #expect((slack.json as? [String: Any])?["secret"] == nil)
+            #expect(try cli(["subscribe", "--kind", "email", "--to", "quant@example.org,lead@example.org", "--json"]).status == 0)
+            let badAddress = try cli(["subscribe", "--kind", "email", "--to", "quant@example.org,not-an-address", "--json"])
+            #expect(badAddress.status == 64 && badAddress.stderr.contains("not-an-address"))
+            #expect(try cli(["subscribe", "--kind", "wecom", "--to", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", "--secret", "x", "--json"]).status == 64)
+            #expect(try cli(["subscribe", "--kind", "pager", "--to", "https://x.test", "--json"]).stderr.contains("unknown kind 'pager'"))
+            let channels = try cli(["subscriptions", "--json"]).json as? [[String: Any]] ?? []
+            let bot = try #require(channels.first { $0["kind"] as? String == "slack" })
+            #expect(bot["url"] as? String == "https://hooks.slack.com/…" && bot["filter"] as? String == "factors MOM5 · alerts ic_drop,coverage")
+            #expect(channels.first { $0["kind"] as? String == "email" }?["url"] as? String == "quant@example.org,lead@example.org")
+
+            // Alert rules from the CLI.
+            #expect(try cli(["set-alert-rule", "ic_drop", "--threshold", "0.05", "--universes", "csi300", "--mute", "--json"]).status == 0)
+            let rules = try cli(["alert-rules", "--json"]).json as? [[String: Any]] ?? []
+            let icDrop = try #require(rules.first { $0["id"] as? String == "ic_drop" })
+            #expect(icDrop["threshold"] as? Double == 0.05 && icDrop["muted"] as? Bool == true
+                    && (icDrop["scope"] as? [String: Any])?["universes"] as? [String] == ["csi300"])
+            #expect(try cli(["set-alert-rule", "ic_drop", "--no-mute", "--json"]).status == 0)
+            #expect((try cli(["alert-rules", "--json"]).json as? [[String: Any]])?.first { $0["id"] as? String == "ic_drop" }?["muted"] as? Bool == false)
+            let badRule = try cli(["set-alert-rule", "coverage", "--threshold", "2", "--json"])
+            #expect(badRule.status == 64 && badRule.stderr.contains("--threshold"))
+            #expect(try cli(["remove-alert-rule", "nan_ratio", "--json"]).status == 0)
+            #expect(try cli(["remove-alert-rule", "nan_ratio", "--json"]).status == 65)
+            let alertId = try #require(try store.alerts(limit: 1).first?.id)
+            #expect((try cli(["acknowledge-alert", String(alertId), "--json"]).json as? [String: Any])?["acknowledgedBy"] != nil)
+            #expect((try cli(["alerts", "--open", "--json"]).json as? [Any])?.isEmpty == true)
         }
     }
 

@@ -193,14 +193,3 @@ struct RetryJobCommand: ParsableCommand {
     }
 }
 
-struct AlertsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "alerts", abstract: "Alerts raised when jobs ended (newest first).")
-    @OptionGroup var store: StoreOptions
-    @Option var limit: Int = 50
-
-    func run() throws {
-        let alerts = try store.openStore().alerts(limit: limit)
-        if store.json { try store.printJSON(alerts); return }
-        print(Terminal.table(["time", "rule", "severity", "subject", "message"], alerts.map { [$0.createdAt, $0.rule, $0.severity, $0.subject, $0.message] }))
-    }
-}
