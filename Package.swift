@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(name: "FactorCore", swiftSettings: tuning),
@@ -50,6 +51,7 @@ let package = Package(
                                                       .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .target(name: "FactorServer", dependencies: ["FactorCore", "FactorData", "FactorExpr", "FactorEval", "FactorStore", "FactorPlatform", "FactorPython",
                                                      .product(name: "Hummingbird", package: "hummingbird"),
+                                                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                                      .product(name: "Metrics", package: "swift-metrics"),
                                                      .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(

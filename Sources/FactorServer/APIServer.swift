@@ -38,6 +38,7 @@ public enum APIServer {
         JobRoutes(services: services).register(on: api)
         ResultRoutes(services: services).register(on: api)
         WebhookRoutes(services: services).register(on: api)
+        EventRoutes(services: services).register(on: api)
         api.get("/metrics", "Prometheus metrics: task durations, queue depth, running, retries, failures, evaluations per second, HTTP requests and latencies",
                 roles: "any") { _, context in
             _ = try context.caller()

@@ -11,6 +11,8 @@ public struct Services: Sendable {
     /// The data directory jobs read by default.
     public let dataDirectory: String
     public let sourceKind: String
+    /// The live stream's reader of the event log, shared by every client of this server.
+    public let events: EventHub
 
     public init(store: any PlatformStore, validator: ExpressionValidator, fields: Set<String>?, dataDirectory: String, sourceKind: String) {
         self.store = store
@@ -19,5 +21,6 @@ public struct Services: Sendable {
         self.fields = fields
         self.dataDirectory = dataDirectory
         self.sourceKind = sourceKind
+        events = EventHub(store: store)
     }
 }

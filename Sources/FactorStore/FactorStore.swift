@@ -78,4 +78,4 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
 
 /// Everything the platform layer needs from its database: the registry and results, the job queue, webhooks and
 /// tokens. SQLite and PostgreSQL implement it; the platform does not know which one it has.
-public typealias PlatformStore = FactorStore & JobQueue & WebhookStore & TokenStore
+public typealias PlatformStore = FactorStore & JobQueue & WebhookStore & TokenStore & EventLog

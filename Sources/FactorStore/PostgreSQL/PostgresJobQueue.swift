@@ -38,6 +38,8 @@ extension PostgresFactorStore: JobQueue {
             }
             try await self.appendAudit(s, actor: actor, action: "submit-job", entity: job.id, before: nil,
                                        after: "{\"run_id\":\"\(job.runId)\",\"tasks\":\(tasks.count)}")
+            try await self.appendEvent(s, kind: StreamEventKind.jobSubmitted, jobId: job.id,
+                                       payload: "{\"job\":\(JSON.encode(job.id)),\"run\":\(JSON.encode(job.runId)),\"tasks\":\(tasks.count),\"by\":\(JSON.encode(actor))}")
             return (job, true)
         }
     }
@@ -118,7 +120,7 @@ extension PostgresFactorStore: JobQueue {
     public func failLostTasks(now: Double) throws -> [String] {
         try write { s in
             let stamp = Clock.now()
-            return try await s.rows("""
+            let lost = try await s.rows("""
                 UPDATE tasks t SET status = 'FAILED',
                     error = 'worker lost ' || t.attempts || ' times: the lease of ' || COALESCE(t.lease_owner, 'a worker')
                             || ' expired on every attempt (killed, out of memory or cut off)',
@@ -127,8 +129,10 @@ extension PostgresFactorStore: JobQueue {
                     SELECT t2.id FROM tasks t2 JOIN jobs j ON j.id = t2.job_id
                     WHERE t2.status = 'RUNNING' AND t2.lease_expires_at < \(Self.now) AND t2.attempts >= j.max_attempts
                     FOR UPDATE OF t2 SKIP LOCKED)
-                RETURNING t.job_id
-                """, [stamp]).map { try $0.get("job_id", String.self) }.uniqued()
+                RETURNING t.id, t.job_id
+                """, [stamp]).map { (try $0.get("id", String.self), try $0.get("job_id", String.self)) }
+            for (task, _) in lost { try await self.appendTaskEvent(s, taskId: task, kind: StreamEventKind.taskFinished) }
+            return lost.map(\.1).uniqued()
         }
     }
 
@@ -153,6 +157,7 @@ extension PostgresFactorStore: JobQueue {
                 """, [stamp, taskId, owner])
             guard !done.isEmpty else { return false }
             try await self.saveResultRows(s, run: run, results: results)
+            try await self.appendTaskEvent(s, taskId: taskId, kind: StreamEventKind.taskFinished)
             return true
         }
     }
@@ -170,11 +175,13 @@ extension PostgresFactorStore: JobQueue {
                     UPDATE tasks SET status = 'PENDING', error = $1, lease_owner = NULL, lease_expires_at = NULL,
                                      not_before = \(Self.now) + $2, updated_at = $3 WHERE id = $4
                     """, [error, backoff, stamp, taskId])
+                try await self.appendTaskEvent(s, taskId: taskId, kind: StreamEventKind.taskRetrying)
             } else {
                 try await s.execute("""
                     UPDATE tasks SET status = 'FAILED', error = $1, lease_owner = NULL, lease_expires_at = NULL, finished_at = $2, updated_at = $2
                     WHERE id = $3
                     """, [error, stamp, taskId])
+                try await self.appendTaskEvent(s, taskId: taskId, kind: StreamEventKind.taskFinished)
             }
         }
     }
@@ -206,6 +213,7 @@ extension PostgresFactorStore: JobQueue {
                 }
             }
             try await self.appendAudit(s, actor: actor, action: "cancel-job", entity: id, before: job.status.rawValue, after: nil)
+            try await self.appendEvent(s, kind: StreamEventKind.jobCancelled, jobId: id, payload: "{\"job\":\(JSON.encode(id)),\"by\":\(JSON.encode(actor))}")
             return try await s.one("SELECT * FROM jobs WHERE id = $1", [id]).map(Self.jobFrom) ?? job
         }
     }
@@ -270,7 +278,7 @@ extension PostgresFactorStore: JobQueue {
                 let payload = JobEventPayload(job: summarised, summary: summary, results: try counts?.get("n", Int.self) ?? 0,
                                               failedResults: try counts?.get("failed", Int.self) ?? 0)
                 try await self.enqueueEvent(s, job.status == .success ? .jobSucceeded : .jobFailed, payload: JSON.encode(payload),
-                                            scope: try await self.jobScope(s, jobId: job.id))
+                                            scope: try await self.jobScope(s, jobId: job.id), jobId: job.id)
             }
         }
     }

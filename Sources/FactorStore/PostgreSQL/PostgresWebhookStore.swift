@@ -141,7 +141,8 @@ extension PostgresFactorStore: WebhookStore {
                 if let jobId = a.jobId { job = try await self.jobScope(s, jobId: jobId) }
                 try await self.enqueueEvent(s, .alertRaised, payload: JSON.encode(stored),
                                             scope: EventScope(factors: a.factorCode.map { [$0] } ?? job.factors,
-                                                              universes: a.universe.map { [$0] } ?? job.universes, alertRule: a.rule))
+                                                              universes: a.universe.map { [$0] } ?? job.universes, alertRule: a.rule),
+                                            jobId: a.jobId)
             }
         }
     }
@@ -198,8 +199,8 @@ extension PostgresFactorStore: WebhookStore {
 
     /// Queues `event` for every active subscription to it whose filter admits `scope`, inside the caller's transaction
     /// (the outbox). The categories of the scope's factors are looked up here.
-    func enqueueEvent(_ s: PostgresSession, _ event: WebhookEvent, payload: String, scope: EventScope) async throws {
-        let body = WebhookBody.make(event, payload: payload)
+    func enqueueEvent(_ s: PostgresSession, _ event: WebhookEvent, payload: String, scope: EventScope, jobId: String? = nil) async throws {
+        let body = try await appendEvent(s, kind: event.rawValue, jobId: jobId, payload: payload)
         var scope = scope
         if let codes = scope.factors, scope.categories == nil {
             var categories: [String] = []
@@ -216,6 +217,44 @@ extension PostgresFactorStore: WebhookStore {
                 INSERT INTO deliveries (subscription_id, event, payload, status, attempts, created_at) VALUES ($1, $2, $3, 'pending', 0, $4)
                 """, [try row.get("id", String.self), event.rawValue, body, Clock.now()])
         }
+    }
+
+    /// Appends an event to the log the live stream serves, in the caller's transaction; returns its JSON envelope.
+    @discardableResult
+    func appendEvent(_ s: PostgresSession, kind: String, jobId: String?, payload: String) async throws -> String {
+        let body = WebhookBody.make(kind: kind, payload: payload)
+        try await s.execute("INSERT INTO events (kind, job_id, body, created_at) VALUES ($1, $2, $3, $4)", [kind, jobId, body, Clock.now()])
+        return body
+    }
+
+    /// Logs how a task ended (or that it will be retried) with its job's progress.
+    func appendTaskEvent(_ s: PostgresSession, taskId: String, kind: String) async throws {
+        guard let task = try await s.one("SELECT job_id, status, attempts, error FROM tasks WHERE id = $1", [taskId]) else { return }
+        let jobId: String = try task.get("job_id")
+        let counts = try await s.one("""
+            SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE status IN ('SUCCESS', 'FAILED', 'CANCELLED')) AS done,
+                   COUNT(*) FILTER (WHERE status = 'FAILED') AS failed
+            FROM tasks WHERE job_id = $1
+            """, [jobId])
+        let payload = TaskEventPayload(task: taskId, job: jobId, status: try task.get("status"), attempts: try task.get("attempts"),
+                                       error: try task.optional("error"), done: try counts?.get("done", Int.self) ?? 0,
+                                       failed: try counts?.get("failed", Int.self) ?? 0, total: try counts?.get("total", Int.self) ?? 0)
+        try await appendEvent(s, kind: kind, jobId: jobId, payload: JSON.encode(payload))
+    }
+
+    public func events(after: Int64, upTo: Int64?, jobId: String?, limit: Int) throws -> [StreamEvent] {
+        try read { s in
+            try await s.rows("""
+                SELECT * FROM events WHERE id > $1 AND ($2::BIGINT IS NULL OR id <= $2) AND ($3::TEXT IS NULL OR job_id = $3) ORDER BY id LIMIT $4
+                """, [after, upTo, jobId, limit]).map {
+                StreamEvent(id: try $0.get("id"), kind: try $0.get("kind"), jobId: try $0.optional("job_id"), body: try $0.get("body"),
+                            createdAt: try $0.get("created_at"))
+            }
+        }
+    }
+
+    public func latestEventId() throws -> Int64 {
+        try read { s in try await s.one("SELECT COALESCE(MAX(id), 0) AS n FROM events")?.get("n", Int64.self) ?? 0 }
     }
 
     /// The factors and universes a job's results concern (nil dimensions when it stored none).
@@ -259,3 +298,5 @@ extension PostgresFactorStore: WebhookStore {
                        createdAt: try row.get("created_at"), deliveredAt: try row.optional("delivered_at"))
     }
 }
+
+extension PostgresFactorStore: EventLog {}

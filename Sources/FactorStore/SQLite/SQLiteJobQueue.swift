@@ -21,6 +21,8 @@ extension SQLiteFactorStore: JobQueue {
             }
             try appendAuditRow(db, actor: actor, action: "submit-job", entity: job.id, before: nil,
                                after: "{\"run_id\":\"\(job.runId)\",\"tasks\":\(tasks.count)}")
+            try appendEvent(db, kind: StreamEventKind.jobSubmitted, jobId: job.id,
+                            payload: "{\"job\":\(JSON.encode(job.id)),\"run\":\(JSON.encode(job.runId)),\"tasks\":\(tasks.count),\"by\":\(JSON.encode(actor))}")
             return (job, true)
         }
     }
@@ -84,6 +86,7 @@ extension SQLiteFactorStore: JobQueue {
                         lease_owner = NULL, lease_expires_at = NULL, finished_at = ?, updated_at = ?
                     WHERE id = ?
                     """, arguments: [Clock.now(), Clock.now(), row["id"] as String])
+                try appendTaskEvent(db, taskId: row["id"], kind: StreamEventKind.taskFinished)
             }
             var seen = Set<String>()
             return lost.map { $0["job_id"] as String }.filter { seen.insert($0).inserted }
@@ -106,6 +109,7 @@ extension SQLiteFactorStore: JobQueue {
                            arguments: [Clock.now(), Clock.now(), taskId, owner])
             guard db.changesCount == 1 else { return false }
             try saveResultRows(db, run: run, results: results)
+            try appendTaskEvent(db, taskId: taskId, kind: StreamEventKind.taskFinished)
             return true
         }
     }
@@ -120,9 +124,11 @@ extension SQLiteFactorStore: JobQueue {
             if retryable && attempts < maxAttempts {
                 try db.execute(sql: "UPDATE tasks SET status = 'PENDING', error = ?, lease_owner = NULL, lease_expires_at = NULL, not_before = ?, updated_at = ? WHERE id = ?",
                                arguments: [error, now + backoff, Clock.now(), taskId])
+                try appendTaskEvent(db, taskId: taskId, kind: StreamEventKind.taskRetrying)
             } else {
                 try db.execute(sql: "UPDATE tasks SET status = 'FAILED', error = ?, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?, updated_at = ? WHERE id = ?",
                                arguments: [error, Clock.now(), Clock.now(), taskId])
+                try appendTaskEvent(db, taskId: taskId, kind: StreamEventKind.taskFinished)
             }
         }
     }
@@ -148,6 +154,7 @@ extension SQLiteFactorStore: JobQueue {
                 }
             }
             try appendAuditRow(db, actor: actor, action: "cancel-job", entity: id, before: job.status.rawValue, after: nil)
+            try appendEvent(db, kind: StreamEventKind.jobCancelled, jobId: id, payload: "{\"job\":\(JSON.encode(id)),\"by\":\(JSON.encode(actor))}")
             return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.jobFrom) ?? job
         }
     }
@@ -202,7 +209,7 @@ extension SQLiteFactorStore: JobQueue {
                 let counts = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COUNT(error) AS failed FROM results WHERE run_id = ?", arguments: [job.runId])
                 let payload = JobEventPayload(job: summarised, summary: summary, results: counts?["n"] ?? 0, failedResults: counts?["failed"] ?? 0)
                 try enqueueEvent(db, job.status == .success ? .jobSucceeded : .jobFailed, payload: JSON.encode(payload),
-                                 scope: try jobScope(db, jobId: job.id))
+                                 scope: try jobScope(db, jobId: job.id), jobId: job.id)
             }
         }
     }

@@ -211,6 +211,17 @@ enum SQLiteSchema {
                     updated_at TEXT NOT NULL,
                     updated_by TEXT NOT NULL);
                 """),
+        // The event log the live stream serves (GET /events with Last-Event-ID).
+        ("v12-event-log", """
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    job_id TEXT,
+                    body TEXT NOT NULL,
+                    created_at TEXT NOT NULL);
+                CREATE INDEX events_job ON events(job_id, id);
+                CREATE INDEX IF NOT EXISTS tasks_job ON tasks(job_id);
+                """),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).

@@ -131,7 +131,7 @@ extension SQLiteFactorStore: WebhookStore {
                 let job = try a.jobId.map { try jobScope(db, jobId: $0) } ?? EventScope()
                 try enqueueEvent(db, .alertRaised, payload: JSON.encode(stored),
                                  scope: EventScope(factors: a.factorCode.map { [$0] } ?? job.factors,
-                                                   universes: a.universe.map { [$0] } ?? job.universes, alertRule: a.rule))
+                                                   universes: a.universe.map { [$0] } ?? job.universes, alertRule: a.rule), jobId: a.jobId)
             }
         }
     }
@@ -203,8 +203,8 @@ extension SQLiteFactorStore: WebhookStore {
 
     /// Queues `event` for every active subscription to it whose filter admits `scope`, inside the caller's transaction
     /// (the outbox). The categories of the scope's factors are looked up here.
-    func enqueueEvent(_ db: Database, _ event: WebhookEvent, payload: String, scope: EventScope) throws {
-        let body = WebhookBody.make(event, payload: payload)
+    func enqueueEvent(_ db: Database, _ event: WebhookEvent, payload: String, scope: EventScope, jobId: String? = nil) throws {
+        let body = try appendEvent(db, kind: event.rawValue, jobId: jobId, payload: payload)
         var scope = scope
         if let codes = scope.factors, scope.categories == nil {
             scope.categories = try codes.isEmpty ? [] : String.fetchAll(db, sql: """
@@ -217,6 +217,41 @@ extension SQLiteFactorStore: WebhookStore {
             try db.execute(sql: "INSERT INTO deliveries (subscription_id, event, payload, status, attempts, created_at) VALUES (?, ?, ?, 'pending', 0, ?)",
                            arguments: [row["id"] as String, event.rawValue, body, Clock.now()])
         }
+    }
+
+    /// Appends an event to the log the live stream serves, in the caller's transaction; returns its JSON envelope.
+    @discardableResult
+    func appendEvent(_ db: Database, kind: String, jobId: String?, payload: String) throws -> String {
+        let body = WebhookBody.make(kind: kind, payload: payload)
+        try db.execute(sql: "INSERT INTO events (kind, job_id, body, created_at) VALUES (?, ?, ?, ?)", arguments: [kind, jobId, body, Clock.now()])
+        return body
+    }
+
+    /// Logs how a task ended (or that it will be retried) with its job's progress.
+    func appendTaskEvent(_ db: Database, taskId: String, kind: String) throws {
+        guard let task = try Row.fetchOne(db, sql: "SELECT job_id, status, attempts, error FROM tasks WHERE id = ?", arguments: [taskId]) else { return }
+        let jobId: String = task["job_id"]
+        let counts = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*) AS total, SUM(status IN ('SUCCESS', 'FAILED', 'CANCELLED')) AS done, SUM(status = 'FAILED') AS failed
+            FROM tasks WHERE job_id = ?
+            """, arguments: [jobId])
+        let payload = TaskEventPayload(task: taskId, job: jobId, status: task["status"], attempts: task["attempts"], error: task["error"],
+                                       done: counts?["done"] ?? 0, failed: counts?["failed"] ?? 0, total: counts?["total"] ?? 0)
+        try appendEvent(db, kind: kind, jobId: jobId, payload: JSON.encode(payload))
+    }
+
+    public func events(after: Int64, upTo: Int64?, jobId: String?, limit: Int) throws -> [StreamEvent] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM events WHERE id > ? AND (? IS NULL OR id <= ?) AND (? IS NULL OR job_id = ?) ORDER BY id LIMIT ?
+                """, arguments: [after, upTo, upTo, jobId, jobId, limit]).map {
+                StreamEvent(id: $0["id"], kind: $0["kind"], jobId: $0["job_id"], body: $0["body"], createdAt: $0["created_at"])
+            }
+        }
+    }
+
+    public func latestEventId() throws -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM events") ?? 0 }
     }
 
     /// The factors and universes a job's results concern (nil dimensions when it stored none).
@@ -243,3 +278,5 @@ extension SQLiteFactorStore: WebhookStore {
                        createdAt: row["created_at"], deliveredAt: row["delivered_at"])
     }
 }
+
+extension SQLiteFactorStore: EventLog {}

@@ -1,0 +1,78 @@
+import FactorStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ServiceLifecycle
+
+/// `GET /events`: the live stream as Server-Sent Events. Each event is `id: <log id>`, `event: <kind>` and
+/// `data: <the JSON envelope webhooks get>`. A client that reconnects with `Last-Event-ID` (or `?after=`) gets every
+/// event after that id exactly once, in order, from the stored log; without either it starts with what happens next.
+/// `?job=ID` keeps one job's events (submission, task ends with progress, the end, its alerts). A comment line every
+/// 15 s keeps idle connections open through proxies.
+struct EventRoutes {
+    let services: Services
+    static let heartbeat: Duration = .seconds(15)
+    static let idleCheck: Duration = .milliseconds(250)
+
+    func register(on router: APIRouter) {
+        let hub = services.events
+        let store = services.store
+        router.get("/events", "Live events as Server-Sent Events (job progress, task ends, job ends, alerts, approvals); Last-Event-ID or after=N resumes from the stored log; job=ID keeps one job's") { request, context in
+            try context.require([.researcher, .reviewer], to: "follow events")
+            let q = request.uri.queryParameters
+            let jobId = q["job"].map(String.init)
+            var cursor: Int64?
+            if let header = request.headers[values: HTTPField.Name("Last-Event-ID")!].first {
+                guard let id = Int64(header.trimmingCharacters(in: .whitespaces)), id >= 0 else {
+                    throw APIError(.badRequest, "Last-Event-ID must be an event id (a whole number), not '\(header)'", details: ["field": "Last-Event-ID"])
+                }
+                cursor = id
+            } else if let text = q["after"] {
+                guard let id = Int64(String(text)), id >= 0 else {
+                    throw APIError(.badRequest, "after must be an event id (a whole number), not '\(text)'", details: ["field": "after"])
+                }
+                cursor = id
+            }
+            let start = try await hub.attach()
+            let from = cursor ?? start
+            let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache",
+                                       HTTPField.Name("X-Accel-Buffering")!: "no"]
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                var position = from
+                var quietSince = ContinuousClock.now
+                do {
+                    try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+                    // A stream ends when the server shuts down (it would otherwise hold the graceful shutdown open).
+                    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                        var batch: [StreamEvent] = []
+                        switch await hub.read(after: position, jobId: jobId) {
+                        case .events(let events, let through):
+                            batch = events
+                            position = max(position, through)
+                        case .database(let through):
+                            let page = try store.events(after: position, upTo: through, jobId: nil, limit: 500)
+                            batch = page.filter { jobId == nil || $0.jobId == jobId }
+                            position = page.last?.id ?? through
+                        }
+                        if !batch.isEmpty {
+                            var text = ""
+                            for e in batch { text += "id: \(e.id)\nevent: \(e.kind)\ndata: \(e.body)\n\n" }
+                            try await writer.write(ByteBuffer(string: text))
+                            quietSince = .now
+                        } else {
+                            if ContinuousClock.now - quietSince > Self.heartbeat {
+                                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                                quietSince = .now
+                            }
+                            try await Task.sleep(for: Self.idleCheck)
+                        }
+                    }
+                } catch {
+                    // The client went away (the write failed) or the server is stopping.
+                }
+                await hub.detach()
+                try? await writer.finish(nil)
+            })
+        }
+    }
+}
