@@ -6,7 +6,7 @@ import Foundation
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks that print their own figures.", subcommands: [BenchAllCommand.self, BenchFeaturesCommand.self, BenchEvaluateCommand.self, BenchJobsCommand.self, BenchAPICommand.self,
+        commandName: "bench", abstract: "Benchmarks that print their own figures.", subcommands: [BenchAllCommand.self, BenchFeaturesCommand.self, BenchEvaluateCommand.self, BenchJobsCommand.self, BenchAPICommand.self, BenchSSECommand.self,
                                                                                          BenchQueueCommand.self, BenchQueueWorkerCommand.self, BenchPythonCommand.self])
 }
 
