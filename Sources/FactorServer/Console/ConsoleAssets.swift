@@ -7,7 +7,7 @@ enum ConsoleAssets {
 <title>FactorLab console</title><link rel="stylesheet" href="/console/console.css"></head>
 <body><header><b>FactorLab</b><nav aria-label="Main">
 <a href="#/factors">Factors</a><a href="#/register">Register</a><a href="#/jobs">Jobs</a><a href="#/newjob">New job</a>
-<a href="#/leaderboard">Leaderboard</a><a href="#/compare">Compare</a><a href="#/alerts">Alerts</a><a href="#/subscriptions">Webhooks</a></nav>
+<a href="#/leaderboard">Leaderboard</a><a href="#/compare">Compare</a><a href="#/alerts">Alerts</a><a href="#/subscriptions">Notifications</a></nav>
 <span id="who" class="who"></span><button id="signout" type="button">Sign out</button></header>
 <div id="flash"></div><main id="main" tabindex="-1"><p>Loading…</p></main>
 <script src="/console/report.js"></script><script src="/console/console.js"></script></body></html>
@@ -30,6 +30,7 @@ a{color:var(--accent)}a:focus,button:focus,input:focus,select:focus,textarea:foc
 label{display:block;margin:10px 0 3px;font-weight:600;font-size:13.5px}.filters{display:flex;flex-wrap:wrap;gap:10px;margin:6px 0 12px}
 .filters label{margin:0;font-weight:400}input,select,textarea{font:inherit;padding:6px 8px;border:1px solid #8c959f;border-radius:6px;width:100%;color:var(--fg);background:#fff}
 .filters input,.filters select{width:auto;min-width:120px}input[type=checkbox]{width:auto}
+#rules input,#rules select{width:auto;padding:4px 6px}#rules input[type=number]{width:6em}#rules td.scope input{display:block;width:10em;margin:2px 0}#rules label{margin:0;font-weight:400;white-space:nowrap}
 button,.button{display:inline-block;margin-top:12px;padding:7px 14px;border-radius:6px;border:1px solid #116329;background:#1a7f37;color:#fff;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
 .actions button{margin-right:6px}button.secondary{background:#fff;color:#1f2328;border-color:#8c959f;margin:0 0 0 8px;padding:2px 10px;font-weight:400}.expr{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;background:var(--bg);padding:6px 8px;border-radius:6px;white-space:pre-wrap;word-break:break-all}
 ins{background:#aceebb;text-decoration:none}del{background:#ffcecb}mark{background:#ffcecb;outline:1px solid var(--bad)}
@@ -76,7 +77,39 @@ async function api(method, path, body) {
 // Replaces the page; focus moves to it on navigation, not on a background refresh (keyboard users keep their place).
 function view(html, focus = true) { $("#main").innerHTML = html; if (focus) $("#main").focus(); }
 let jobPoll;
-let summaryWaits = 0;
+let liveStream = null;
+
+// The live stream (GET /events, Server-Sent Events) read with fetch so that the token travels in a header; a dropped
+// connection comes back after 2 s with Last-Event-ID and misses nothing. stop() ends it (navigation does).
+function follow(path, onEvent) {
+  const controller = new AbortController();
+  let lastId = null, stopped = false;
+  (async () => {
+    while (!stopped) {
+      try {
+        const headers = { "Authorization": "Bearer " + state.token };
+        if (lastId !== null) headers["Last-Event-ID"] = lastId;
+        const response = await fetch(path, { headers, signal: controller.signal });
+        if (!response.ok) throw new Error("the event stream answered " + response.status);
+        const reader = response.body.getReader(), decoder = new TextDecoder();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+            const block = buffer.slice(0, end), event = {};
+            buffer = buffer.slice(end + 2);
+            for (const line of block.split("\n")) { const i = line.indexOf(": "); if (i > 0) event[line.slice(0, i)] = line.slice(i + 2); }
+            if (event.id) { lastId = event.id; onEvent(event.event, safeJSON(event.data)); }
+          }
+        }
+      } catch (e) { if (stopped) return; }
+      if (!stopped) await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  })();
+  return { path, stop() { stopped = true; controller.abort(); } };
+}
 function fail(e) { if (!(e instanceof Stale)) flash(e.message); }
 function flash(message, kind = "error") { $("#flash").innerHTML = message ? `<div class="flash ${kind}" role="alert">${esc(message)}</div>` : ""; }
 
@@ -89,6 +122,8 @@ const routes = {
 async function route() {
   state.generation++;
   clearTimeout(jobPoll);
+  liveStream?.stop();
+  liveStream = null;
   flash("");
   const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
   const [name, arg] = path.split("/");
@@ -468,12 +503,16 @@ async function jobDetail(id, refresh = false) {
     try { await api("POST", `/jobs/${encodeURIComponent(id)}/${b.dataset.job}`); await jobDetail(id); flash(b.dataset.job === "cancel" ? "Cancelled." : "Failed tasks queued again.", "ok"); }
     catch (e) { fail(e); }
   }));
-  clearTimeout(jobPoll);
-  // The summary is stored just after the last task ends: keep looking for it a little while once the job is done.
-  summaryWaits = refresh ? summaryWaits + (running ? 0 : 1) : 0;
-  if (running || (!d.job.summaryAt && summaryWaits < 10)) {
+  // Live: the job's events (task ends, its end with the summary, its alerts) redraw the page; no polling. The stream
+  // replays the job's events from the start, so nothing that happened before it connected is missed.
+  const path = "/events?after=0&job=" + encodeURIComponent(id);
+  if (liveStream?.path !== path) {
+    liveStream?.stop();
     const generation = state.generation;
-    jobPoll = setTimeout(() => { if (generation === state.generation) jobDetail(id, true).catch(fail); }, running ? 2000 : 500);
+    liveStream = follow(path, () => {
+      clearTimeout(jobPoll);
+      jobPoll = setTimeout(() => { if (generation === state.generation) jobDetail(id, true).catch(fail); }, 200);
+    });
   }
 }
 
@@ -502,30 +541,90 @@ async function leaderboard(_, p) {
   $("#lb").addEventListener("submit", (ev) => { ev.preventDefault(); apply(); });
 }
 
-async function alerts() {
-  const rows = await api("GET", "/alerts?limit=200");
-  view(`<section class="card"><h1>Alerts</h1>${rows.length ? `<table><thead><tr><th>Time</th><th>Rule</th><th>Severity</th><th>Subject</th><th>Message</th></tr></thead><tbody>`
-    + rows.map((a) => `<tr><td>${esc(a.createdAt)}</td><td>${esc(a.rule)}</td><td><span class="status ${a.severity}">${esc(a.severity)}</span></td><td>${esc(a.subject)}</td><td>${esc(a.message)}</td></tr>`).join("")
-    + `</tbody></table>` : "<p>No alerts.</p>"}</section>`);
+const ruleKinds = ["slow_task", "task_failures", "ic_drop", "rank_ic_drift", "coverage", "sample_size", "nan_ratio"];
+const csv = (v) => v.split(",").map((x) => x.trim()).filter(Boolean);
+
+async function alerts(_, p) {
+  const open = p.get("open") === "1";
+  const [rows, rules] = await Promise.all([api("GET", "/alerts?limit=200" + (open ? "&open=true" : "")), api("GET", "/alert-rules")]);
+  const figures = (f) => Object.keys(f || {}).sort().map((k) => `${esc(k)} ${num(f[k], Math.abs(f[k]) >= 100 ? 0 : 4)}`).join(" · ");
+  const scope = (s) => ["factors", "categories", "universes"].filter((k) => s[k].length).map((k) => `${k} ${s[k].map(esc).join(",")}`).join(" · ") || "all";
+  const edit = canReview();
+  view(`<section class="card"><div class="row"><h1>Alerts</h1><a href="#/alerts${open ? "" : "?open=1"}">${open ? "Show all" : "Only unacknowledged"}</a></div>`
+    + (rows.length ? `<table><thead><tr><th>Time</th><th>Rule</th><th>Severity</th><th>Subject</th><th>Message</th><th>Figures</th><th>Acknowledged</th></tr></thead><tbody>`
+    + rows.map((a) => `<tr><td>${esc(a.createdAt)}</td><td>${esc(a.rule)}</td><td><span class="status ${a.severity}">${esc(a.severity)}</span></td><td>${esc(a.subject)}</td><td>${esc(a.message)}</td>
+      <td>${figures(a.figures)}</td><td>${a.acknowledgedBy ? `by ${esc(a.acknowledgedBy)}` : `<button type="button" class="secondary" data-ack="${a.id}">Acknowledge</button>`}</td></tr>`).join("")
+    + `</tbody></table>` : "<p>No alerts.</p>") + `</section>
+    <section class="card"><h2>Rules</h2><p class="note">Evaluated when a job ends; a change applies to the next job. A muted rule raises nothing.${edit ? "" : " Reviewers and admins change them."}</p>
+    <table id="rules"><thead><tr><th>Rule</th><th>Kind</th><th class="n">Threshold</th><th class="n">Look-back</th><th>Severity</th><th>Scope</th><th>State</th>${edit ? "<th></th>" : ""}</tr></thead><tbody>`
+    + rules.map((r) => `<tr data-rule="${esc(r.id)}"><td>${esc(r.id)}</td><td>${esc(r.kind)}</td>`
+      + (edit ? `<td class="n"><input aria-label="${esc(r.id)} threshold" name="threshold" type="number" step="any" value="${r.threshold}" size="7"></td>
+        <td class="n"><input aria-label="${esc(r.id)} look-back" name="lookback" type="number" min="0" value="${r.lookback}" size="4"></td>
+        <td><select aria-label="${esc(r.id)} severity" name="severity">${["info", "warning", "critical"].map((v) => `<option${v === r.severity ? " selected" : ""}>${v}</option>`).join("")}</select></td>
+        <td class="scope"><input aria-label="${esc(r.id)} factors" name="factors" value="${esc(r.scope.factors.join(","))}" placeholder="factors" size="9">
+            <input aria-label="${esc(r.id)} categories" name="categories" value="${esc(r.scope.categories.join(","))}" placeholder="categories" size="9">
+            <input aria-label="${esc(r.id)} universes" name="universes" value="${esc(r.scope.universes.join(","))}" placeholder="universes" size="9"></td>
+        <td><label><input type="checkbox" name="muted"${r.muted ? " checked" : ""}> muted</label></td><td><button type="button" data-save-rule="${esc(r.id)}">Save</button></td>`
+        : `<td class="n">${r.threshold}</td><td class="n">${r.lookback}</td><td>${esc(r.severity)}</td><td>${scope(r.scope)}</td><td>${r.muted ? "muted" : "active"}</td>`)
+      + `</tr>`).join("") + `</tbody></table>`
+    + (edit ? `<form id="newrule" class="filters"><label>New rule <input id="rid" required placeholder="ic_drop_momentum" size="14"></label>
+      <label>Kind <select id="rkind">${ruleKinds.map((k) => `<option>${k}</option>`).join("")}</select></label>
+      <label>Threshold <input id="rthreshold" type="number" step="any" required size="7"></label>
+      <label>Categories <input id="rcategories" placeholder="all" size="10"></label><button type="submit">Add</button></form>` : "")
+    + `</section>`);
+  document.querySelectorAll("[data-ack]").forEach((b) => b.addEventListener("click", async () => {
+    try { await api("POST", `/alerts/${b.dataset.ack}/acknowledge`); await alerts(_, p); flash("Acknowledged.", "ok"); } catch (e) { fail(e); }
+  }));
+  document.querySelectorAll("[data-save-rule]").forEach((b) => b.addEventListener("click", async () => {
+    const row = b.closest("tr"), field = (n) => row.querySelector(`[name=${n}]`);
+    const body = { threshold: Number(field("threshold").value), lookback: Number(field("lookback").value), severity: field("severity").value,
+                   muted: field("muted").checked, scope: { factors: csv(field("factors").value), categories: csv(field("categories").value), universes: csv(field("universes").value) } };
+    try { await api("PUT", `/alert-rules/${encodeURIComponent(b.dataset.saveRule)}`, body); await alerts(_, p); flash(`Rule ${b.dataset.saveRule} saved; it applies to the next job.`, "ok"); }
+    catch (e) { fail(e); }
+  }));
+  $("#newrule")?.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = { kind: $("#rkind").value, threshold: Number($("#rthreshold").value), scope: { categories: csv($("#rcategories").value) } };
+    try { await api("PUT", `/alert-rules/${encodeURIComponent($("#rid").value.trim())}`, body); await alerts(_, p); flash("Rule added.", "ok"); }
+    catch (e) { fail(e); }
+  });
 }
 
 async function subscriptions() {
   const subs = await api("GET", "/subscriptions");
   const deliveries = await Promise.all(subs.map((s) => api("GET", `/subscriptions/${s.id}/deliveries`)));
   const events = ["job.succeeded", "job.failed", "factor.approved", "alert.raised"];
-  view(`<section class="card"><h1>Webhook subscriptions</h1>` + (subs.length ? subs.map((s, k) => `<div class="row"><h2>${esc(s.url)}</h2>
+  const filter = (f) => [["factors", f.factors], ["categories", f.categories], ["universes", f.universes], ["alerts", f.alertRules]]
+    .filter(([, v]) => v.length).map(([k, v]) => `${k} ${v.map(esc).join(",")}`).join(" · ") || "everything";
+  view(`<section class="card"><h1>Subscriptions</h1>` + (subs.length ? subs.map((s, k) => `<div class="row"><h2>${esc(s.kind)} · ${esc(s.url)}</h2>
     <span><span class="status ${s.active ? "delivered" : "pending"}">${s.active ? "active" : "paused"}</span>
     <button type="button" data-sub="${esc(s.id)}" data-act="${s.active ? "pause" : "resume"}">${s.active ? "Pause" : "Resume"}</button></span></div>
-    <p>${s.events.map(esc).join(", ")} · created ${esc(s.createdAt)}</p>
+    <p>${s.events.map(esc).join(", ")} · ${filter(s.filter)} · created ${esc(s.createdAt)}</p>
     ${deliveries[k].some((d) => d.status === "dead") ? `<p><button type="button" data-redeliver-sub="${esc(s.id)}">Redeliver every dead delivery</button></p>` : ""}
     ${deliveries[k].length ? `<table><thead><tr><th>Delivery</th><th>Event</th><th>Status</th><th class="n">Attempts</th><th>Last error</th><th></th></tr></thead><tbody>`
     + deliveries[k].map((d) => `<tr><td>${d.id}</td><td>${esc(d.event)}</td><td><span class="status ${d.status}">${esc(d.status)}</span></td><td class="n">${d.attempts}</td><td>${esc(d.lastError || "")}</td>
       <td>${d.status === "dead" ? `<button type="button" class="secondary" data-redeliver="${d.id}">Redeliver</button>` : ""}</td></tr>`).join("")
     + `</tbody></table>` : `<p class="note">No deliveries yet.</p>`}`).join("") : "<p>No subscriptions.</p>") + `</section>
-    <section class="card narrow"><h2>Subscribe</h2><form id="sub"><label for="surl">URL</label><input id="surl" type="url" required placeholder="https://example.org/hooks/factorlab">
+    <section class="card narrow"><h2>Subscribe</h2><form id="sub"><label for="skind">Channel</label>
+    <select id="skind">${[["webhook", "Webhook (signed JSON)"], ["email", "Email"], ["dingtalk", "DingTalk robot"], ["feishu", "Feishu / Lark bot"], ["wecom", "WeCom robot"], ["slack", "Slack incoming webhook"]]
+      .map(([v, label]) => `<option value="${v}">${label}</option>`).join("")}</select>
+    <label for="surl" id="surl-label">URL</label><input id="surl" required placeholder="https://example.org/hooks/factorlab">
     <fieldset><legend>Events</legend>${events.map((e) => `<label><input type="checkbox" name="ev" value="${e}" checked> ${e}</label>`).join("")}</fieldset>
-    <label for="ssecret">Secret (optional, 16+ characters; one is made up otherwise)</label><input id="ssecret" autocomplete="off">
+    <label for="ssecret" id="ssecret-label">Secret (optional, 16+ characters; one is made up otherwise)</label><input id="ssecret" autocomplete="off">
+    <fieldset><legend>Only about (optional, comma-separated)</legend>
+    <label for="sfactors">Factors</label><input id="sfactors" placeholder="MOM5,VOL20"><label for="scategories">Categories</label><input id="scategories">
+    <label for="suniverses">Universes</label><input id="suniverses"><label for="srules">Alert rules</label><input id="srules" placeholder="ic_drop,coverage"></fieldset>
     <button type="submit">Subscribe</button></form><div id="secret" aria-live="polite"></div></section>`);
+  const kindHelp = { webhook: ["URL", "https://example.org/hooks/factorlab", "Secret (optional, 16+ characters; one is made up otherwise)"],
+    email: ["Addresses (comma-separated)", "quant@example.org", null], dingtalk: ["Robot URL", "https://oapi.dingtalk.com/robot/send?access_token=…", "Signing secret (SEC…, when the robot has one)"],
+    feishu: ["Bot URL", "https://open.feishu.cn/open-apis/bot/v2/hook/…", "Signing secret (when the bot has one)"],
+    wecom: ["Robot URL", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…", null], slack: ["Webhook URL", "https://hooks.slack.com/services/…", null] };
+  $("#skind").addEventListener("change", () => {
+    const [label, placeholder, secret] = kindHelp[$("#skind").value];
+    $("#surl-label").textContent = label; $("#surl").placeholder = placeholder;
+    $("#ssecret").hidden = $("#ssecret-label").hidden = !secret;
+    if (secret) $("#ssecret-label").textContent = secret; else $("#ssecret").value = "";
+  });
   // A dead delivery goes back to the outbox with its body, so the receiver sees the same event id again.
   document.querySelectorAll("[data-redeliver], [data-redeliver-sub]").forEach((b) => b.addEventListener("click", async () => {
     try {
@@ -541,12 +640,14 @@ async function subscriptions() {
   }));
   $("#sub").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const body = { url: $("#surl").value.trim(), events: [...document.querySelectorAll("input[name=ev]:checked")].map((i) => i.value) };
+    const body = { kind: $("#skind").value, url: $("#surl").value.trim(), events: [...document.querySelectorAll("input[name=ev]:checked")].map((i) => i.value),
+                   filter: { factors: csv($("#sfactors").value), categories: csv($("#scategories").value), universes: csv($("#suniverses").value), alertRules: csv($("#srules").value) } };
     if ($("#ssecret").value) body.secret = $("#ssecret").value;
     try {
       const created = await api("POST", "/subscriptions", body);
       await subscriptions();
-      $("#secret").innerHTML = `<p class="flash ok">Subscribed. Signing secret (shown once): <code>${esc(created.secret)}</code></p>`;
+      $("#secret").innerHTML = created.secret ? `<p class="flash ok">Subscribed. Signing secret (shown once): <code>${esc(created.secret)}</code></p>`
+        : `<p class="flash ok">Subscribed: ${esc(created.kind)} · ${esc(created.url)}.</p>`;
     } catch (e) { fail(e); }
   });
 }

@@ -241,7 +241,7 @@ struct ConsoleEndToEndTests {
         try check(settingsColumn.count == 4 && settingsColumn.allSatisfy { ($0 as? String) == "raw" },
                   "the leaderboard does not say how each result was evaluated: \(settingsColumn)")
         try shot("09-leaderboard")
-        try go("#/alerts", until: page(contains: "Alerts"), "the alerts page")
+        try go("#/alerts", until: "document.querySelectorAll('#rules tbody tr').length === 7", "the alerts page with the seven alert rules")
         try shot("09-alerts")
         try go("#/jobs", until: "document.querySelector(\"main a[href^='#/job/']\")", "the job list")
         try shot("09-jobs")
