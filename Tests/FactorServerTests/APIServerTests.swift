@@ -212,11 +212,13 @@ struct APIServerTests {
                 (.post, "/factors"), (.patch, "/factors/MOM5"), (.post, "/factors/MOM5/rollback"), (.post, "/expressions/validate"),
                 (.post, "/jobs"), (.post, "/jobs/dequeue"), (.post, "/tasks/x/heartbeat"), (.post, "/tasks/x/complete"),
                 (.post, "/factors/MOM5/submit-review"), (.get, "/results"), (.get, "/leaderboard"),
+                (.put, "/alert-rules/ic_drop"), (.put, "/alert-rules/new_rule"), (.post, "/subscriptions"),
             ]
             let values = ["null", "0", "-1", "1e308", "\"\"", "\"$close\"", "\"Mean(\"", "[]", "{}", "true", "\"2021-13-45\"",
                           "[\"MOM5\"]", "\"\\u0000\"", "99999999999999999999", "\"" + String(repeating: "x", count: 300) + "\""]
             let keys = ["code", "expression", "version", "note", "factors", "start", "end", "horizons", "worker", "results", "error",
-                        "batchSize", "category", "allApproved", "tags", "windows", "leaseSeconds"]
+                        "batchSize", "category", "allApproved", "tags", "windows", "leaseSeconds", "kind", "threshold", "lookback", "severity",
+                        "scope", "muted", "url", "events", "filter", "secret"]
             var generator = SystemRandomNumberGenerator()
             var statuses: [Int: Int] = [:]
             for k in 0..<250 {
