@@ -20,12 +20,7 @@ public struct AlertRuleChange: Codable, Sendable, Equatable {
         self.muted = muted
     }
 
-    /// A change that cannot be applied: the field and why.
-    public struct Problem: Error, CustomStringConvertible, Sendable {
-        public var field: String
-        public var reason: String
-        public var description: String { "\(field): \(reason)" }
-    }
+    public typealias Problem = FieldProblem
 
     /// The rule `id` after the change (`existing` is the stored rule, nil for a new one); checked as a whole.
     public func applied(to existing: AlertRuleRecord?, id: String) throws -> AlertRuleRecord {

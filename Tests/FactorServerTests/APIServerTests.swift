@@ -337,6 +337,8 @@ struct OpenAPITests {
                 let method = HTTPRequest.Method(rawValue: parts[0].uppercased())!
                 let uri = parts[1].replacingOccurrences(of: "{code}", with: "NOPE").replacingOccurrences(of: "{id}", with: "NOPE")
                     .replacingOccurrences(of: "{name}", with: "NOPE")
+                    // The live stream never ends on its own: a bad resume point makes its handler answer at once.
+                    + (entry == "get /events" ? "?after=bad" : "")
                 var headers: HTTPFields = [.contentType: "application/json"]
                 headers[.authorization] = "Bearer " + f.tokens[.admin]!
                 let response = try await client.execute(uri: uri, method: method, headers: headers,

@@ -19,12 +19,7 @@ public struct SubscriptionRequest: Sendable {
         self.filter = filter
     }
 
-    /// A request that cannot be stored: the field and why.
-    public struct Problem: Error, CustomStringConvertible, Sendable {
-        public var field: String
-        public var reason: String
-        public var description: String { "\(field): \(reason)" }
-    }
+    public typealias Problem = FieldProblem
 
     /// The kind named by `text` (the CLI's `--kind`, the API's `kind`).
     public static func kind(_ text: String) throws -> SubscriptionKind {

@@ -60,11 +60,7 @@ public struct AlertRuleScope: Codable, Sendable, Equatable {
         return true
     }
 
-    public var summary: String {
-        let parts = [("factors", factors), ("categories", categories), ("universes", universes)]
-            .filter { !$0.1.isEmpty }.map { "\($0.0) \($0.1.joined(separator: ","))" }
-        return parts.isEmpty ? "all" : parts.joined(separator: " · ")
-    }
+    public var summary: String { NamedLists.summary([("factors", factors), ("categories", categories), ("universes", universes)], none: "all") }
 }
 
 /// An alert rule as stored: its kind, threshold, look-back, severity and scope; a muted rule raises nothing.

@@ -62,9 +62,7 @@ public struct SubscriptionFilter: Codable, Sendable, Equatable {
 
     /// One line for listings: "factors MOM5,VOL20 · universes csi300", or "everything".
     public var summary: String {
-        let parts = [("factors", factors), ("categories", categories), ("universes", universes), ("alerts", alertRules)]
-            .filter { !$0.1.isEmpty }.map { "\($0.0) \($0.1.joined(separator: ","))" }
-        return parts.isEmpty ? "everything" : parts.joined(separator: " · ")
+        NamedLists.summary([("factors", factors), ("categories", categories), ("universes", universes), ("alerts", alertRules)], none: "everything")
     }
 }
 
@@ -94,5 +92,13 @@ enum SubscriptionAudit {
 
     static func text(_ s: SubscriptionRecord) -> String {
         JSON.encode(Entry(kind: s.kind.rawValue, url: s.displayTarget, events: s.events, filter: s.filter))
+    }
+}
+
+/// "factors MOM5,VOL20 · universes csi300" for listings of filters and scopes.
+enum NamedLists {
+    static func summary(_ lists: [(String, [String])], none: String) -> String {
+        let parts = lists.filter { !$0.1.isEmpty }.map { "\($0.0) \($0.1.joined(separator: ","))" }
+        return parts.isEmpty ? none : parts.joined(separator: " · ")
     }
 }

@@ -2,7 +2,7 @@ import PostgresNIO
 
 extension PostgresFactorStore: TableAccess {
     /// Tables whose `id` is generated: after a copy their identity continues after the largest copied id.
-    private static let identityTables = ["audit_log", "results", "deliveries", "alerts"]
+    private static let identityTables = ["audit_log", "results", "deliveries", "alerts", "events"]
 
     public func columns(of table: String) throws -> [String] {
         let derived = PostgresSchema.derivedColumns[table] ?? []

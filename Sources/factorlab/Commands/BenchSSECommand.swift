@@ -132,31 +132,3 @@ actor StreamTally {
     func received(_ client: Int, _ n: Int) { counts[client] = n }
     var slowest: Int { counts.min() ?? 0 }
 }
-
-/// Loopback ports and process memory for the benchmarks that start a server.
-enum LoopbackPort {
-    /// A port the kernel just handed out on loopback (closed again, so the server can bind it).
-    static func free() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw CLIError("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw CLIError("could not bind a loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// VmRSS of a process in MB (0 where /proc is missing).
-    static func residentMegabytes(pid: Int32) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
-        return kb / 1024
-    }
-}
