@@ -162,7 +162,22 @@ struct NotificationChannelTests {
         let port: Int
         let maildir: String
 
-        init?(directory: String, tls: (cert: String, key: String)? = nil) throws {
+        /// aiosmtpd's Controller requiring AUTH (LOGIN/PLAIN without TLS, on loopback) from quant / s3cret.
+        static let authenticatingServer = """
+            import sys, time
+            from aiosmtpd.controller import Controller
+            from aiosmtpd.handlers import Mailbox
+            from aiosmtpd.smtp import AuthResult, LoginPassword
+            def check(server, session, envelope, mechanism, data):
+                ok = isinstance(data, LoginPassword) and data.login == b"quant" and data.password == b"s3cret"
+                return AuthResult(success=ok, handled=False)
+            Controller(Mailbox(sys.argv[2]), hostname="127.0.0.1", port=int(sys.argv[1]), authenticator=check,
+                       auth_required=True, auth_require_tls=False).start()
+            while True:
+                time.sleep(3600)
+            """
+
+        init?(directory: String, tls: (cert: String, key: String)? = nil, requireAuth: Bool = false) throws {
             let python = ProcessInfo.processInfo.environment["FACTORLAB_TEST_SMTP_PYTHON"] ?? "/usr/bin/python3"
             let probe = Process()
             probe.executableURL = URL(fileURLWithPath: python)
@@ -174,8 +189,9 @@ struct NotificationChannelTests {
             port = try PlatformProcesses.freeLoopbackPort()
             maildir = directory + "/maildir-\(port)"
             process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)"] + (tls.map { ["--tlscert", $0.cert, "--tlskey", $0.key] } ?? [])
-                + ["-c", "aiosmtpd.handlers.Mailbox", maildir]
+            process.arguments = requireAuth ? ["-c", Self.authenticatingServer, String(port), maildir]
+                : ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)"] + (tls.map { ["--tlscert", $0.cert, "--tlskey", $0.key] } ?? [])
+                    + ["-c", "aiosmtpd.handlers.Mailbox", maildir]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -277,5 +293,33 @@ struct NotificationChannelTests {
         await #expect(throws: (any Error).self) {
             try await SMTPMailer.send(mail, settings: SMTPSettings(host: "127.0.0.1", port: smtp.port, from: "factorlab@example.org", startTLS: .required), timeout: 10)
         }
+    }
+
+    @Test func AUTHPLAINLogsInAndAWrongPasswordIsRefusedWithTheServersWords() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        guard let smtp = try SMTPServer(directory: f.directory, requireAuth: true) else { print("skipped: no Python with aiosmtpd"); return }
+        defer { smtp.stop() }
+        try await smtp.waitUntilListening()
+        let mail = MailMessage(from: "factorlab@example.org", to: ["quant@example.org"], subject: "auth", text: "hello", html: "<p>hello</p>",
+                               event: "job.succeeded", eventId: "e-auth")
+        func settings(_ user: String?, _ password: String?) -> SMTPSettings {
+            SMTPSettings(host: "127.0.0.1", port: smtp.port, from: "factorlab@example.org", user: user, password: password, startTLS: .none)
+        }
+        do {
+            try await SMTPMailer.send(mail, settings: settings(nil, nil), timeout: 10)
+            Issue.record("a server that requires AUTH took mail without it")
+        } catch let error as ChannelError {
+            #expect(String(describing: error).contains("530"), "\(error)")
+        }
+        do {
+            try await SMTPMailer.send(mail, settings: settings("quant", "wrong"), timeout: 10)
+            Issue.record("a wrong password was accepted")
+        } catch let error as ChannelError {
+            #expect(String(describing: error).contains("AUTH PLAIN") && String(describing: error).contains("535")
+                    && !String(describing: error).contains("wrong"), "\(error)")
+        }
+        try await SMTPMailer.send(mail, settings: settings("quant", "s3cret"), timeout: 10)
+        #expect(try smtp.messages().map { $0["subject"] } == ["auth"])
     }
 }
