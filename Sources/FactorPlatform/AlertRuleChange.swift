@@ -48,10 +48,14 @@ public struct AlertRuleChange: Codable, Sendable, Equatable {
         return rule
     }
 
-    /// Applies the change to the stored rule `id` (creating it when there is none) and stores it, audited.
+    /// Applies the change to the stored rule `id` (creating it when there is none) and stores it, audited; read,
+    /// merge and write are one transaction, so two partial changes at once both take effect.
     @discardableResult
     public func save(id: String, store: any PlatformStore, actor: String) throws -> AlertRuleRecord {
-        let existing = try store.alertRules().first { $0.id == id }
-        return try store.saveAlertRule(try applied(to: existing, id: id), actor: actor)
+        try store.saveAlertRule(id: id, actor: actor) { existing in
+            do { return .success(try self.applied(to: existing, id: id)) } catch let problem as FieldProblem { return .failure(problem) } catch {
+                return .failure(FieldProblem(field: "rule", reason: String(describing: error)))
+            }
+        }
     }
 }

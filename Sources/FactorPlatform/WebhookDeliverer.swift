@@ -41,10 +41,12 @@ public final class WebhookDeliverer: @unchecked Sendable {
     /// Attempts every due delivery once; returns how many were delivered.
     @discardableResult
     public func deliverDue(now: Double = Date().timeIntervalSince1970, limit: Int = 100) async -> Int {
-        // Claimed for longer than one send can take, so another process's deliverer skips them meanwhile.
-        guard let due = try? store.claimDueDeliveries(now: now, claimSeconds: timeout * 3 + 30, limit: limit) else { return 0 }
+        // One claim per send, for longer than a send can take (an email: connect plus the conversation), so another
+        // process's deliverer skips it meanwhile and a batch never outlives its claims.
+        let claimSeconds = max(timeout, 30) * 2 + 30
         var delivered = 0
-        for (delivery, subscription) in due {
+        for _ in 0..<limit {
+            guard let (delivery, subscription) = (try? store.claimDueDeliveries(now: now, claimSeconds: claimSeconds, limit: 1))?.first else { break }
             switch await attempt(delivery, subscription, now: now) {
             case .delivered:
                 try? store.markDelivered(id: delivery.id)

@@ -4,9 +4,9 @@ import Foundation
 /// The server's one reader of the event log, shared by every live-stream client: while anyone listens it reads new
 /// events every `pollInterval` (one query however many clients there are) and keeps the newest `capacity` in memory,
 /// so a client costs a cursor, not a queue. A client further behind than memory reads the log itself, up to what the
-/// hub has accepted. Events are accepted in id order; an id missing from the middle (a PostgreSQL transaction that
-/// took its id but has not committed) holds back the ones after it for up to `gapWait`, after which it is taken as
-/// rolled back; so a client never skips an event that commits late.
+/// hub has accepted. Events are accepted in id order. Writers take ids in commit order (on PostgreSQL under a
+/// transaction-level advisory lock, `PostgresFactorStore.appendEvent`), so an id missing from the middle is one whose
+/// transaction rolled back; it holds back the ones after it for `gapWait` (a margin), then is passed.
 public actor EventHub {
     public enum Read: Sendable {
         /// Events after the cursor (of the job asked for), and the id the cursor may move to.
@@ -27,7 +27,7 @@ public actor EventHub {
     private var clients = 0
     private var idleSince = ContinuousClock.now
 
-    public init(store: any EventLog, pollInterval: Duration = .milliseconds(200), capacity: Int = 4096, gapWait: Duration = .seconds(5)) {
+    public init(store: any EventLog, pollInterval: Duration = .milliseconds(200), capacity: Int = 4096, gapWait: Duration = .seconds(1)) {
         self.store = store
         self.pollInterval = pollInterval
         self.capacity = capacity
@@ -36,8 +36,8 @@ public actor EventHub {
 
     /// A client arrives; returns the newest accepted id (where a client that asks for nothing older starts).
     public func attach() throws -> Int64 {
-        clients += 1
         if accepted == nil { accepted = try store.latestEventId() }
+        clients += 1
         if poller == nil {
             poller = Task { [weak self] in
                 while !Task.isCancelled, let self, await self.pollOnce() {

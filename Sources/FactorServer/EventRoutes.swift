@@ -50,9 +50,11 @@ struct EventRoutes {
                             batch = events
                             position = max(position, through)
                         case .database(let through):
-                            let page = try store.events(after: position, upTo: through, jobId: nil, limit: 500)
-                            batch = page.filter { jobId == nil || $0.jobId == jobId }
-                            position = page.last?.id ?? through
+                            // Older than the hub's memory: a page of the log (of the job, by its index); a short page
+                            // means nothing more up to `through`.
+                            let page = try store.events(after: position, upTo: through, jobId: jobId, limit: 500)
+                            batch = page
+                            position = page.count < 500 ? through : (page.last?.id ?? through)
                         }
                         if !batch.isEmpty {
                             var text = ""

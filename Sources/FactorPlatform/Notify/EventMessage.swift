@@ -28,7 +28,10 @@ public struct EventMessage: Sendable, Equatable {
 
     public func markdown(for dialect: Dialect = .standard) -> String {
         let text = lines.joined(separator: "\n")
-        return dialect == .slack ? text.replacingOccurrences(of: "**", with: "*") : text
+        guard dialect == .slack else { return text }
+        // Slack reads <…> as links and mentions (<!channel>): its three control characters are escaped.
+        return text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "**", with: "*")
     }
 
     public var plainText: String {
@@ -65,7 +68,10 @@ public struct EventMessage: Sendable, Equatable {
         details = []
         switch WebhookEvent(rawValue: event) {
         case .jobSucceeded?, .jobFailed?:
-            guard let job = try? decoder.decode(JobEventPayload.self, from: data) else { fallthrough }
+            guard let job = try? decoder.decode(JobEventPayload.self, from: data) else {
+                (title, tone, lines) = Self.unknown(event, body)
+                return
+            }
             let ok = event == WebhookEvent.jobSucceeded.rawValue
             title = "FactorLab job \(job.job.id) \(ok ? "succeeded" : "failed")"
             tone = ok ? .good : .bad
@@ -83,7 +89,10 @@ public struct EventMessage: Sendable, Equatable {
                 }
             }
         case .alertRaised?:
-            guard let alert = try? decoder.decode(AlertRecord.self, from: data) else { fallthrough }
+            guard let alert = try? decoder.decode(AlertRecord.self, from: data) else {
+                (title, tone, lines) = Self.unknown(event, body)
+                return
+            }
             title = "FactorLab alert [\(alert.severity)] \(alert.rule): \(alert.subject)"
             tone = alert.severity == "critical" ? .bad : (alert.severity == "info" ? .info : .warning)
             details = [("rule", alert.rule), ("severity", alert.severity), ("subject", alert.subject), ("message", alert.message)]
@@ -102,10 +111,13 @@ public struct EventMessage: Sendable, Equatable {
             details = [("factor", code), ("version", String(version)), ("approved by", by)]
             lines = ["**\(title)**", "approved by \(by)"]
         case nil:
-            title = "FactorLab \(event)"
-            tone = .info
-            lines = [title, body]
+            (title, tone, lines) = Self.unknown(event, body)
         }
+    }
+
+    /// A body this version cannot read (an unknown event, or data in another shape): shown as it is.
+    static func unknown(_ event: String, _ body: String) -> (String, Tone, [String]) {
+        ("FactorLab \(event)", .info, ["FactorLab \(event)", body])
     }
 
     static func figure(_ x: Double?) -> String {

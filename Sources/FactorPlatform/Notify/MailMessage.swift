@@ -58,7 +58,18 @@ public struct MailMessage: Sendable, Equatable {
     static func encodedWord(_ s: String) -> String {
         let flat = s.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
         if flat.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value < 127 }) && flat.count < 900 { return flat }
-        return "=?UTF-8?B?" + Data(flat.utf8).base64EncodedString() + "?="
+        // Encoded words of at most 75 characters (45 bytes of UTF-8, whole characters), one per folded line.
+        var words: [String] = []
+        var chunk = ""
+        for ch in flat {
+            if chunk.utf8.count + ch.utf8.count > 45 {
+                words.append("=?UTF-8?B?" + Data(chunk.utf8).base64EncodedString() + "?=")
+                chunk = ""
+            }
+            chunk.append(ch)
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?" + Data(chunk.utf8).base64EncodedString() + "?=") }
+        return words.joined(separator: "\r\n ")
     }
 
     static func base64Lines(_ s: String) -> [String] {

@@ -28,7 +28,8 @@ public enum SMTPMailer {
             do {
                 reply = try await channel.eventLoop.flatSubmit { reader.next(on: channel.eventLoop) }.get()
             } catch {
-                throw reader.timedOut ? ChannelError.smtp(command: command, reply: String(format: "no answer within %g s", timeout)) : error
+                let timedOut = (try? await channel.eventLoop.submit { reader.timedOut }.get()) ?? false
+                throw timedOut ? ChannelError.smtp(command: command, reply: String(format: "no answer within %g s", timeout)) : error
             }
             guard reply.code / 100 == expect else { throw ChannelError.smtp(command: command, reply: reply.text) }
             return reply
@@ -45,6 +46,11 @@ public enum SMTPMailer {
         if settings.startTLS == .required && !offersTLS { throw ChannelError.startTLSUnavailable(host: settings.host) }
         if settings.startTLS != .none && offersTLS {
             _ = try await command("STARTTLS", expect: 2)
+            // Anything that arrived before the handshake was not protected: refuse it rather than take it as a reply
+            // to a command sent over TLS.
+            if try await channel.eventLoop.submit({ reader.takeBuffered() }).get() {
+                throw ChannelError.smtp(command: "STARTTLS", reply: "the server sent data before the TLS handshake")
+            }
             var configuration = TLSConfiguration.makeClientConfiguration()
             if let ca = settings.caFile { configuration.trustRoots = .file(ca) }
             let context = try NIOSSLContext(configuration: configuration)
@@ -133,6 +139,15 @@ final class SMTPReplyReader: ChannelInboundHandler, @unchecked Sendable {
         let waiting = waiters
         waiters = []
         for w in waiting { w.fail(error) }
+    }
+
+    /// Whether replies or bytes were waiting, which are then dropped (must be called on the event loop).
+    func takeBuffered() -> Bool {
+        let had = !replies.isEmpty || !pending.isEmpty || !lines.isEmpty
+        replies = []
+        pending = []
+        lines = []
+        return had
     }
 
     /// The next reply (must be called on the event loop).

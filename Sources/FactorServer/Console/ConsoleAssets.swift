@@ -122,6 +122,7 @@ const routes = {
 async function route() {
   state.generation++;
   clearTimeout(jobPoll);
+  jobPoll = null;
   liveStream?.stop();
   liveStream = null;
   flash("");
@@ -509,9 +510,10 @@ async function jobDetail(id, refresh = false) {
   if (liveStream?.path !== path) {
     liveStream?.stop();
     const generation = state.generation;
+    // Throttled, not debounced: a busy job still redraws every 300 ms.
     liveStream = follow(path, () => {
-      clearTimeout(jobPoll);
-      jobPoll = setTimeout(() => { if (generation === state.generation) jobDetail(id, true).catch(fail); }, 200);
+      if (jobPoll) return;
+      jobPoll = setTimeout(() => { jobPoll = null; if (generation === state.generation) jobDetail(id, true).catch(fail); }, 300);
     });
   }
 }

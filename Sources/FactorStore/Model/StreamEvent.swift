@@ -25,6 +25,9 @@ public enum StreamEventKind {
     public static let taskFinished = "task.finished"
     public static let taskRetrying = "task.retrying"
     public static let jobCancelled = "job.cancelled"
+    /// A job's status changed when its last task ended (SUCCESS, FAILED, CANCELLED): `{"job","status","error"}`; the
+    /// `job.succeeded`/`job.failed` events follow with the summary.
+    public static let jobStatus = "job.status"
 }
 
 /// The `data` of a task event: the task, how it ended, and its job's progress after it.

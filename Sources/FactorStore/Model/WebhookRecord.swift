@@ -44,7 +44,8 @@ struct URLComponentsLite {
     init?(_ url: String) {
         guard let schemeEnd = url.range(of: "://") else { return nil }
         let rest = url[schemeEnd.upperBound...]
-        let host = rest.prefix { $0 != "/" && $0 != "?" }
+        var host = rest.prefix { $0 != "/" && $0 != "?" }
+        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }  // no user:password
         schemeAndHost = String(url[..<schemeEnd.upperBound]) + host
     }
 }
@@ -156,13 +157,20 @@ public protocol WebhookStore: Sendable {
 
     /// Every alert rule, by id.
     func alertRules() throws -> [AlertRuleRecord]
-    /// Creates or replaces the rule with `rule.id` (its `updatedAt`/`updatedBy` are set here); audited with the rule
-    /// before and after. Returns the stored rule.
-    func saveAlertRule(_ rule: AlertRuleRecord, actor: String) throws -> AlertRuleRecord
+    /// Creates or changes the rule `id` in one transaction: `change` gets the stored rule (nil for a new id) and returns
+    /// the rule to store (its `updatedAt`/`updatedBy` are set here) or why not (then nothing is written and the problem
+    /// is thrown as it is). Audited with the rule before and after. Returns the stored rule.
+    func saveAlertRule(id: String, actor: String, _ change: @escaping @Sendable (AlertRuleRecord?) -> Result<AlertRuleRecord, FieldProblem>) throws
+        -> AlertRuleRecord
     /// Deletes a rule (its alerts stay); audited. false when there is none.
     func removeAlertRule(id: String, actor: String) throws -> Bool
 }
 
 extension WebhookStore {
     public func alerts(limit: Int) throws -> [AlertRecord] { try alerts(limit: limit, unacknowledged: false) }
+
+    /// Stores `rule` as it is (created or replaced).
+    public func saveAlertRule(_ rule: AlertRuleRecord, actor: String) throws -> AlertRuleRecord {
+        try saveAlertRule(id: rule.id, actor: actor) { _ in .success(rule) }
+    }
 }

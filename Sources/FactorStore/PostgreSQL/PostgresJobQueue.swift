@@ -254,11 +254,16 @@ extension PostgresFactorStore: JobQueue {
             let failed = counts["FAILED"] ?? 0, cancelled = counts["CANCELLED"] ?? 0
             let status: WorkStatus = cancelled > 0 ? .cancelled : (failed > 0 ? .failed : .success)
             if job.status == status && job.summaryAt != nil { return nil }
+            let changed = job.status != status
             job.status = status
             job.error = failed > 0 ? "\(failed) of \(counts.values.reduce(0, +)) tasks failed" : nil
             job.updatedAt = Clock.now()
             try await s.execute("UPDATE jobs SET status = $1, error = $2, updated_at = $3 WHERE id = $4",
                                 [status.rawValue, job.error, job.updatedAt, id])
+            if changed {
+                try await self.appendEvent(s, kind: StreamEventKind.jobStatus, jobId: id,
+                                           payload: "{\"job\":\(JSON.encode(id)),\"status\":\(JSON.encode(status.rawValue)),\"error\":\(JSON.encode(job.error))}")
+            }
             return job
         }
     }

@@ -169,9 +169,14 @@ extension PostgresFactorStore: WebhookStore {
         try read { s in try await s.rows("SELECT * FROM alert_rules ORDER BY id COLLATE \"C\"").map(Self.alertRuleFrom) }
     }
 
-    public func saveAlertRule(_ rule: AlertRuleRecord, actor: String) throws -> AlertRuleRecord {
-        try write { s in
-            let before = try await s.one("SELECT * FROM alert_rules WHERE id = $1 FOR UPDATE", [rule.id]).map(Self.alertRuleFrom)
+    public func saveAlertRule(id: String, actor: String, _ change: @escaping @Sendable (AlertRuleRecord?) -> Result<AlertRuleRecord, FieldProblem>) throws
+        -> AlertRuleRecord {
+        try write { s -> Result<AlertRuleRecord, FieldProblem> in
+            // A new id is serialised too: two creators of one id wait for each other on this lock.
+            try await s.execute("SELECT pg_advisory_xact_lock(hashtext($1))", [id])
+            let before = try await s.one("SELECT * FROM alert_rules WHERE id = $1 FOR UPDATE", [id]).map(Self.alertRuleFrom)
+            let outcome = change(before)
+            guard case .success(let rule) = outcome else { return outcome }
             var stored = rule
             stored.updatedAt = Clock.now()
             stored.updatedBy = actor
@@ -185,8 +190,8 @@ extension PostgresFactorStore: WebhookStore {
                       stored.muted, stored.updatedAt, stored.updatedBy])
             try await self.appendAudit(s, actor: actor, action: before == nil ? "add-alert-rule" : "set-alert-rule", entity: "alert-rule:" + rule.id,
                                        before: before.map(JSON.encode), after: JSON.encode(stored))
-            return stored
-        }
+            return .success(stored)
+        }.get()
     }
 
     public func removeAlertRule(id: String, actor: String) throws -> Bool {
@@ -223,6 +228,9 @@ extension PostgresFactorStore: WebhookStore {
     @discardableResult
     func appendEvent(_ s: PostgresSession, kind: String, jobId: String?, payload: String) async throws -> String {
         let body = WebhookBody.make(kind: kind, payload: payload)
+        // Ids in commit order: the lock is held until this transaction ends, so the next writer takes its id after
+        // this one's are committed (or rolled back), and a reader that sees id n has seen every committed id below it.
+        try await s.execute("SELECT pg_advisory_xact_lock(\(Self.eventLogLock))")
         try await s.execute("INSERT INTO events (kind, job_id, body, created_at) VALUES ($1, $2, $3, $4)", [kind, jobId, body, Clock.now()])
         return body
     }
@@ -231,6 +239,10 @@ extension PostgresFactorStore: WebhookStore {
     func appendTaskEvent(_ s: PostgresSession, taskId: String, kind: String) async throws {
         guard let task = try await s.one("SELECT job_id, status, attempts, error FROM tasks WHERE id = $1", [taskId]) else { return }
         let jobId: String = try task.get("job_id")
+        // Counted under the event log's lock (which appendEvent takes anyway): every task end writes an event, so each
+        // count sees the task ends committed before it (exact progress). The lock is always the last one a transaction
+        // takes, so it cannot deadlock with row locks.
+        try await s.execute("SELECT pg_advisory_xact_lock(\(Self.eventLogLock))")
         let counts = try await s.one("""
             SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE status IN ('SUCCESS', 'FAILED', 'CANCELLED')) AS done,
                    COUNT(*) FILTER (WHERE status = 'FAILED') AS failed
@@ -256,6 +268,9 @@ extension PostgresFactorStore: WebhookStore {
     public func latestEventId() throws -> Int64 {
         try read { s in try await s.one("SELECT COALESCE(MAX(id), 0) AS n FROM events")?.get("n", Int64.self) ?? 0 }
     }
+
+    /// The advisory lock key of the event log ("FLEV").
+    static let eventLogLock: Int64 = 0x464C_4556
 
     /// The factors and universes a job's results concern (nil dimensions when it stored none).
     func jobScope(_ s: PostgresSession, jobId: String) async throws -> EventScope {

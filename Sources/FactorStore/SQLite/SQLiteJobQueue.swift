@@ -186,11 +186,16 @@ extension SQLiteFactorStore: JobQueue {
             let failed = counts["FAILED"] ?? 0, cancelled = counts["CANCELLED"] ?? 0
             let status: WorkStatus = cancelled > 0 && job.status == .cancelled ? .cancelled : (cancelled > 0 ? .cancelled : (failed > 0 ? .failed : .success))
             if job.status == status && job.summaryAt != nil { return nil }
+            let changed = job.status != status
             job.status = status
             job.error = failed > 0 ? "\(failed) of \(counts.values.reduce(0, +)) tasks failed" : nil
             job.updatedAt = Clock.now()
             try db.execute(sql: "UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE id = ?",
                            arguments: [status.rawValue, job.error, job.updatedAt, id])
+            if changed {
+                try appendEvent(db, kind: StreamEventKind.jobStatus, jobId: id,
+                                payload: "{\"job\":\(JSON.encode(id)),\"status\":\(JSON.encode(status.rawValue)),\"error\":\(JSON.encode(job.error))}")
+            }
             return job
         }
     }

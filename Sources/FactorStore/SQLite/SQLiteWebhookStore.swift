@@ -158,9 +158,12 @@ extension SQLiteFactorStore: WebhookStore {
         try read { db in try Row.fetchAll(db, sql: "SELECT * FROM alert_rules ORDER BY id").map(Self.alertRuleFrom) }
     }
 
-    public func saveAlertRule(_ rule: AlertRuleRecord, actor: String) throws -> AlertRuleRecord {
-        try write { db in
-            let before = try Row.fetchOne(db, sql: "SELECT * FROM alert_rules WHERE id = ?", arguments: [rule.id]).map(Self.alertRuleFrom)
+    public func saveAlertRule(id: String, actor: String, _ change: @escaping @Sendable (AlertRuleRecord?) -> Result<AlertRuleRecord, FieldProblem>) throws
+        -> AlertRuleRecord {
+        try write { db -> Result<AlertRuleRecord, FieldProblem> in
+            let before = try Row.fetchOne(db, sql: "SELECT * FROM alert_rules WHERE id = ?", arguments: [id]).map(Self.alertRuleFrom)
+            let outcome = change(before)
+            guard case .success(let rule) = outcome else { return outcome }
             var stored = rule
             stored.updatedAt = Clock.now()
             stored.updatedBy = actor
@@ -173,8 +176,8 @@ extension SQLiteFactorStore: WebhookStore {
                                  stored.muted, stored.updatedAt, stored.updatedBy])
             try appendAuditRow(db, actor: actor, action: before == nil ? "add-alert-rule" : "set-alert-rule", entity: "alert-rule:" + rule.id,
                                before: before.map(JSON.encode), after: JSON.encode(stored))
-            return stored
-        }
+            return .success(stored)
+        }.get()
     }
 
     public func removeAlertRule(id: String, actor: String) throws -> Bool {

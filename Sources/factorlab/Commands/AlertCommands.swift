@@ -57,10 +57,10 @@ struct SetAlertRuleCommand: ParsableCommand {
         commandName: "set-alert-rule",
         abstract: "Create or change an alert rule; it takes effect for the next job that ends.",
         discussion: """
-            Kinds: slow_task (threshold: the quantile, 0.95 = P95; lookback: earlier tasks needed), task_failures (share of \\
-            failed tasks), ic_drop (fall of the mean IC against the previous comparable run), rank_ic_drift (|Rank IC − mean \\
-            of the last lookback runs|), coverage (share of member-rows in the sample, alert below), sample_size (dates with \\
-            an IC, alert below), nan_ratio (share of member-rows without a factor value, alert above). A scope of factors, \\
+            Kinds: slow_task (threshold: the quantile, 0.95 = P95; lookback: earlier tasks needed), task_failures (share of \
+            failed tasks), ic_drop (fall of the mean IC against the previous comparable run), rank_ic_drift (|Rank IC − mean \
+            of the last lookback runs|), coverage (share of member-rows in the sample, alert below), sample_size (dates with \
+            an IC, alert below), nan_ratio (share of member-rows without a factor value, alert above). A scope of factors, \
             categories or universes limits the rule ('' clears one).
             """)
     @OptionGroup var store: StoreOptions
