@@ -65,8 +65,10 @@ public struct FactorRegistry: Sendable {
     /// A new version with a new expression (or Python source: `kind`, default the latest version's); the old versions
     /// stay. An approved factor goes back to draft.
     @discardableResult
-    public func update(code: String, expression: String, kind: FactorKind? = nil, note: String, actor: String) throws -> FactorRecord {
+    public func update(code: String, expression: String, kind: FactorKind? = nil, note: String, actor: String,
+                       expectedVersion: Int? = nil) throws -> FactorRecord {
         guard let factor = try store.factor(code: code) else { throw PlatformError.store(.unknownFactor(code)) }
+        try requireVersion(factor, expectedVersion)
         let kind = try kind ?? store.versions(code: code).last?.kind ?? .expression
         let validation = try validate(code: code, expression, kind: kind)
         try refuseDuplicate(code: code, hash: validation.hash)
@@ -79,8 +81,9 @@ public struct FactorRegistry: Sendable {
 
     /// A new version equal to version `target` (audited as a rollback).
     @discardableResult
-    public func rollback(code: String, to target: Int, actor: String) throws -> FactorRecord {
+    public func rollback(code: String, to target: Int, actor: String, expectedVersion: Int? = nil) throws -> FactorRecord {
         guard let factor = try store.factor(code: code) else { throw PlatformError.store(.unknownFactor(code)) }
+        try requireVersion(factor, expectedVersion)
         let versions = try store.versions(code: code)
         guard let old = versions.first(where: { $0.version == target }) else {
             throw PlatformError.unknownVersion(code: code, version: target, available: versions.map(\.version))
@@ -91,6 +94,14 @@ public struct FactorRegistry: Sendable {
         version.author = actor
         version.createdAt = Clock.now()
         return try wrap { try store.appendVersion(version, status: factor.status == .approved ? .draft : nil, actor: actor, action: "rollback") }
+    }
+
+    /// A caller that read version `expected` acts only on that version (the store refuses a new version whose number
+    /// is taken, so a change between this check and the write is refused too).
+    private func requireVersion(_ factor: FactorRecord, _ expected: Int?) throws {
+        if let expected, expected != factor.latestVersion {
+            throw PlatformError.store(.versionConflict(code: factor.code, expected: expected + 1, got: factor.latestVersion + 1))
+        }
     }
 
     /// Review-state moves, which need no validator.

@@ -4,7 +4,8 @@ import HTTPTypes
 import Hummingbird
 import ServiceLifecycle
 
-/// `GET /events`: the live stream as Server-Sent Events. Each event is `id: <log id>`, `event: <kind>` and
+/// `GET /events`: with `Accept: text/event-stream`, the live stream as Server-Sent Events; otherwise a JSON page of the
+/// stored log after `after` (what a script or a contract fuzzer reads). Each event is `id: <log id>`, `event: <kind>` and
 /// `data: <the JSON envelope webhooks get>`. A client that reconnects with `Last-Event-ID` (or `?after=`) gets every
 /// event after that id exactly once, in order, from the stored log; without either it starts with what happens next.
 /// `?job=ID` keeps one job's events (submission, task ends with progress, the end, its alerts). A comment line every
@@ -17,21 +18,34 @@ struct EventRoutes {
     func register(on router: APIRouter) {
         let hub = services.events
         let store = services.store
-        router.get("/events", "Live events as Server-Sent Events (job progress, task ends, job ends, alerts, approvals); Last-Event-ID or after=N resumes from the stored log; job=ID keeps one job's") { request, context in
+        router.get("/events", "Events after a point of the stored log (job progress, task ends, job ends, alerts, approvals): a JSON page, oldest first, or with Accept: text/event-stream the live stream as Server-Sent Events; Last-Event-ID or after=N resumes; job=ID keeps one job's",
+                   query: [.integer("after", 0...Int.max, "the last event id seen (JSON: default 0; stream: default now)"), .string("job", "only this job's events"),
+                           .integer("limit", 1...Pagination.maximumLimit, "JSON: at most this many (default 100); more follow when the reply has X-Next-Cursor")],
+                   headers: [HeaderParameter(name: "Last-Event-ID", help: "The last event id seen (as after=)", pattern: "^[0-9]{1,18}$")],
+                   replies: [Reply(status: 200, content: .streamOrList(StreamEvent.self),
+                                   help: "A page of events (application/json), or the stream (text/event-stream)",
+                                   headers: ["X-Next-Cursor": "JSON: the after= of the next page, when it is full"])]) { request, context in
             try context.require([.researcher, .reviewer], to: "follow events")
             let q = request.uri.queryParameters
             let jobId = q["job"].map(String.init)
             var cursor: Int64?
             if let header = request.headers[values: HTTPField.Name("Last-Event-ID")!].first {
                 guard let id = Int64(header.trimmingCharacters(in: .whitespaces)), id >= 0 else {
-                    throw APIError(.badRequest, "Last-Event-ID must be an event id (a whole number), not '\(header)'", details: ["field": "Last-Event-ID"])
+                    throw APIError(.badRequest, "Last-Event-ID must be an event id (a whole number), not '\(header)'", field: "Last-Event-ID")
                 }
                 cursor = id
             } else if let text = q["after"] {
-                guard let id = Int64(String(text)), id >= 0 else {
-                    throw APIError(.badRequest, "after must be an event id (a whole number), not '\(text)'", details: ["field": "after"])
+                cursor = Int64(String(text))
+            }
+            let streaming = request.headers[values: .accept].contains { $0.contains("text/event-stream") }
+            if !streaming {
+                let limit = q["limit"].flatMap { Int($0) } ?? 100
+                let page = try store.events(after: cursor ?? 0, upTo: try store.latestEventId(), jobId: jobId, limit: limit)
+                var response = try JSONIO.response(page)
+                if page.count == limit, let last = page.last {
+                    response.headers[Pagination.nextCursorHeader] = String(last.id)
                 }
-                cursor = id
+                return response
             }
             let start = try await hub.attach()
             let from = cursor ?? start

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// JSON in and out: NaN and infinities as null, unknown fields refused, bodies size-limited.
 enum JSONIO {
@@ -13,23 +14,39 @@ enum JSONIO {
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// Decodes the body as `T`, refusing fields outside `allowed` so that a typo is an error, not silently ignored.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: APIContext, allowed: Set<String>) async throws -> T {
+    /// Decodes the body as `T`, refusing fields `T` does not read (the fields the document lists for it) so that a typo
+    /// is an error, not silently ignored.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: APIContext) async throws -> T {
+        let allowed = BodyFields.names(of: T.self)
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: context.maxUploadSize)
         } catch {
-            throw APIError(.contentTooLarge, "the request body is larger than \(context.maxUploadSize) bytes")
+            throw APIError(.contentTooLarge, "the request body is larger than \(context.maxUploadSize) bytes", code: "too_large")
         }
         let data = Data(buffer: buffer)
         guard let object = try? JSONSerialization.jsonObject(with: data) else {
-            throw APIError(.badRequest, "the request body is not valid JSON")
+            throw APIError(.badRequest, "the request body is not valid JSON", code: "invalid_json")
         }
-        guard let dictionary = object as? [String: Any] else { throw APIError(.badRequest, "the request body must be a JSON object") }
+        guard let dictionary = object as? [String: Any] else { throw APIError(.badRequest, "the request body must be a JSON object", code: "invalid_body") }
         let unknown = Set(dictionary.keys).subtracting(allowed)
         if !unknown.isEmpty {
-            throw APIError(.badRequest, "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.sorted().joined(separator: ", ")); allowed: \(allowed.sorted().joined(separator: ", "))")
+            throw APIError(.badRequest, "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.sorted().joined(separator: ", ")); allowed: \(allowed.sorted().joined(separator: ", "))",
+                           code: "unknown_field", field: unknown.sorted().first)
         }
         return try JSONDecoder().decode(T.self, from: data)
+    }
+}
+
+/// The top-level fields each request body type reads, derived once from its `Decodable` implementation.
+enum BodyFields {
+    private static let cache = Mutex<[ObjectIdentifier: Set<String>]>([:])
+
+    static func names<T: Decodable>(of type: T.Type) -> Set<String> {
+        if let known = cache.withLock({ $0[ObjectIdentifier(type)] }) { return known }
+        // A body type the reader cannot describe is a programming error caught by the contract's tests.
+        let names = Set((try? SchemaReader(direction: .request).fieldNames(type)) ?? [])
+        cache.withLock { $0[ObjectIdentifier(type)] = names }
+        return names
     }
 }

@@ -8,7 +8,7 @@ import Hummingbird
 struct JobRoutes {
     let services: Services
 
-    struct NewJob: Decodable {
+    struct NewJob: Codable {
         var factors: [String]?
         var category: String?
         var allApproved: Bool?
@@ -37,30 +37,31 @@ struct JobRoutes {
         var compareNeutral: Bool?
     }
 
-    struct Submitted: Encodable { var job: JobRecord; var tasks: Int; var created: Bool }
+    struct Submitted: Codable { var job: JobRecord; var tasks: Int; var created: Bool }
     /// The same shape as `show-job --json`.
-    struct JobDetail: Encodable { var job: JobRecord; var tasks: [TaskRecord]; var top: [ResultRecord]; var failures: [ResultRecord] }
-    struct LeaseBody: Decodable { var worker: String; var leaseSeconds: Double? }
-    struct LeaseReply: Encodable { var task: TaskRecord; var job: JobRecord; var payload: TaskPayload; var leaseSeconds: Double }
-    struct HeartbeatBody: Decodable { var worker: String; var leaseSeconds: Double? }
-    struct ReleaseBody: Decodable { var worker: String }
-    struct Completion: Decodable {
+    struct JobDetail: Codable { var job: JobRecord; var tasks: [TaskRecord]; var top: [ResultRecord]; var failures: [ResultRecord] }
+    struct LeaseBody: Codable { var worker: String; var leaseSeconds: Double? }
+    struct LeaseReply: Codable { var task: TaskRecord; var job: JobRecord; var payload: TaskPayload; var leaseSeconds: Double }
+    struct HeartbeatBody: Codable { var worker: String; var leaseSeconds: Double? }
+    struct ReleaseBody: Codable { var worker: String }
+    struct Completion: Codable {
         var worker: String
         var results: [StoredResult]?
         var error: String?
         var retryable: Bool?
     }
     struct StoredResult: Codable { var result: ResultRecord; var series: [ResultSeriesRow] }
+    struct Renewed: Codable { var renewed: Bool }
 
     func register(on router: APIRouter) {
         let store = services.store
-        router.post("/jobs", "Submit a job (idempotent with idempotencyKey)") { request, context in
+        router.post("/jobs", "Submit a job: factors × universes × windows × frequencies, split into tasks (idempotent with idempotencyKey: the same key answers the first job with 200)",
+                    body: NewJob.self,
+                    example: #"{"factors": ["MOM5"], "start": "2020-01-01", "end": "2020-12-31", "universes": ["csi300"], "horizons": [1, 5], "includeDrafts": true}"#,
+                    errors: [422],
+                    replies: [.created(Submitted.self, "A new job"), .ok(Submitted.self, "The job submitted earlier with this idempotencyKey")]) { request, context in
             let caller = try context.require([.researcher, .reviewer], to: "submit jobs")
-            let b = try await JSONIO.decode(NewJob.self, from: request, context: context,
-                                            allowed: ["factors", "category", "allApproved", "includeDrafts", "start", "end", "windows",
-                                                      "frequencies", "universes", "horizons", "quantiles", "delay", "batchSize",
-                                                      "priority", "maxAttempts", "idempotencyKey", "minNames", "decayLags", "winsorize",
-                                                      "neutralize", "size", "industry", "zscore", "label", "compareNeutral"])
+            let b = try await JSONIO.decode(NewJob.self, from: request, context: context)
             let selection: JobRequest.Selection
             switch (b.factors, b.category, b.allApproved ?? false) {
             case (let codes?, nil, false): selection = .codes(codes)
@@ -89,30 +90,28 @@ struct JobRoutes {
             return try JSONIO.response(Submitted(job: job, tasks: try store.tasks(jobId: job.id).count, created: created),
                                        status: created ? .created : .ok)
         }
-        router.get("/jobs", "List jobs (filter: status)") { request, context in
+        router.list("/jobs", "List jobs, newest first (filters: status, since)", of: JobRecord.self,
+                    query: [.choice("status", WorkStatus.allCases.map(\.rawValue), "only jobs in this state"),
+                            .date("since", "only jobs created on or after this date")],
+                    cursorKey: \.id) { request, context in
             try context.require([.researcher, .reviewer], to: "read jobs")
-            var status: WorkStatus?
-            if let s = request.uri.queryParameters["status"] {
-                guard let parsed = WorkStatus(rawValue: String(s).uppercased()) else {
-                    throw APIError(.badRequest, "status must be one of \(WorkStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                status = parsed
-            }
-            return try JSONIO.response(try store.jobs(status: status))
+            let q = request.uri.queryParameters
+            let jobs = try store.jobs(status: q["status"].flatMap { WorkStatus(rawValue: String($0)) })
+            guard let since = q["since"].map(String.init) else { return jobs }
+            return jobs.filter { $0.createdAt >= since }
         }
-        router.get("/jobs/:id", "A job with its tasks, Top-N (top, default 10) and factor failures") { request, context in
+        router.get("/jobs/:id", "A job with its tasks, Top-N (top, default 10) and factor failures",
+                   query: [.integer("top", 1...1000, "how many of the best results (default 10)")], replies: [.ok(JobDetail.self)]) { request, context in
             try context.require([.researcher, .reviewer], to: "read jobs")
-            let topText = request.uri.queryParameters["top"].map(String.init)
-            guard let top = topText.map({ Int($0) }) ?? 10, (1...1000).contains(top) else {
-                throw APIError(.badRequest, "top must be an integer 1…1000")
-            }
+            let top = request.uri.queryParameters["top"].flatMap { Int($0) } ?? 10
             let id = try context.parameters.require("id")
             guard let job = try store.job(id: id) else { throw StoreError.unknownJob(id) }
             let failures = try JobSummary.failures(job: job, store: store)
             return try JSONIO.response(JobDetail(job: job, tasks: try store.tasks(jobId: id), top: try JobSummary.top(top, job: job, store: store),
                                                  failures: failures))
         }
-        router.get("/jobs/:id/summary.csv", "The job's stored summary: every result of its run as CSV (404 until its last task ends)") { _, context in
+        router.get("/jobs/:id/summary.csv", "The job's stored summary: every result of its run as CSV (404 until its last task ends)",
+                   replies: [Reply(status: 200, content: .text("text/csv"), help: "The summary")]) { _, context in
             try context.require([.researcher, .reviewer], to: "read jobs")
             let id = try context.parameters.require("id")
             guard let job = try store.job(id: id) else { throw StoreError.unknownJob(id) }
@@ -123,18 +122,20 @@ struct JobRoutes {
                                                    .contentDisposition: "attachment; filename=\"\(id).csv\""],
                             body: .init(byteBuffer: ByteBuffer(string: summary.csv)))
         }
-        router.post("/jobs/:id/cancel", "Cancel what has not started") { _, context in
+        router.post("/jobs/:id/cancel", "Cancel what has not started", replies: [.ok(JobRecord.self)]) { _, context in
             let caller = try context.require([.researcher, .reviewer], to: "cancel jobs")
             return try JSONIO.response(try store.cancelJob(id: try context.parameters.require("id"), actor: caller.name))
         }
-        router.post("/jobs/:id/retry", "Queue the failed tasks again") { _, context in
+        router.post("/jobs/:id/retry", "Queue the failed tasks again", replies: [.ok(JobRecord.self)]) { _, context in
             let caller = try context.require([.researcher, .reviewer], to: "retry jobs")
             return try JSONIO.response(try store.retryJob(id: try context.parameters.require("id"), actor: caller.name))
         }
         // Worker protocol.
-        router.post("/jobs/dequeue", "Lease the next task (worker)", roles: "worker") { request, context in
+        router.post("/jobs/dequeue", "Lease the next task (worker)", roles: "worker", body: LeaseBody.self,
+                    example: #"{"worker": "host-1", "leaseSeconds": 60}"#,
+                    replies: [.ok(LeaseReply.self, "A leased task"), Reply(status: 204, content: .none, help: "Nothing to run now")]) { request, context in
             let caller = try context.require([.worker], to: "lease tasks")
-            let body = try await JSONIO.decode(LeaseBody.self, from: request, context: context, allowed: ["worker", "leaseSeconds"])
+            let body = try await JSONIO.decode(LeaseBody.self, from: request, context: context)
             let seconds = min(3600, max(1, body.leaseSeconds ?? 60))
             JobFinisher.failLostTasks(store: store)
             guard let lease = try store.leaseTask(owner: "\(caller.name):\(body.worker)", seconds: seconds, now: Date().timeIntervalSince1970) else {
@@ -144,9 +145,9 @@ struct JobRoutes {
             return try JSONIO.response(LeaseReply(task: lease.task, job: lease.job, payload: payload, leaseSeconds: seconds))
         }
         router.post("/tasks/:id/lease", "Lease one given task (worker; run-task --server); 409 names its state when it is not runnable",
-                    roles: "worker") { request, context in
+                    roles: "worker", body: LeaseBody.self, example: #"{"worker": "host-1"}"#, replies: [.ok(LeaseReply.self)]) { request, context in
             let caller = try context.require([.worker], to: "lease tasks")
-            let body = try await JSONIO.decode(LeaseBody.self, from: request, context: context, allowed: ["worker", "leaseSeconds"])
+            let body = try await JSONIO.decode(LeaseBody.self, from: request, context: context)
             let id = try context.parameters.require("id")
             let seconds = min(3600, max(1, body.leaseSeconds ?? 60))
             JobFinisher.failLostTasks(store: store)
@@ -158,26 +159,29 @@ struct JobRoutes {
             let payload = try JSONDecoder().decode(TaskPayload.self, from: Data(lease.task.payload.utf8))
             return try JSONIO.response(LeaseReply(task: lease.task, job: lease.job, payload: payload, leaseSeconds: seconds))
         }
-        router.post("/tasks/:id/release", "Give a lease back without counting the attempt (worker stopping)", roles: "worker") { request, context in
+        router.post("/tasks/:id/release", "Give a lease back without counting the attempt (worker stopping)", roles: "worker",
+                    body: ReleaseBody.self, example: #"{"worker": "host-1"}"#, replies: [.ok(TaskRecord.self)]) { request, context in
             let caller = try context.require([.worker], to: "release leases")
-            let body = try await JSONIO.decode(ReleaseBody.self, from: request, context: context, allowed: ["worker"])
+            let body = try await JSONIO.decode(ReleaseBody.self, from: request, context: context)
             let id = try context.parameters.require("id")
             guard try store.task(id: id) != nil else { throw StoreError.unknownTask(id) }
             try store.releaseTask(taskId: id, owner: "\(caller.name):\(body.worker)")
             return try JSONIO.response(try store.task(id: id))
         }
-        router.post("/tasks/:id/heartbeat", "Renew a lease (worker)", roles: "worker") { request, context in
+        router.post("/tasks/:id/heartbeat", "Renew a lease (worker)", roles: "worker", body: HeartbeatBody.self,
+                    example: #"{"worker": "host-1", "leaseSeconds": 60}"#, replies: [.ok(Renewed.self)]) { request, context in
             let caller = try context.require([.worker], to: "renew leases")
-            let body = try await JSONIO.decode(HeartbeatBody.self, from: request, context: context, allowed: ["worker", "leaseSeconds"])
+            let body = try await JSONIO.decode(HeartbeatBody.self, from: request, context: context)
             let id = try context.parameters.require("id")
             let renewed = try store.renewLease(taskId: id, owner: "\(caller.name):\(body.worker)", seconds: min(3600, max(1, body.leaseSeconds ?? 60)),
                                                now: Date().timeIntervalSince1970)
             guard renewed else { throw APIError(.conflict, "task \(id) is not leased by \(body.worker) any more") }
-            return try JSONIO.response(["renewed": true])
+            return try JSONIO.response(Renewed(renewed: true))
         }
-        router.post("/tasks/:id/complete", "Complete a task with results or an error (worker)", roles: "worker") { request, context in
+        router.post("/tasks/:id/complete", "Complete a task with results or an error (worker)", roles: "worker", body: Completion.self,
+                    example: #"{"worker": "host-1", "error": "out of memory", "retryable": true}"#, replies: [.ok(TaskRecord.self)]) { request, context in
             let caller = try context.require([.worker], to: "complete tasks")
-            let body = try await JSONIO.decode(Completion.self, from: request, context: context, allowed: ["worker", "results", "error", "retryable"])
+            let body = try await JSONIO.decode(Completion.self, from: request, context: context)
             let id = try context.parameters.require("id")
             guard let task = try store.task(id: id), let job = try store.job(id: task.jobId) else { throw StoreError.unknownTask(id) }
             let owner = "\(caller.name):\(body.worker)"

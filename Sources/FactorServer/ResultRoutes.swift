@@ -10,16 +10,26 @@ struct ResultRoutes {
 
     func register(on router: APIRouter) {
         let store = services.store
-        router.get("/results", "Stored results (filters: factor, run, universe, freq, horizon, from, to)") { request, context in
+        router.list("/results", "Stored results (filters: factor, run, universe, freq, horizon, from, to)", of: ResultRecord.self,
+                    query: [.string("factor", "a factor code"), .string("run", "a run id"), .string("universe", "a universe (csi300, all …)"),
+                            .string("freq", "a frequency (day, week, month, 5min …)"), .integer("horizon", 1...10_000, "a forward-return horizon"),
+                            .date("from", "windows starting on or after"), .date("to", "windows ending on or before")],
+                    cursorKey: { ResultRoutes.cursorKey($0.key) }) { request, context in
             try context.require([.researcher, .reviewer], to: "read results")
             let q = request.uri.queryParameters
             let filter = ResultFilter(factorCode: q["factor"].map(String.init), runId: q["run"].map(String.init),
                                       universe: q["universe"].map(String.init), frequency: q["freq"].map(String.init),
                                       horizon: try q["horizon"].map { try Self.integer(String($0), "horizon") },
                                       from: q["from"].map(String.init), to: q["to"].map(String.init))
-            return try JSONIO.response(try store.results(matching: filter))
+            return try store.results(matching: filter)
         }
-        router.get("/results/series", "The per-date series of one result") { request, context in
+        router.list("/results/series", "The per-date series of one result (its key's fields, as GET /results gives them)", of: ResultSeriesRow.self,
+                    query: [.string("run", "the run id", required: true), .string("factor", "the factor code", required: true),
+                            .integer("version", 1...1_000_000, "the factor version", required: true), .string("universe", "the universe", required: true),
+                            .string("freq", "the frequency", required: true), .date("start", "the window's start", required: true),
+                            .date("end", "the window's end", required: true), .integer("horizon", 1...10_000, "the horizon", required: true),
+                            .string("settings", "the settings hash", required: true)],
+                    cursorKey: \.date) { request, context in
             try context.require([.researcher, .reviewer], to: "read results")
             let q = request.uri.queryParameters
             func need(_ k: String) throws -> String {
@@ -29,13 +39,18 @@ struct ResultRoutes {
             let key = ResultKey(runId: try need("run"), factorCode: try need("factor"), factorVersion: try Self.integer(try need("version"), "version"),
                                 universe: try need("universe"), frequency: try need("freq"), start: try need("start"), end: try need("end"),
                                 horizon: try Self.integer(try need("horizon"), "horizon"), settingsHash: try need("settings"))
-            return try JSONIO.response(try store.series(key: key))
+            return try store.series(key: key)
         }
-        router.get("/settings", "What each stored settings hash means: {hash: \"raw\" or \"winsorize mad:3 · neutralize industry · zscore\"}") { _, context in
+        router.get("/settings", "What each stored settings hash means: {hash: \"raw\" or \"winsorize mad:3 · neutralize industry · zscore\"}",
+                   replies: [.ok([String: String].self)]) { _, context in
             try context.require([.researcher, .reviewer], to: "read results")
             return try JSONIO.response(SettingsLabels.labels(try store.runs()))
         }
-        router.get("/leaderboard", "Each factor's latest result per settings, best first (top, by, universe, freq, horizon, start and end of the window, settings: raw, a summary as GET /settings gives it, or a hash)") { request, context in
+        router.get("/leaderboard", "Each factor's latest result per settings, best first (top, by, universe, freq, horizon, start and end of the window, settings: raw, a summary as GET /settings gives it, or a hash)",
+                   query: [.integer("top", 1...1000, "how many (default 10)"), .string("by", "the metric to rank by (default rank_icir)"),
+                           .string("universe", "a universe"), .string("freq", "a frequency"), .integer("horizon", 1...10_000, "a horizon"),
+                           .date("start", "the window's start"), .date("end", "the window's end"), .string("settings", "raw, a summary or a hash")],
+                   replies: [.ok([ResultRecord].self)]) { request, context in
             try context.require([.researcher, .reviewer], to: "read results")
             let q = request.uri.queryParameters
             var hashes: [String]?
@@ -55,6 +70,11 @@ struct ResultRoutes {
             guard (1...1000).contains(query.top) else { throw APIError(.badRequest, "top must be 1…1000") }
             return try JSONIO.response(try store.leaderboard(query))
         }
+    }
+
+    /// A result's key as one string, unique among results.
+    static func cursorKey(_ k: ResultKey) -> String {
+        [k.runId, k.factorCode, String(k.factorVersion), k.universe, k.frequency, k.start, k.end, String(k.horizon), k.settingsHash].joined(separator: "|")
     }
 
     static func integer(_ text: String, _ name: String) throws -> Int {

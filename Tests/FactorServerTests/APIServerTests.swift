@@ -46,7 +46,7 @@ struct ServerFixture {
         dropDatabase?()
     }
 
-    func app() -> some ApplicationProtocol { APIServer.application(services, host: "127.0.0.1", port: 0) }
+    func app() -> some ApplicationProtocol { try! APIServer.application(services, host: "127.0.0.1", port: 0) }
 }
 
 extension TestClientProtocol {
@@ -319,7 +319,7 @@ struct OpenAPITests {
     @Test func everyServedRouteIsDocumentedAndEveryDocumentedRouteIsServed() async throws {
         let f = try ServerFixture()
         defer { f.remove() }
-        let served = APIServer.documentedRoutes(f.services)
+        let served = try APIServer.documentedRoutes(f.services)
         #expect(served.count >= 22)
         try await f.app().test(.live) { client in
             let (status, document) = try await client.call(.get, "/openapi.json", as: nil, tokens: f.tokens)
@@ -337,8 +337,6 @@ struct OpenAPITests {
                 let method = HTTPRequest.Method(rawValue: parts[0].uppercased())!
                 let uri = parts[1].replacingOccurrences(of: "{code}", with: "NOPE").replacingOccurrences(of: "{id}", with: "NOPE")
                     .replacingOccurrences(of: "{name}", with: "NOPE")
-                    // The live stream never ends on its own: a bad resume point makes its handler answer at once.
-                    + (entry == "get /events" ? "?after=bad" : "")
                 var headers: HTTPFields = [.contentType: "application/json"]
                 headers[.authorization] = "Bearer " + f.tokens[.admin]!
                 let response = try await client.execute(uri: uri, method: method, headers: headers,

@@ -23,6 +23,7 @@ enum SSEClient {
             group.addTask {
                 var request = HTTPClientRequest(url: url)
                 request.headers.add(name: "Authorization", value: "Bearer " + token)
+                request.headers.add(name: "Accept", value: "text/event-stream")
                 if let lastEventId { request.headers.add(name: "Last-Event-ID", value: String(lastEventId)) }
                 let response = try await HTTPSender.client.execute(request, timeout: .seconds(120))
                 guard response.status.code == 200 else { return (Int(response.status.code), []) }

@@ -87,7 +87,7 @@ function follow(path, onEvent) {
   (async () => {
     while (!stopped) {
       try {
-        const headers = { "Authorization": "Bearer " + state.token };
+        const headers = { "Authorization": "Bearer " + state.token, "Accept": "text/event-stream" };
         if (lastId !== null) headers["Last-Event-ID"] = lastId;
         const response = await fetch(path, { headers, signal: controller.signal });
         if (!response.ok) throw new Error("the event stream answered " + response.status);

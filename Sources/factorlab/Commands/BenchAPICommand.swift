@@ -45,7 +45,7 @@ struct BenchAPICommand: AsyncParsableCommand {
         try store.saveResults(run: RunRecord(runId: "bench", createdAt: Clock.now(), kind: "bench", parameters: "{}"), results: rows, actor: "bench")
 
         let port = PortBox()
-        let app = APIServer.application(services, host: "127.0.0.1", port: 0) { await port.set($0) }
+        let app = try APIServer.application(services, host: "127.0.0.1", port: 0) { await port.set($0) }
         let server = Task { try await app.runService() }
         defer { server.cancel() }
         var bound = 0

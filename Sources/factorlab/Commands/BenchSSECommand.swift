@@ -57,6 +57,7 @@ struct BenchSSECommand: AsyncParsableCommand {
             Task { () throws -> [Int64] in
                 var request = HTTPClientRequest(url: base + "/events")
                 request.headers.add(name: "Authorization", value: "Bearer " + secret)
+                request.headers.add(name: "Accept", value: "text/event-stream")
                 let response = try await client.execute(request, timeout: .seconds(600))
                 guard response.status.code == 200 else { throw CLIError("GET /events answered \(response.status.code)") }
                 var ids: [Int64] = []

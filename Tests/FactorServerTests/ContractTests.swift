@@ -1,0 +1,184 @@
+import FactorPlatform
+import FactorStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import FactorServer
+
+/// The API's contract: the OpenAPI document describes bodies, parameters and errors from the handlers' own types;
+/// lists page by cursor; a factor's ETag guards its changes; every error has one shape.
+@Suite("API contract", .serialized)
+struct ContractTests {
+    private func error(_ json: Any?) -> [String: Any] { ((json as? [String: Any])?["error"] as? [String: Any]) ?? [:] }
+
+    @Test func theDocumentDescribesBodiesParametersRepliesAndErrors() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        let text = try APIServer.openAPIDocument(f.services)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let paths = try #require(doc["paths"] as? [String: [String: [String: Any]]])
+        let schemas = try #require((doc["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
+
+        // The registration body: the fields NewFactor reads, code and expression required, nothing else accepted.
+        let register = try #require(paths["/factors"]?["post"])
+        let body = try #require(((register["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any])
+        #expect((body["schema"] as? [String: String])?["$ref"] == "#/components/schemas/NewFactor")
+        let newFactor = try #require(schemas["NewFactor"])
+        #expect(Set((newFactor["properties"] as? [String: Any])?.keys.map { $0 } ?? []) ==
+                ["code", "expression", "kind", "name", "category", "owner", "tags", "description"])
+        #expect(newFactor["required"] as? [String] == ["code", "expression"])
+        #expect(newFactor["additionalProperties"] as? Bool == false)
+        let kind = ((newFactor["properties"] as? [String: Any])?["kind"] as? [String: Any])?["anyOf"] as? [[String: Any]]
+        #expect(kind?.first?["enum"] as? [String] == FactorKind.allCases.map(\.rawValue))
+        #expect((body["example"] as? [String: Any])?["code"] as? String == "MOM5")
+        let registerReplies = try #require(register["responses"] as? [String: Any])
+        #expect(Set(registerReplies.keys).isSuperset(of: ["201", "400", "401", "403", "409", "413", "422", "500", "503"]))
+
+        // Results: numbers may be null (NaN); the list is paged and its parameters typed.
+        let result = try #require(schemas["ResultRecord"]?["properties"] as? [String: [String: Any]])
+        #expect(result["rankICIR"]?["type"] as? [String] == ["number", "null"])
+        #expect(result["n"]?["type"] as? String == "integer")
+        let listResults = try #require(paths["/results"]?["get"])
+        let parameters = try #require(listResults["parameters"] as? [[String: Any]])
+        let byName = Dictionary(uniqueKeysWithValues: parameters.map { ($0["name"] as! String, $0) })
+        #expect(Set(byName.keys) == ["factor", "run", "universe", "freq", "horizon", "from", "to", "limit", "cursor"])
+        #expect((byName["limit"]?["schema"] as? [String: Any])?["maximum"] as? Int == 1000)
+        #expect((byName["from"]?["schema"] as? [String: Any])?["format"] as? String == "date")
+        let ok = try #require((listResults["responses"] as? [String: Any])?["200"] as? [String: Any])
+        #expect((ok["headers"] as? [String: Any])?["X-Next-Cursor"] != nil)
+
+        // One error shape, referenced by every error reply.
+        let errorBody = try #require((schemas["Error"]?["properties"] as? [String: Any])?["error"] as? [String: Any])
+        #expect(errorBody["required"] as? [String] == ["code", "message", "field", "status"])
+        for (path, operations) in paths {
+            for (method, operation) in operations {
+                let replies = try #require(operation["responses"] as? [String: [String: Any]], "\(method) \(path)")
+                #expect(operation["operationId"] as? String != nil)
+                for (status, reply) in replies where status.hasPrefix("4") || status.hasPrefix("5") {
+                    let schema = ((reply["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: String]
+                    #expect(schema?["$ref"] == "#/components/schemas/Error", "\(method) \(path) \(status)")
+                }
+                #expect(replies.keys.contains { $0.hasPrefix("2") || $0 == "304" }, "\(method) \(path) has no success reply")
+            }
+        }
+        // The worker protocol's 204 and the stream's two media types.
+        #expect((paths["/jobs/dequeue"]?["post"]?["responses"] as? [String: Any])?["204"] != nil)
+        let events = ((paths["/events"]?["get"]?["responses"] as? [String: Any])?["200"] as? [String: Any])?["content"] as? [String: Any]
+        #expect(Set(events?.keys.map { $0 } ?? []) == ["application/json", "text/event-stream"])
+    }
+
+    @Test func listsPageByCursorAndErrorsNameTheirField() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            for (i, code) in ["PA", "PB", "PC"].enumerated() {
+                let (status, _) = try await client.call(.post, "/factors", #"{"code": "\#(code)", "expression": "Mean($close, \#(i + 2)) / $close"}"#,
+                                                       as: .researcher, tokens: f.tokens)
+                #expect(status == 201)
+            }
+            var headers: HTTPFields = [:]
+            headers[.authorization] = "Bearer " + f.tokens[.researcher]!
+            let first = try await client.execute(uri: "/factors?limit=2", method: .get, headers: headers)
+            let firstCodes = (try JSONSerialization.jsonObject(with: Data(buffer: first.body)) as? [[String: Any]])?.compactMap { $0["code"] as? String }
+            #expect(firstCodes == ["PA", "PB"])
+            let cursor = try #require(first.headers[HTTPField.Name("X-Next-Cursor")!])
+            #expect(first.headers[HTTPField.Name("Link")!]?.contains("rel=\"next\"") == true)
+            let second = try await client.execute(uri: "/factors?limit=2&cursor=\(cursor)", method: .get, headers: headers)
+            let secondCodes = (try JSONSerialization.jsonObject(with: Data(buffer: second.body)) as? [[String: Any]])?.compactMap { $0["code"] as? String }
+            #expect(secondCodes == ["PC"])
+            #expect(second.headers[HTTPField.Name("X-Next-Cursor")!] == nil)
+
+            let (badCursor, badCursorBody) = try await client.call(.get, "/factors?cursor=%21%21", as: .researcher, tokens: f.tokens)
+            #expect(badCursor == 400)
+            #expect(error(badCursorBody)["code"] as? String == "invalid_cursor")
+            #expect(error(badCursorBody)["field"] as? String == "cursor")
+            let (badLimit, badLimitBody) = try await client.call(.get, "/factors?limit=0", as: .researcher, tokens: f.tokens)
+            #expect(badLimit == 400)
+            #expect(error(badLimitBody)["field"] as? String == "limit")
+            let (badStatus, badStatusBody) = try await client.call(.get, "/jobs?status=DONE", as: .researcher, tokens: f.tokens)
+            #expect(badStatus == 400)
+            #expect(error(badStatusBody)["field"] as? String == "status")
+            #expect((error(badStatusBody)["message"] as? String)?.contains("SUCCESS") == true)
+            let (typo, typoBody) = try await client.call(.post, "/factors", #"{"code": "PD", "expresion": "$close"}"#, as: .researcher, tokens: f.tokens)
+            #expect(typo == 400)
+            #expect(error(typoBody)["code"] as? String == "unknown_field")
+            #expect(error(typoBody)["field"] as? String == "expresion")
+            let (missing, missingBody) = try await client.call(.post, "/factors", #"{"code": "PD"}"#, as: .researcher, tokens: f.tokens)
+            #expect(missing == 400)
+            #expect(error(missingBody)["field"] as? String == "expression")
+            let (invalid, invalidBody) = try await client.call(.post, "/factors", #"{"code": "PD", "expression": "Mean($close, 5"}"#, as: .researcher, tokens: f.tokens)
+            #expect(invalid == 422)
+            #expect(error(invalidBody)["code"] as? String == "invalid_expression")
+            #expect(error(invalidBody)["position"] as? Int != nil)
+            let (unknown, unknownBody) = try await client.call(.get, "/factors/NOPE", as: .researcher, tokens: f.tokens)
+            #expect(unknown == 404)
+            #expect(error(unknownBody)["code"] as? String == "unknown_factor")
+            #expect(error(unknownBody).keys.contains("field"))
+        }
+    }
+
+    @Test func aFactorsETagGuardsItsChanges() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            #expect(try await client.call(.post, "/factors", #"{"code": "ET1", "expression": "Mean($close, 5) / $close"}"#,
+                                          as: .researcher, tokens: f.tokens).status == 201)
+            var headers: HTTPFields = [.contentType: "application/json"]
+            headers[.authorization] = "Bearer " + f.tokens[.researcher]!
+            let read = try await client.execute(uri: "/factors/ET1", method: .get, headers: headers)
+            let tag = try #require(read.headers[.eTag])
+            #expect(tag.hasPrefix("\"v1-draft-"))
+
+            var unchanged = headers
+            unchanged[.ifNoneMatch] = tag
+            #expect(try await client.execute(uri: "/factors/ET1", method: .get, headers: unchanged).status == .notModified)
+
+            var conditional = headers
+            conditional[.ifMatch] = tag
+            let edit = try await client.execute(uri: "/factors/ET1", method: .patch, headers: conditional,
+                                                body: ByteBuffer(string: #"{"expression": "Mean($close, 10) / $close"}"#))
+            #expect(edit.status == .ok)
+            let newTag = try #require(edit.headers[.eTag])
+            #expect(newTag != tag && newTag.hasPrefix("\"v2-draft-"))
+
+            // A second edit made with the tag read before the first is refused, and nothing is written.
+            let stale = try await client.execute(uri: "/factors/ET1", method: .patch, headers: conditional,
+                                                 body: ByteBuffer(string: #"{"expression": "Mean($close, 20) / $close"}"#))
+            #expect(stale.status == .preconditionFailed)
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: stale.body))
+            #expect(error(body)["code"] as? String == "precondition_failed")
+            #expect(error(body)["field"] as? String == "If-Match")
+            #expect(try f.store.factor(code: "ET1")?.latestVersion == 2)
+            var review = headers
+            review[.ifMatch] = tag
+            #expect(try await client.execute(uri: "/factors/ET1/submit-review", method: .post, headers: review).status == .preconditionFailed)
+            review[.ifMatch] = newTag
+            let moved = try await client.execute(uri: "/factors/ET1/submit-review", method: .post, headers: review)
+            #expect(moved.status == .ok)
+            #expect(moved.headers[.eTag]?.hasPrefix("\"v2-in_review-") == true)
+        }
+    }
+
+    @Test func eventsAreAJSONPageWithoutAnEventStreamAccept() async throws {
+        let f = try ServerFixture()
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            #expect(try await client.call(.post, "/factors", #"{"code": "EV1", "expression": "Mean($close, 5) / $close"}"#,
+                                          as: .researcher, tokens: f.tokens).status == 201)
+            for key in ["a", "b", "c"] {
+                let job = #"{"factors": ["EV1"], "includeDrafts": true, "start": "2020-01-01", "end": "2020-03-31", "universes": ["all"], "idempotencyKey": "\#(key)"}"#
+                #expect(try await client.call(.post, "/jobs", job, as: .researcher, tokens: f.tokens).status == 201)
+            }
+            let (status, json) = try await client.call(.get, "/events?limit=2", as: .researcher, tokens: f.tokens)
+            #expect(status == 200)
+            let page = try #require(json as? [[String: Any]])
+            #expect(page.map { $0["kind"] as? String } == ["job.submitted", "job.submitted"])
+            let last = try #require(page.last?["id"] as? Int)
+            let (_, rest) = try await client.call(.get, "/events?after=\(last)", as: .researcher, tokens: f.tokens)
+            #expect((rest as? [[String: Any]])?.count == 1)
+        }
+    }
+}
