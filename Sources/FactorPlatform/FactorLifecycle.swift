@@ -12,9 +12,18 @@ public struct FactorLifecycle: Sendable {
         try move(code, from: [.draft], to: .inReview, actor: actor, action: "submit-review")
     }
 
+    /// Approval needs a second person: the factor's owner and the author of its latest version cannot approve it
+    /// (whatever their role); a refusal is audited.
     @discardableResult
     public func approve(code: String, actor: String) throws -> FactorRecord {
-        try move(code, from: [.inReview], to: .approved, actor: actor, action: "approve")
+        guard let factor = try store.factor(code: code) else { throw PlatformError.store(.unknownFactor(code)) }
+        let author = try store.versions(code: code).last?.author
+        if actor == factor.owner || actor == author {
+            let error = PlatformError.fourEyes(code: code, actor: actor, as: actor == factor.owner ? "owner" : "author of version \(factor.latestVersion)")
+            try? store.recordRefusal(actor: actor, action: "approve", entity: code, reason: error.description)
+            throw error
+        }
+        return try move(code, from: [.inReview], to: .approved, actor: actor, action: "approve")
     }
 
     @discardableResult

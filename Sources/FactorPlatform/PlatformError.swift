@@ -21,9 +21,21 @@ public enum PlatformError: Error, CustomStringConvertible, Sendable {
     case noSummary(jobId: String, status: WorkStatus)
     case export(path: String, reason: String)
     case store(StoreError)
+    /// The four-eyes rule: `actor` is the factor's owner or its latest version's author (`as`).
+    case fourEyes(code: String, actor: String, as: String)
+    /// A role does not allow an action (the CLI's roles): who, what, and which roles would.
+    case forbidden(actor: String, role: String, action: String, allowed: String)
+    /// The CLI needs a token (FACTOR_REQUIRE_AUTH=1) or was given one that is not valid.
+    case unauthenticated(String)
 
     public var description: String {
         switch self {
+        case .fourEyes(let code, let actor, let role):
+            return "\(actor) cannot approve factor \(code): they are its \(role); approval needs a second person (another reviewer)"
+        case .forbidden(let actor, let role, let action, let allowed):
+            return "\(actor) (\(role)) cannot \(action): that needs \(allowed)"
+        case .unauthenticated(let message):
+            return message
         case .invalidCode(let code):
             return "'\(code)' is not a valid factor code: use 1–64 letters, digits, '_', '.' or '-', starting with a letter"
         case .invalidExpression(let code, let error):

@@ -14,6 +14,8 @@ public struct APIError: Error, Sendable {
     public var code: String
     public var field: String?
     public var details: [String: String]
+    /// Who was refused when the context does not know yet (an expired token's name).
+    var actor: String?
 
     public init(_ status: HTTPResponse.Status, _ message: String, code: String? = nil, field: String? = nil, details: [String: String] = [:]) {
         self.status = status
@@ -59,6 +61,9 @@ public struct APIError: Error, Sendable {
             case .pythonDisabled: return APIError(.forbidden, e.description, code: "python_disabled")
             case .pythonUnavailable: return APIError(.serviceUnavailable, e.description, code: "python_unavailable")
             case .store(let s): return from(s)
+            case .fourEyes: return APIError(.forbidden, e.description, code: "four_eyes")
+            case .forbidden: return APIError(.forbidden, e.description)
+            case .unauthenticated: return APIError(.unauthorized, e.description)
             default: return APIError(.unprocessableContent, e.description)
             }
         case let e as StoreError:
@@ -122,9 +127,11 @@ public struct APIError: Error, Sendable {
     }
 }
 
-/// Turns every thrown error into a JSON error response; a route never answers with an HTML page or a bare 500.
+/// Turns every thrown error into a JSON error response; a route never answers with an HTML page or a bare 500. A
+/// refused request (401, 403) is audited: who (the token's name, or "anonymous"), what, and why.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = APIContext
+    let store: any FactorStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -132,6 +139,15 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch {
             let api = APIError.from(error)
             if api.status == .internalServerError { context.logger.error("\(request.method) \(request.uri.path): \(error)") }
+            // The four-eyes refusal is audited where it is decided (for the CLI too).
+            if (api.status == .unauthorized || api.status == .forbidden) && api.code != "four_eyes" {
+                let actor = api.actor ?? context.token?.name ?? "anonymous"
+                do {
+                    try store.recordRefusal(actor: actor, action: "\(request.method) \(request.uri.path)", entity: request.uri.path, reason: api.message)
+                } catch {
+                    context.logger.warning("could not audit a refused request: \(error)")
+                }
+            }
             return api.response()
         }
     }

@@ -23,7 +23,7 @@ public enum APIServer {
         let router = Router(context: APIContext.self)
         let monitoring = Monitoring.shared
         router.add(middleware: HTTPMetricsMiddleware())
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ErrorMiddleware(store: services.store))
         router.add(middleware: AuthMiddleware(tokens: services.tokens))
         let api = APIRouter(router: router)
         api.get("/healthz", "Liveness", roles: "none", replies: [.ok(StatusReply.self, "The server runs")]) { _, _ in try JSONIO.response(["status": "ok"]) }

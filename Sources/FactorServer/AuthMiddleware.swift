@@ -13,11 +13,25 @@ struct AuthMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw APIError(.unauthorized, "missing token: send Authorization: Bearer <token> (create one with factorlab create-token)")
         }
-        guard let token = try tokens.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
-            throw APIError(.unauthorized, "invalid or revoked token")
+        let token: TokenRecord
+        switch try tokens.check(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) {
+        case .valid(let t): token = t
+        case .expired(let t):
+            var error = APIError(.unauthorized, "token \(t.name) expired at \(t.expiresAt ?? "?"); ask an admin for a new one", code: "token_expired")
+            error.actor = t.name
+            throw error
+        case .invalid: throw APIError(.unauthorized, "invalid or revoked token")
         }
         var context = context
         context.token = token
-        return try await next(request, context)
+        do {
+            return try await next(request, context)
+        } catch {
+            // A refusal carries who was refused to the error middleware, which audits it (its context has no token).
+            var api = APIError.from(error)
+            guard api.status == .forbidden || api.status == .unauthorized else { throw error }
+            api.actor = api.actor ?? token.name
+            throw api
+        }
     }
 }

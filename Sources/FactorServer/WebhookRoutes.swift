@@ -42,7 +42,13 @@ struct WebhookRoutes {
     struct RedeliverBody: Codable { var ids: [Int64]?; var dead: Bool?; var subscription: String? }
     struct Redelivered: Codable { var redelivered: [Int64] }
     struct Unsubscribed: Codable { var unsubscribed: String }
-    struct NewToken: Codable { var name: String; var role: String }
+    struct NewToken: Codable {
+        var name: String
+        var role: String
+        /// How long the token is valid: "30d", "12h", "90m" (default: until revoked).
+        var expiresIn: String?
+    }
+    struct UserChange: Codable { var role: String }
     struct CreatedToken: Codable { var token: TokenRecord; var secret: String }
     struct Revoked: Codable { var revoked: Bool }
     struct Removed: Codable { var removed: String }
@@ -121,13 +127,17 @@ struct WebhookRoutes {
             }
         }
         router.post("/tokens", "Create an API token (admin); the secret is in this answer only", roles: "admin", body: NewToken.self,
-                    example: #"{"name": "worker-host-1", "role": "worker"}"#, replies: [.created(CreatedToken.self)]) { request, context in
+                    example: #"{"name": "worker-host-1", "role": "worker", "expiresIn": "90d"}"#, replies: [.created(CreatedToken.self)]) { request, context in
             let caller = try context.require([], to: "manage tokens")
             let body = try await JSONIO.decode(NewToken.self, from: request, context: context)
             guard let role = Role(rawValue: body.role) else {
                 throw APIError(.badRequest, "role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))", field: "role")
             }
-            let (token, secret) = try services.tokens.create(name: body.name, role: role, actor: caller.name)
+            let lifetime: TimeInterval?
+            do { lifetime = try body.expiresIn.map(TokenService.lifetime) } catch {
+                throw APIError(.badRequest, "\(error)", field: "expiresIn")
+            }
+            let (token, secret) = try services.tokens.create(name: body.name, role: role, actor: caller.name, lifetime: lifetime)
             return try JSONIO.response(CreatedToken(token: token, secret: secret), status: .created)
         }
         router.list("/tokens", "API tokens (admin; names and roles only)", roles: "admin", of: TokenRecord.self, cursorKey: \.name) { _, context in
@@ -144,6 +154,28 @@ struct WebhookRoutes {
             }
             try store.revokeToken(name: name, actor: caller.name)
             return try JSONIO.response(Revoked(revoked: true))
+        }
+        router.list("/users", "Users the CLI acts as on this database, with their roles (admin)", roles: "admin", of: UserRecord.self,
+                    cursorKey: \.name) { _, context in
+            try context.require([], to: "manage users")
+            return try store.users()
+        }
+        router.put("/users/:name", "Grant a user a role for the CLI (admin)", roles: "admin", body: UserChange.self, example: #"{"role": "reviewer"}"#,
+                   replies: [.ok(UserRecord.self)]) { request, context in
+            let caller = try context.require([], to: "manage users")
+            let name = try context.parameters.require("name")
+            guard UserRecord.isValidName(name) else { throw APIError(.badRequest, UserRecord.nameRule, field: "name") }
+            let body = try await JSONIO.decode(UserChange.self, from: request, context: context)
+            guard let role = Role(rawValue: body.role) else {
+                throw APIError(.badRequest, "role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))", field: "role")
+            }
+            return try JSONIO.response(try store.setUser(name: name, role: role, actor: caller.name))
+        }
+        router.delete("/users/:name", "Remove a user (admin)", roles: "admin", replies: [.ok(Removed.self)]) { _, context in
+            let caller = try context.require([], to: "manage users")
+            let name = try context.parameters.require("name")
+            guard try store.removeUser(name: name, actor: caller.name) else { throw APIError(.notFound, "no user \(name)", code: "unknown_user") }
+            return try JSONIO.response(Removed(removed: name))
         }
         router.list("/alerts", "Alerts raised when jobs end, newest first: rule, subject, figures, acknowledgement (open=true for unacknowledged ones)",
                     of: AlertRecord.self, query: [.boolean("open", "only unacknowledged alerts")], defaultLimit: 100, cursorKey: { String($0.id) }) { request, context in

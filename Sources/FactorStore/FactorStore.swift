@@ -22,6 +22,8 @@ public protocol FactorStore: Sendable {
     func factorsWithLatestHash(_ hash: String) throws -> [FactorRecord]
     /// Newest first; `entity` restricts to one factor code or run id.
     func audit(entity: String?, limit: Int) throws -> [AuditRecord]
+    /// Records an action that was refused (a role or the four-eyes rule): who, what, on what, and why.
+    func recordRefusal(actor: String, action: String, entity: String, reason: String) throws
 
     // MARK: Results
 

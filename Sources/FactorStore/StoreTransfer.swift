@@ -35,6 +35,7 @@ public enum StoreTransfer {
         ("factors", ["code"]), ("factor_versions", ["code", "version"]), ("audit_log", ["id"]), ("runs", ["run_id"]),
         ("results", ["id"]), ("result_series", ["result_id"]), ("jobs", ["id"]), ("tasks", ["id"]),
         ("subscriptions", ["id"]), ("deliveries", ["id"]), ("alerts", ["id"]), ("api_tokens", ["id"]), ("alert_rules", ["id"]), ("events", ["id"]),
+        ("users", ["name"]),
     ]
 
     /// Tables a new database is seeded with (the default alert rules): a copy replaces the target's seed with the

@@ -17,7 +17,7 @@ struct FactorLabCommand: AsyncParsableCommand {
                       SubmitReviewCommand.self, ApproveFactorCommand.self, DeprecateFactorCommand.self, ListFactorsCommand.self,
                       ShowFactorCommand.self, LeaderboardCommand.self, ExportResultsCommand.self,
                       SubmitJobCommand.self, ListJobsCommand.self, ShowJobCommand.self, CancelJobCommand.self, RetryJobCommand.self,
-                      WorkerCommand.self, RunTaskCommand.self, DeliverWebhooksCommand.self, ServeCommand.self, CreateTokenCommand.self, RevokeTokenCommand.self,
+                      WorkerCommand.self, RunTaskCommand.self, DeliverWebhooksCommand.self, ServeCommand.self, CreateTokenCommand.self, RevokeTokenCommand.self, SetUserCommand.self, RemoveUserCommand.self, ListUsersCommand.self,
                       ListTokensCommand.self, AlertsCommand.self, AcknowledgeAlertCommand.self, AlertRulesCommand.self, SetAlertRuleCommand.self, RemoveAlertRuleCommand.self, SubscribeCommand.self, SubscriptionsCommand.self, UnsubscribeCommand.self, DeliveriesCommand.self, RedeliverCommand.self, MigrateStoreCommand.self, ExportStoreCommand.self, AirflowCommand.self, PythonSetupCommand.self, BenchCommand.self]
     )
 

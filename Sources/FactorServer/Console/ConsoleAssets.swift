@@ -36,6 +36,7 @@ button,.button{display:inline-block;margin-top:12px;padding:7px 14px;border-radi
 ins{background:#aceebb;text-decoration:none}del{background:#ffcecb}mark{background:#ffcecb;outline:1px solid var(--bad)}
 .check{min-height:1.5em;margin-top:6px;font-size:13.5px}textarea.code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;tab-size:4;white-space:pre}pre.traceback{font-size:12.5px;background:var(--bg);padding:6px 8px;border-radius:6px;overflow-x:auto;color:var(--fg)}.ok{color:var(--ok)}.bad{color:var(--bad)}
 #flash{max-width:1150px;margin:0 auto;padding:0 16px}.flash{margin:12px 0;padding:10px 14px;border-radius:6px}.flash.error{background:#ffebe9;border:1px solid #ff8182;color:#82071e}.flash.ok{background:#dafbe1;border:1px solid #4ac26b;color:#116329}
+.hint{color:#57606a;font-size:14px}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;background:#eaeef2;color:#24292f}
 .status.approved,.status.SUCCESS,.status.delivered{background:#dafbe1;color:#116329}.status.in_review,.status.RUNNING,.status.warning,.status.pending{background:#fff8c5;color:#7d4e00}
 .status.deprecated,.status.FAILED,.status.critical,.status.failed,.status.dead,.status.CANCELLED{background:#ffebe9;color:#a40e26}
@@ -222,9 +223,14 @@ async function factorDetail(code) {
     api("GET", "/results?factor=" + encodeURIComponent(code)), api("GET", "/settings")]);
   const f = detail.factor, versions = detail.versions;
   const canEdit = canReview() || f.owner === state.name;
-  const actions = [["submit-review", "Submit for review", f.status === "draft" && canEdit], ["approve", "Approve", f.status === "in_review" && canReview()],
+  // Four eyes: the owner and the author of the latest version cannot approve (the API refuses it too).
+  const latest = versions[versions.length - 1];
+  const ownWork = f.owner === state.name ? "owner" : latest.author === state.name ? "last editor" : null;
+  const reviewable = f.status === "in_review" && canReview();
+  const actions = [["submit-review", "Submit for review", f.status === "draft" && canEdit], ["approve", "Approve", reviewable && !ownWork],
     ["deprecate", "Deprecate", f.status !== "deprecated" && canEdit]].filter((a) => a[2])
-    .map(([path, label]) => `<button data-action="${path}">${label}</button>`).join(" ");
+    .map(([path, label]) => `<button data-action="${path}">${label}</button>`).join(" ")
+    + (reviewable && ownWork ? ` <span id="four-eyes" class="hint">Approval needs a second reviewer: you are this factor's ${ownWork}.</span>` : "");
   view(`<section class="card"><div class="row"><h1>${esc(f.code)} <small>${esc(f.name)}</small></h1><span class="status ${f.status}">${esc(f.status)}</span></div>
     <p class="expr">${esc(versions[versions.length - 1].expression)}</p>
     <p>${esc(f.category)} · owner ${esc(f.owner)}${f.tags.length ? " · " + f.tags.map(esc).join(", ") : ""}</p>

@@ -207,6 +207,15 @@ enum PostgresSchema {
                     created_at TEXT NOT NULL);
                 CREATE INDEX events_job ON events(job_id, id);
                 """),
+        // SQLite's v13: tokens can expire; the users table grants the CLI its roles.
+        ("v12-access", """
+                ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+                CREATE TABLE users (
+                    name TEXT PRIMARY KEY,
+                    role TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    updated_by TEXT NOT NULL);
+                """),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).

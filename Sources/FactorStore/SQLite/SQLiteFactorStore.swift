@@ -384,9 +384,11 @@ enum JSON {
 
 /// Timestamps: ISO 8601 UTC with milliseconds, which sort as text.
 public enum Clock {
-    public static func now() -> String {
+    public static func now() -> String { format(Date()) }
+
+    public static func format(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+        return formatter.string(from: date)
     }
 }

@@ -222,6 +222,15 @@ enum SQLiteSchema {
                 CREATE INDEX events_job ON events(job_id, id);
                 CREATE INDEX IF NOT EXISTS tasks_job ON tasks(job_id);
                 """),
+        // Access: tokens can expire; the users table grants the CLI its roles on a shared database.
+        ("v13-access", """
+                ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+                CREATE TABLE users (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    role TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    updated_by TEXT NOT NULL);
+                """),
     ]
 
     /// Migrations that move data in ways SQL cannot, after every SQL one (and in this order).

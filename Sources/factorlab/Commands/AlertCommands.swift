@@ -28,7 +28,8 @@ struct AcknowledgeAlertCommand: ParsableCommand {
     @Argument var id: Int64
 
     func run() throws {
-        guard let alert = try store.openStore().acknowledgeAlert(id: id, actor: StoreOptions.actor) else {
+        let (db, actor) = try store.openStore(for: [.researcher, .reviewer], to: "acknowledge alerts", entity: "alert:\(id)")
+        guard let alert = try db.acknowledgeAlert(id: id, actor: actor.name) else {
             throw CLIError("no alert with id \(id) (see `factorlab alerts`)")
         }
         if store.json { try store.printJSON(alert); return }
@@ -75,7 +76,7 @@ struct SetAlertRuleCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Mute the rule (it raises nothing), or --no-mute to unmute it.") var mute: Bool?
 
     func run() throws {
-        let opened = try store.openStore()
+        let (opened, actor) = try store.openStore(for: [.reviewer], to: "manage alert rules", entity: "alert-rule:" + id)
         let existing = try opened.alertRules().first { $0.id == id }
         var scope: AlertRuleScope?
         if factors != nil || categories != nil || universes != nil {
@@ -89,7 +90,7 @@ struct SetAlertRuleCommand: ParsableCommand {
         let change = AlertRuleChange(kind: kind, threshold: threshold, lookback: lookback, severity: severity, scope: scope, muted: mute)
         let rule: AlertRuleRecord
         do {
-            rule = try change.save(id: id, store: opened, actor: StoreOptions.actor)
+            rule = try change.save(id: id, store: opened, actor: actor.name)
         } catch let problem as AlertRuleChange.Problem {
             throw ValidationError("--\(problem.field): \(problem.reason)")
         }
@@ -107,7 +108,8 @@ struct RemoveAlertRuleCommand: ParsableCommand {
     @Argument var id: String
 
     func run() throws {
-        guard try store.openStore().removeAlertRule(id: id, actor: StoreOptions.actor) else {
+        let (db, actor) = try store.openStore(for: [.reviewer], to: "manage alert rules", entity: "alert-rule:" + id)
+        guard try db.removeAlertRule(id: id, actor: actor.name) else {
             throw CLIError("no alert rule with id \(id) (see `factorlab alert-rules`)")
         }
         if store.json { try store.printJSON(["removed": id]); return }

@@ -41,7 +41,8 @@ struct RedeliverCommand: ParsableCommand {
 
     func run() throws {
         guard !ids.isEmpty != dead else { throw ValidationError("give delivery ids, or --dead for every dead delivery") }
-        let requeued = try store.openStore().redeliver(ids: dead ? nil : ids, subscriptionId: subscription, actor: StoreOptions.actor)
+        let (db, actor) = try store.openStore(for: [.researcher, .reviewer], to: "redeliver webhooks")
+        let requeued = try db.redeliver(ids: dead ? nil : ids, subscriptionId: subscription, actor: actor.name)
         if store.json { try store.printJSON(["redelivered": requeued]); return }
         let skipped = ids.filter { !requeued.contains($0) }
         print("\(requeued.count) deliveries back in the outbox\(requeued.isEmpty ? "" : ": " + requeued.map(String.init).joined(separator: " "))")

@@ -42,7 +42,7 @@ struct SubmitJobCommand: ParsableCommand {
     }
 
     func run() throws {
-        let db = try store.openStore()
+        let (db, actor) = try store.openStore(for: [.researcher, .reviewer], to: "submit jobs")
         let env = ProcessInfo.processInfo.environment
         let selection: JobRequest.Selection
         switch (codes, category, allApproved) {
@@ -91,7 +91,7 @@ struct SubmitJobCommand: ParsableCommand {
         request = request.withIndustryDefault()
         do { try request.validate() } catch { throw ValidationError(error.description) }
         let planned = try JobPlanner.plan(request, store: db)
-        let (job, created) = try db.createJob(planned.job, tasks: planned.tasks, actor: StoreOptions.actor)
+        let (job, created) = try db.createJob(planned.job, tasks: planned.tasks, actor: actor.name)
         let taskCount = created ? planned.tasks.count : try db.tasks(jobId: job.id).count
         if store.json {
             try store.printJSON(Output(jobId: job.id, runId: job.runId, tasks: taskCount, created: created, status: job.status.rawValue))
@@ -177,7 +177,8 @@ struct CancelJobCommand: ParsableCommand {
     @Argument var id: String
 
     func run() throws {
-        let job = try store.openStore().cancelJob(id: id, actor: StoreOptions.actor)
+        let (db, actor) = try store.openStore(for: [.researcher, .reviewer], to: "cancel jobs", entity: id)
+        let job = try db.cancelJob(id: id, actor: actor.name)
         if store.json { try store.printJSON(job) } else { print("job \(job.id): \(job.status.rawValue)") }
     }
 }
@@ -188,7 +189,8 @@ struct RetryJobCommand: ParsableCommand {
     @Argument var id: String
 
     func run() throws {
-        let job = try store.openStore().retryJob(id: id, actor: StoreOptions.actor)
+        let (db, actor) = try store.openStore(for: [.researcher, .reviewer], to: "retry jobs", entity: id)
+        let job = try db.retryJob(id: id, actor: actor.name)
         if store.json { try store.printJSON(job) } else { print("job \(job.id): \(job.status.rawValue)") }
     }
 }

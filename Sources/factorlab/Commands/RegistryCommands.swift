@@ -4,8 +4,8 @@ import FactorStore
 import Foundation
 
 /// Builds the registry over the store and the configured data's warm-up sample.
-func makeRegistry(_ store: StoreOptions, data: String?) throws -> FactorRegistry {
-    FactorRegistry(store: try store.openStore(), validator: try ExpressionValidator.forConfiguredData(explicitPath: data))
+func makeRegistry(_ store: any PlatformStore, data: String?) throws -> FactorRegistry {
+    FactorRegistry(store: store, validator: try ExpressionValidator.forConfiguredData(explicitPath: data))
 }
 
 func printFactor(_ f: FactorRecord, _ options: StoreOptions) throws {
@@ -23,14 +23,15 @@ struct InitDBCommand: ParsableCommand {
     var data: String?
 
     func run() throws {
-        let db = try store.openStore()
-        guard let path = seed ?? ProcessInfo.processInfo.environment["FACTOR_CATALOG_PATH"] else {
+        let path = seed ?? ProcessInfo.processInfo.environment["FACTOR_CATALOG_PATH"]
+        let (db, actor) = try store.openStore(for: path == nil ? [] : [.researcher, .reviewer], to: path == nil ? "create or migrate the database" : "seed factors")
+        guard let path else {
             if store.json { try store.printJSON(["database": db.locationDescription]) } else { print("database ready: \(db.locationDescription)") }
             return
         }
         let drafts = try FactorRegistry.readCatalogue(path)
         let registry = FactorRegistry(store: db, validator: try ExpressionValidator.forConfiguredData(explicitPath: data))
-        let report = try registry.seed(drafts, actor: StoreOptions.actor)
+        let report = try registry.seed(drafts, actor: actor.name)
         if store.json {
             try store.printJSON(SeedOutput(database: db.locationDescription, inserted: report.inserted, alreadyPresent: report.alreadyPresent,
                                            skipped: report.skipped.map { SeedOutput.Skip(code: $0.code, reason: $0.reason) }))
@@ -64,12 +65,18 @@ struct RegisterFactorCommand: ParsableCommand {
     @Option(help: "Data for the warm-up run (default: the configured data, else the synthetic demo set).") var data: String?
 
     func run() throws {
-        let registry = try makeRegistry(store, data: data)
+        let (db, actor) = try store.openStore(for: [.researcher, .reviewer], to: "register factors", entity: code)
+        if let owner, owner != actor.name, actor.enforced, actor.role != .admin {
+            let reason = "\(actor.name) (\(actor.role?.rawValue ?? "no role")) registers factors in their own name, not \(owner)"
+            try? db.recordRefusal(actor: actor.name, action: "register factors", entity: code, reason: reason)
+            throw PlatformError.forbidden(actor: actor.name, role: actor.role?.rawValue ?? "no role", action: "register a factor for \(owner)", allowed: "an admin")
+        }
+        let registry = try makeRegistry(db, data: data)
         let tagList = tags?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let (definition, kind) = try Self.definition(expression, python: python)
         let (factor, version) = try registry.register(FactorDraft(code: code, expression: definition, kind: kind, name: name, category: category,
-                                                                 owner: owner, tags: tagList, description: description),
-                                                      actor: StoreOptions.actor)
+                                                                 owner: owner ?? actor.name, tags: tagList, description: description),
+                                                      actor: actor.name)
         if store.json { try store.printJSON(["factor": AnyEncodable(factor), "version": AnyEncodable(version)]); return }
         try printFactor(factor, store)
         let canonical = version.kind == .python ? "python source, hash \(version.hash.prefix(12))" : version.canonical
@@ -102,8 +109,8 @@ struct UpdateFactorCommand: ParsableCommand {
 
     func run() throws {
         let (definition, kind) = try RegisterFactorCommand.definition(expression, python: python)
-        try printFactor(try makeRegistry(store, data: data).update(code: code, expression: definition, kind: kind, note: note,
-                                                                   actor: StoreOptions.actor), store)
+        let (db, actor) = try store.openStore(owning: code, to: "edit factors")
+        try printFactor(try makeRegistry(db, data: data).update(code: code, expression: definition, kind: kind, note: note, actor: actor.name), store)
     }
 }
 
@@ -116,7 +123,8 @@ struct RollbackFactorCommand: ParsableCommand {
     @Option var data: String?
 
     func run() throws {
-        try printFactor(try makeRegistry(store, data: data).rollback(code: code, to: toVersion, actor: StoreOptions.actor), store)
+        let (db, actor) = try store.openStore(owning: code, to: "roll back factors")
+        try printFactor(try makeRegistry(db, data: data).rollback(code: code, to: toVersion, actor: actor.name), store)
     }
 }
 
@@ -126,8 +134,8 @@ struct SubmitReviewCommand: ParsableCommand {
     @Argument var code: String
 
     func run() throws {
-        let lifecycle = FactorLifecycle(store: try store.openStore())
-        try printFactor(try lifecycle.submitForReview(code: code, actor: StoreOptions.actor), store)
+        let (db, actor) = try store.openStore(owning: code, to: "submit factors for review")
+        try printFactor(try FactorLifecycle(store: db).submitForReview(code: code, actor: actor.name), store)
     }
 }
 
@@ -135,11 +143,17 @@ struct ApproveFactorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "approve-factor", abstract: "Approve a factor in review.")
     @OptionGroup var store: StoreOptions
     @Argument var code: String
-    @Option(help: "Reviewer name recorded in the audit log (default: $FACTOR_USER or $USER).") var by: String?
+    @Option(help: "Reviewer name recorded in the audit log, on a database without users (default: $FACTOR_USER or $USER; where roles apply, the acting user).") var by: String?
 
     func run() throws {
-        let lifecycle = FactorLifecycle(store: try store.openStore())
-        try printFactor(try lifecycle.approve(code: code, actor: by ?? StoreOptions.actor), store)
+        let (db, actor) = try store.openStore(for: [.reviewer], to: "approve factors", entity: code)
+        // Where roles apply, --by cannot name someone else: the four-eyes rule would mean nothing.
+        if let by, by != actor.name, actor.enforced {
+            let reason = "--by \(by) is not the acting user \(actor.name); act as \(by) with their FACTOR_TOKEN"
+            try? db.recordRefusal(actor: actor.name, action: "approve", entity: code, reason: reason)
+            throw PlatformError.forbidden(actor: actor.name, role: actor.role?.rawValue ?? "no role", action: "approve as \(by)", allowed: "\(by) themselves")
+        }
+        try printFactor(try FactorLifecycle(store: db).approve(code: code, actor: by ?? actor.name), store)
     }
 }
 
@@ -149,8 +163,10 @@ struct DeprecateFactorCommand: ParsableCommand {
     @Argument var code: String
 
     func run() throws {
-        let lifecycle = FactorLifecycle(store: try store.openStore())
-        try printFactor(try lifecycle.deprecate(code: code, actor: StoreOptions.actor), store)
+        let store = try self.store.openStore()
+        let actor = try CLIIdentity.resolve(store)
+        if actor.role != .reviewer { try actor.requireOwner(of: code, to: "deprecate factors", store: store) }
+        try printFactor(try FactorLifecycle(store: store).deprecate(code: code, actor: actor.name), self.store)
     }
 }
 

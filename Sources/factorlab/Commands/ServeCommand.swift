@@ -35,15 +35,32 @@ struct CreateTokenCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Argument var name: String
     @Option(help: "researcher, reviewer, admin or worker.") var role: String = "researcher"
+    @Option(help: "How long the token is valid: 30d, 12h, 90m (default: until revoked).") var expiresIn: String?
 
     func run() throws {
         guard let r = Role(rawValue: role) else {
             throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let (token, secret) = try TokenService(store: try store.openStore()).create(name: name, role: r, actor: StoreOptions.actor)
-        if store.json { try store.printJSON(["name": token.name, "role": token.role.rawValue, "token": secret]); return }
+        let lifetime = try expiresIn.map(TokenService.lifetime)
+        let db: any PlatformStore, actor: String
+        do {
+            let opened = try store.openStore(for: [], to: "create tokens", entity: "token:" + name)
+            (db, actor) = (opened.store, opened.actor.name)
+        } catch PlatformError.unauthenticated(let message) {
+            // The first admin token of a host that requires tokens has to come from somewhere: while the database has
+            // no live admin token, creating one needs none.
+            let bare = try StoreLocation.open(StoreLocation.resolve(store.db))
+            let now = Clock.now()
+            guard r == .admin, ProcessInfo.processInfo.environment["FACTOR_TOKEN"] == nil,
+                  try !bare.tokens().contains(where: { $0.role == .admin && $0.revokedAt == nil && !$0.isExpired(at: now) }) else {
+                throw PlatformError.unauthenticated(message)
+            }
+            (db, actor) = (bare, StoreOptions.actor)
+        }
+        let (token, secret) = try TokenService(store: db).create(name: name, role: r, actor: actor, lifetime: lifetime)
+        if store.json { try store.printJSON(["name": token.name, "role": token.role.rawValue, "token": secret, "expiresAt": token.expiresAt ?? ""]); return }
         print(secret)
-        Terminal.info("token \(token.name) (\(token.role.rawValue)) created; it is shown only now")
+        Terminal.info("token \(token.name) (\(token.role.rawValue)) created\(token.expiresAt.map { ", valid until \($0)" } ?? ""); it is shown only now")
     }
 }
 
@@ -53,7 +70,8 @@ struct RevokeTokenCommand: ParsableCommand {
     @Argument var name: String
 
     func run() throws {
-        try store.openStore().revokeToken(name: name, actor: StoreOptions.actor)
+        let (db, actor) = try store.openStore(for: [], to: "revoke tokens", entity: "token:" + name)
+        try db.revokeToken(name: name, actor: actor.name)
         Terminal.info("token \(name) revoked")
     }
 }
@@ -63,8 +81,9 @@ struct ListTokensCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        let tokens = try store.openStore().tokens()
+        let tokens = try store.openStore(for: [], to: "list tokens").store.tokens()
         if store.json { try store.printJSON(tokens); return }
-        print(Terminal.table(["name", "role", "created", "revoked"], tokens.map { [$0.name, $0.role.rawValue, $0.createdAt, $0.revokedAt ?? ""] }))
+        print(Terminal.table(["name", "role", "created", "expires", "revoked"],
+                             tokens.map { [$0.name, $0.role.rawValue, $0.createdAt, $0.expiresAt ?? "", $0.revokedAt ?? ""] }))
     }
 }

@@ -37,7 +37,8 @@ struct SubscribeCommand: ParsableCommand {
         } catch let problem as SubscriptionRequest.Problem {
             throw ValidationError("--\(problem.field == "alertRules" ? "alert-rules" : problem.field.replacingOccurrences(of: "filter.", with: "")): \(problem.reason)")
         }
-        try store.openStore().insertSubscription(subscription, actor: StoreOptions.actor)
+        let (db, actor) = try store.openStore(for: [.researcher, .reviewer], to: "manage subscriptions")
+        try db.insertSubscription(subscription, actor: actor.name)
         let events = subscription.events.map(\.rawValue).joined(separator: ", ")
         if store.json {
             var shown = ["id": subscription.id, "kind": subscription.kind.rawValue, "url": subscription.displayTarget]
@@ -82,7 +83,8 @@ struct UnsubscribeCommand: ParsableCommand {
     @Argument var id: String
 
     func run() throws {
-        guard try store.openStore().removeSubscription(id: id, actor: StoreOptions.actor) else {
+        let (db, actor) = try store.openStore(for: [.researcher, .reviewer], to: "manage subscriptions", entity: id)
+        guard try db.removeSubscription(id: id, actor: actor.name) else {
             throw CLIError("no subscription with id \(id) (see `factorlab subscriptions`)")
         }
         if store.json { try store.printJSON(["unsubscribed": id]); return }

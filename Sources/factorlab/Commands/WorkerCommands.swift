@@ -48,7 +48,7 @@ struct WorkerCommand: AsyncParsableCommand {
             Terminal.info("\(workerName): \(outcomes.count) tasks run through \(server), \(outcomes.filter { $0.status == "FAILED" }.count) failed")
             return
         }
-        let db = try store.openStore()
+        let db = try store.openStore(for: [.worker], to: "run tasks").store
         let workerName = name ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let worker = Worker(store: db, options: Worker.Options(name: workerName, concurrency: concurrency, mode: mode,
                                                                leaseSeconds: FactorLab.leaseSeconds(leaseSeconds), pollSeconds: poll))
@@ -107,7 +107,7 @@ struct RunTaskCommand: AsyncParsableCommand {
     }
 
     private func runHere() throws -> Worker.Outcome {
-        let db = try store.openStore()
+        let db = try store.openStore(for: [.worker], to: "run tasks", entity: id).store
         let owner = "run-task-\(ProcessInfo.processInfo.processIdentifier)"
         let seconds = FactorLab.leaseSeconds(leaseSeconds)
         // Installed before the lease is taken, so a signal at any moment gives it back (releasing a lease this process

@@ -11,8 +11,27 @@ struct StoreOptions: ParsableArguments {
     @Flag(help: "Print JSON on stdout instead of a table.")
     var json = false
 
+    /// The store, for reading: with FACTOR_REQUIRE_AUTH=1 or FACTOR_TOKEN set, only with a live token.
     func openStore() throws -> any PlatformStore {
-        try StoreLocation.open(StoreLocation.resolve(db))
+        let store = try StoreLocation.open(StoreLocation.resolve(db))
+        if CLIIdentity.requireAuth || ProcessInfo.processInfo.environment["FACTOR_TOKEN"] != nil { _ = try CLIIdentity.resolve(store) }
+        return store
+    }
+
+    /// The store and who acts on it, for an action that needs one of `roles` (admin always may); a refusal is audited.
+    func openStore(for roles: Set<Role>, to action: String, entity: String = "") throws -> (store: any PlatformStore, actor: CLIIdentity) {
+        let store = try StoreLocation.open(StoreLocation.resolve(db))
+        let actor = try CLIIdentity.resolve(store)
+        try actor.require(roles, to: action, entity: entity, store: store)
+        return (store, actor)
+    }
+
+    /// The store and who acts on it, for a change to factor `code` (its owner if a researcher, or a reviewer).
+    func openStore(owning code: String, to action: String) throws -> (store: any PlatformStore, actor: CLIIdentity) {
+        let store = try StoreLocation.open(StoreLocation.resolve(db))
+        let actor = try CLIIdentity.resolve(store)
+        try actor.requireOwner(of: code, to: action, store: store)
+        return (store, actor)
     }
 
     /// Who is acting: $FACTOR_USER, else $USER, else "cli".

@@ -171,6 +171,15 @@ struct ConsoleEndToEndTests {
         try browser.type(reviewer)
         try browser.click("#signin button[type=submit]")
         try browser.waitUntil("location.hash === '#/factors'", "the catalogue as reviewer")
+        // Four eyes: a factor the reviewer registered is not theirs to approve; the page says why.
+        for (method, path, body) in [("POST", "/factors", #"{"code":"OWN3","expression":"Mean($close, 3) / $close"}"#), ("POST", "/factors/OWN3/submit-review", "")] {
+            let answer = try platform.request(method, path, body: body.isEmpty ? nil : body, token: reviewer)
+            try check(answer.status < 300, "\(path) as the reviewer answered \(answer.status): \(answer.json ?? "")")
+        }
+        try go("#/factor/OWN3", until: "document.querySelector('#four-eyes')", "the four-eyes note")
+        try check(try browser.evaluate("document.querySelector('[data-action=approve]') === null") as? Bool == true,
+                  "the reviewer is offered to approve their own factor")
+        try check(try browser.text("#four-eyes").contains("second reviewer"), "the four-eyes note does not say why")
         try go("#/factor/MOM10", until: "document.querySelector('[data-action=approve]')", "the approve button")
         try browser.click("[data-action=approve]")
         try browser.waitUntil("document.querySelector('main .status')?.textContent === 'approved'", "the approved state")
