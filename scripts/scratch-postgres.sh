@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server on loopback for tests, benchmarks and trying FactorLab on PostgreSQL.
 #   scripts/scratch-postgres.sh start [PORT]   prints the server URL (postgres://postgres@127.0.0.1:PORT/postgres)
+#   scripts/scratch-postgres.sh database NAME  (re)creates an empty database NAME on it and prints its URL
 #   scripts/scratch-postgres.sh stop           stops it and removes its data directory
 # Installs Debian's postgresql when no server binaries are present. Data lives in a temporary directory (fsync off:
 # scratch only); the directory is remembered in /tmp/factorlab-scratch-postgres.
@@ -28,6 +29,13 @@ case "${1:-}" in
     echo "$data $port" > "$state"
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;
+  database)
+    [[ -f $state ]] || { echo "no scratch server is running (start one first)" >&2; exit 1; }
+    read -r data port < "$state"
+    name="${2:?usage: $0 database NAME}"
+    "$(pgbin)/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\"" >/dev/null
+    echo "postgres://postgres@127.0.0.1:$port/$name"
+    ;;
   stop)
     [[ -f $state ]] || exit 0
     read -r data port < "$state"
@@ -35,7 +43,7 @@ case "${1:-}" in
     rm -rf "$data" "$state"
     ;;
   *)
-    echo "usage: $0 start [PORT] | stop" >&2
+    echo "usage: $0 start [PORT] | database NAME | stop" >&2
     exit 64
     ;;
 esac

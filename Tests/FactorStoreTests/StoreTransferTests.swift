@@ -7,7 +7,7 @@ import Testing
 @Suite("Copying a store between databases")
 struct StoreTransferTests {
     /// A store with a row in every table: factors with versions and audit, results with NaN figures and series,
-    /// a finished job with its summary, a subscription with deliveries, alerts and tokens.
+    /// a finished job with its summary, a subscription with deliveries, alerts, tokens and users.
     static func populate(_ store: any PlatformStore) throws {
         try store.insertSubscription(SubscriptionRecord(id: "s1", url: "http://127.0.0.1:9/h", events: [.jobSucceeded, .alertRaised],
                                                         secret: "0123456789abcdef", createdAt: Clock.now()), actor: "alice")
@@ -33,7 +33,9 @@ struct StoreTransferTests {
         try store.insertAlerts([AlertRecord(rule: "coverage", severity: "warning", subject: "VOL", message: "low ‰ coverage, \"quoted\"",
                                             jobId: "job1", createdAt: Clock.now())])
         try store.insertToken(TokenRecord(id: "t1", name: "ops", role: .admin, createdAt: Clock.now()), secretHash: "h1", actor: "root")
-        try store.insertToken(TokenRecord(id: "t2", name: "old", role: .worker, createdAt: Clock.now()), secretHash: "h2", actor: "root")
+        try store.insertToken(TokenRecord(id: "t2", name: "old", role: .worker, createdAt: Clock.now(), expiresAt: "2030-01-01T00:00:00.000Z"),
+                              secretHash: "h2", actor: "root")
+        _ = try store.setUser(name: "rita", role: .reviewer, actor: "root")
         try store.revokeToken(name: "old", actor: "root")
     }
 
