@@ -26,11 +26,11 @@ public enum APIServer {
         router.add(middleware: ErrorMiddleware(store: services.store))
         router.add(middleware: AuthMiddleware(tokens: services.tokens))
         let api = APIRouter(router: router)
-        api.get("/healthz", "Liveness", roles: "none", replies: [.ok(StatusReply.self, "The server runs")]) { _, _ in try JSONIO.response(["status": "ok"]) }
+        api.get("/healthz", "Liveness", roles: "none", replies: [.ok(StatusReply.self, "The server runs")]) { _, _ in try JSONIO.response(StatusReply(status: "ok")) }
         api.get("/readyz", "Readiness: the database answers", roles: "none", replies: [.ok(StatusReply.self, "The database answers")]) { _, _ in
             do {
                 _ = try services.store.openTaskCount()
-                return try JSONIO.response(["status": "ready"])
+                return try JSONIO.response(StatusReply(status: "ready"))
             } catch {
                 throw APIError(.serviceUnavailable, "the database is not reachable: \(error)")
             }
@@ -38,7 +38,7 @@ public enum APIServer {
         api.get("/me", "The caller's token name and role (what the console shows and which actions it offers)", roles: "any",
                 replies: [.ok(Identity.self)]) { _, context in
             let token = try context.caller()
-            return try JSONIO.response(["name": token.name, "role": token.role.rawValue])
+            return try JSONIO.response(Identity(name: token.name, role: token.role.rawValue))
         }
         FactorRoutes(services: services).register(on: api)
         JobRoutes(services: services).register(on: api)
