@@ -52,7 +52,10 @@ public struct AlertRuleChange: Codable, Sendable, Equatable {
     /// merge and write are one transaction, so two partial changes at once both take effect.
     @discardableResult
     public func save(id: String, store: any PlatformStore, actor: String) throws -> AlertRuleRecord {
-        try store.saveAlertRule(id: id, actor: actor) { existing in
+        guard !id.isEmpty, id.count <= 64, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) else {
+            throw FieldProblem(field: "id", reason: "a rule id has 1–64 letters, digits, '_', '.' or '-'")
+        }
+        return try store.saveAlertRule(id: id, actor: actor) { existing in
             do { return .success(try self.applied(to: existing, id: id)) } catch let problem as FieldProblem { return .failure(problem) } catch {
                 return .failure(FieldProblem(field: "rule", reason: String(describing: error)))
             }

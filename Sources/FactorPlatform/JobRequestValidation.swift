@@ -26,6 +26,7 @@ extension JobRequest {
         if delay < 0 { try fail("delay must be ≥ 0") }
         if universes.isEmpty || universes.contains(where: \.isEmpty) { try fail("universes must not be empty") }
         if frequencies.isEmpty { try fail("frequencies must not be empty") }
+        if let key = idempotencyKey, !(1...200).contains(key.count) { try fail("an idempotency key has 1–200 characters") }
         for f in frequencies where Frequency(f) == nil { try fail("'\(f)' is not a frequency (day, week, month, or minutes such as 5min)") }
         if compareNeutral == true {
             if options?.industry == nil { try fail("compare-neutral needs an industry file (--industry FILE) for the neutral twin, or data whose meta/ has an industry*.csv classification") }

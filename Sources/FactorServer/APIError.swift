@@ -143,7 +143,9 @@ struct ErrorMiddleware: RouterMiddleware {
             if (api.status == .unauthorized || api.status == .forbidden) && api.code != "four_eyes" {
                 let actor = api.actor ?? context.token?.name ?? "anonymous"
                 do {
-                    try store.recordRefusal(actor: actor, action: "\(request.method) \(request.uri.path)", entity: request.uri.path, reason: api.message)
+                    // Bounded: the entity is indexed, and a refused request may carry any path.
+                    let path = String(request.uri.path.prefix(200))
+                    try store.recordRefusal(actor: String(actor.prefix(64)), action: "\(request.method) \(path)", entity: path, reason: api.message)
                 } catch {
                     context.logger.warning("could not audit a refused request: \(error)")
                 }

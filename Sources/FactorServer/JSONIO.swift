@@ -29,12 +29,33 @@ enum JSONIO {
             throw APIError(.badRequest, "the request body is not valid JSON", code: "invalid_json")
         }
         guard let dictionary = object as? [String: Any] else { throw APIError(.badRequest, "the request body must be a JSON object", code: "invalid_body") }
+        if let path = nulPath(dictionary, "") {
+            throw APIError(.badRequest, "\(path) contains a NUL character, which no text field can hold", code: "invalid_body", field: path)
+        }
         let unknown = Set(dictionary.keys).subtracting(allowed)
         if !unknown.isEmpty {
             throw APIError(.badRequest, "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.sorted().joined(separator: ", ")); allowed: \(allowed.sorted().joined(separator: ", "))",
                            code: "unknown_field", field: unknown.sorted().first)
         }
         return try JSONDecoder().decode(T.self, from: data)
+    }
+}
+
+/// The first string (or key) of a JSON value holding U+0000, as a field path ("windows.0.start").
+private func nulPath(_ value: Any, _ path: String) -> String? {
+    func join(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    switch value {
+    case let text as String: return text.contains("\0") ? (path.isEmpty ? "the body" : path) : nil
+    case let object as [String: Any]:
+        for (key, item) in object {
+            if key.contains("\0") { return join(key.replacingOccurrences(of: "\0", with: "\\0")) }
+            if let found = nulPath(item, join(key)) { return found }
+        }
+        return nil
+    case let array as [Any]:
+        for (index, item) in array.enumerated() { if let found = nulPath(item, join(String(index))) { return found } }
+        return nil
+    default: return nil
     }
 }
 

@@ -1,5 +1,6 @@
 import FactorPlatform
 import FactorStore
+import FactorTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -117,6 +118,27 @@ struct ContractTests {
             #expect(unknown == 404)
             #expect(error(unknownBody)["code"] as? String == "unknown_factor")
             #expect(error(unknownBody).keys.contains("field"))
+        }
+    }
+
+    /// Found by Schemathesis on PostgreSQL, which cannot store U+0000 in text: such input is a 400 naming where it was.
+    @Test(arguments: [false, true])
+    func textWithNULIsRefusedWhereItEnters(postgres: Bool) async throws {
+        if postgres && !TestPostgres.available { print(TestPostgres.skipNote); return }
+        let f = try ServerFixture(postgres: postgres)
+        defer { f.remove() }
+        try await f.app().test(.live) { client in
+            let (body, bodyJSON) = try await client.call(.post, "/jobs/dequeue", #"{"worker": "w\u0000x"}"#, as: .worker, tokens: f.tokens)
+            #expect(body == 400 && error(bodyJSON)["field"] as? String == "worker")
+            let (nested, nestedJSON) = try await client.call(.post, "/subscriptions", #"{"url": "http://127.0.0.1:9/h", "events": ["job.failed"], "filter": {"factors": ["A\u0000"]}}"#,
+                                                             as: .researcher, tokens: f.tokens)
+            #expect(nested == 400 && error(nestedJSON)["field"] as? String == "filter.factors.0")
+            let (query, queryJSON) = try await client.call(.get, "/results?factor=A%00B", as: .researcher, tokens: f.tokens)
+            #expect(query == 400 && error(queryJSON)["field"] as? String == "factor")
+            // Path parameters reach handlers still percent-encoded: an unknown code, never a database error.
+            let (path, _) = try await client.call(.get, "/factors/A%00B", as: .researcher, tokens: f.tokens)
+            #expect(path == 404)
+            #expect(try await client.call(.get, "/readyz", as: nil, tokens: f.tokens).status == 200)
         }
     }
 

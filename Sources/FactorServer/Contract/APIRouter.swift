@@ -69,6 +69,14 @@ final class APIRouter: @unchecked Sendable {
         let parameters = contract.query
         let checked: Handler = { request, context in
             let q = request.uri.queryParameters
+            // Text the stores cannot hold (PostgreSQL refuses NUL in TEXT) is refused here, naming where it was.
+            for (name, value) in q where value.contains("\0") || name.contains("\0") {
+                throw APIError(.badRequest, "query parameter \(name.replacingOccurrences(of: "\0", with: "\\0")) contains a NUL character", code: "invalid_parameter",
+                               field: String(name))
+            }
+            for (name, value) in context.parameters where value.contains("\0") {
+                throw APIError(.badRequest, "path parameter \(name) contains a NUL character", code: "invalid_parameter", field: String(name))
+            }
             for parameter in parameters { try parameter.check(q[Substring(parameter.name)]) }
             return try await handler(request, context)
         }

@@ -24,7 +24,7 @@ enum OpenAPIDocument {
             let contract = route.contract
             var parameters: [[String: Any]] = pathNames.map {
                 ["name": $0, "in": "path", "required": true, "description": pathHelp[$0] ?? $0,
-                 "schema": ["type": "string", "pattern": pathPatterns[$0] ?? "^[^/]+$"]]
+                 "schema": ["type": "string", "pattern": pathPatterns[$0] ?? "^[^/]+$", "maxLength": 200]]
             }
             for q in contract.query {
                 parameters.append(["name": q.name, "in": "query", "required": q.required, "description": q.help, "schema": q.schema])
