@@ -41,10 +41,7 @@ public struct AlertRuleChange: Codable, Sendable, Equatable {
         if let severity { rule.severity = severity }
         if let scope { rule.scope = scope }
         if let muted { rule.muted = muted }
-        if let problem = rule.problem {
-            let field = String(problem.prefix { $0 != ":" })
-            throw Problem(field: field, reason: String(problem.dropFirst(field.count + 1)).trimmingCharacters(in: .whitespaces))
-        }
+        if let problem = rule.problem { throw problem }
         return rule
     }
 
@@ -52,9 +49,6 @@ public struct AlertRuleChange: Codable, Sendable, Equatable {
     /// merge and write are one transaction, so two partial changes at once both take effect.
     @discardableResult
     public func save(id: String, store: any PlatformStore, actor: String) throws -> AlertRuleRecord {
-        guard !id.isEmpty, id.count <= 64, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) else {
-            throw FieldProblem(field: "id", reason: "a rule id has 1–64 letters, digits, '_', '.' or '-'")
-        }
         return try store.saveAlertRule(id: id, actor: actor) { existing in
             do { return .success(try self.applied(to: existing, id: id)) } catch let problem as FieldProblem { return .failure(problem) } catch {
                 return .failure(FieldProblem(field: "rule", reason: String(describing: error)))

@@ -76,8 +76,8 @@ struct EventStreamTests {
             let before = try f.store.latestEventId()
             #expect(before > 0, "approvals are in the log")
             // Bad resume points are refused, naming the header.
-            let refused = try await SSEClient.read(base + "/events", token: t[.researcher]!, lastEventId: nil, timeout: .seconds(10)) { _ in true }
-            #expect(refused.status == 200)
+            let plain = try await SSEClient.read(base + "/events", token: t[.researcher]!, lastEventId: nil, timeout: .seconds(10)) { _ in true }
+            #expect(plain.status == 200)
             let (badStatus, badBody) = try await client.call(.get, "/events?after=soon", as: .researcher, tokens: t)
             #expect(badStatus == 400 && "\(String(describing: badBody))".contains("after"))
             #expect(try await client.call(.get, "/events", as: .worker, tokens: t).status == 403)

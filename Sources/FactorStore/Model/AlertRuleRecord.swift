@@ -105,22 +105,22 @@ public struct AlertRuleRecord: Codable, Sendable, Equatable {
     public static let severities = ["info", "warning", "critical"]
 
     /// Why the rule's settings cannot be stored, or nil.
-    public var problem: String? {
+    public var problem: FieldProblem? {
         if id.isEmpty || id.count > 64 || !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }) {
-            return "id: use 1–64 letters, digits, '_', '-' or '.'"
+            return FieldProblem(field: "id", reason: "use 1–64 letters, digits, '_', '-' or '.'")
         }
-        guard threshold.isFinite else { return "threshold: must be a finite number" }
+        guard threshold.isFinite else { return FieldProblem(field: "threshold", reason: "must be a finite number") }
         switch kind {
-        case .slowTask where !(threshold > 0 && threshold < 1): return "threshold: a quantile between 0 and 1 (0.95 is the P95)"
+        case .slowTask where !(threshold > 0 && threshold < 1): return FieldProblem(field: "threshold", reason: "a quantile between 0 and 1 (0.95 is the P95)")
         case .taskFailures, .coverage, .nanRatio:
-            if !(0...1).contains(threshold) { return "threshold: a share between 0 and 1" }
+            if !(0...1).contains(threshold) { return FieldProblem(field: "threshold", reason: "a share between 0 and 1") }
         case .icDrop, .rankICDrift, .sampleSize:
-            if threshold < 0 { return "threshold: must not be negative" }
+            if threshold < 0 { return FieldProblem(field: "threshold", reason: "must not be negative") }
         default: break
         }
-        if lookback < 0 || lookback > 10_000 { return "lookback: between 0 and 10000" }
-        if kind == .rankICDrift && lookback < 1 { return "lookback: rank_ic_drift averages at least 1 earlier run" }
-        if !Self.severities.contains(severity) { return "severity: one of \(Self.severities.joined(separator: ", "))" }
+        if lookback < 0 || lookback > 10_000 { return FieldProblem(field: "lookback", reason: "between 0 and 10000") }
+        if kind == .rankICDrift && lookback < 1 { return FieldProblem(field: "lookback", reason: "rank_ic_drift averages at least 1 earlier run") }
+        if !Self.severities.contains(severity) { return FieldProblem(field: "severity", reason: "one of \(Self.severities.joined(separator: ", "))") }
         return nil
     }
 }
