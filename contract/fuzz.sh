@@ -9,11 +9,16 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 work="$(mktemp -d /tmp/factorlab-contract.XXXXXX)"
+server=""
+trap 'set +e; [[ -n "$server" ]] && { kill "$server"; wait "$server"; } 2>/dev/null; rm -rf "$work"' EXIT
+if [[ $# -ge 2 && -z "$2" ]]; then echo "contract fuzz: the store argument is empty" >&2; exit 64; fi
 store="${2:-$work/platform.db}"
 seed="${SCHEMATHESIS_SEED:-20261205}"
 examples="${SCHEMATHESIS_MAX_EXAMPLES:-40}"
 
-venv="${FACTOR_CACHE_DIR:-$HOME/.cache/factorlab}/schemathesis-venv"
+# One venv per set of pins, so that a changed pin is installed even with a kept cache.
+pins="$(sha256sum "$here/requirements.txt" | cut -c1-12)"
+venv="${FACTOR_CACHE_DIR:-$HOME/.cache/factorlab}/schemathesis-venv-$pins"
 if [[ ! -x "$venv/bin/st" ]]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q -r "$here/requirements.txt"
@@ -36,8 +41,9 @@ token="$("$bin" create-token contract-fuzzer --role admin | tail -1)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$bin" serve --host 127.0.0.1 --port "$port" >"$work/serve.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+up=""
+for _ in $(seq 150); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
+if [[ -z "$up" ]]; then echo "contract fuzz: factorlab serve did not answer /healthz:" >&2; cat "$work/serve.log" >&2; exit 1; fi
 
 status=0
 "$venv/bin/st" --config-file "$here/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" \
@@ -57,6 +63,7 @@ if grep -q " error " "$work/serve.log"; then
   grep " error " "$work/serve.log" | head -20 >&2
   status=1
 fi
+if [[ ! -f "$work/junit.xml" ]]; then echo "contract fuzz: Schemathesis wrote no report (exit $status)" >&2; exit 1; fi
 python3 - "$work/junit.xml" <<'EOF'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()

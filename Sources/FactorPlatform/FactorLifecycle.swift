@@ -14,16 +14,18 @@ public struct FactorLifecycle: Sendable {
 
     /// Approval needs a second person: the factor's owner and the author of its latest version cannot approve it
     /// (whatever their role); a refusal is audited.
+    /// Checked in the transaction of the move, so an edit landing meanwhile cannot slip past it; `expectedVersion`
+    /// (the version the reviewer read, e.g. from an ETag) refuses the approval when a newer one exists.
     @discardableResult
-    public func approve(code: String, actor: String) throws -> FactorRecord {
-        guard let factor = try store.factor(code: code) else { throw PlatformError.store(.unknownFactor(code)) }
-        let author = try store.versions(code: code).last?.author
-        if actor == factor.owner || actor == author {
-            let error = PlatformError.fourEyes(code: code, actor: actor, as: actor == factor.owner ? "owner" : "author of version \(factor.latestVersion)")
+    public func approve(code: String, actor: String, expectedVersion: Int? = nil) throws -> FactorRecord {
+        do {
+            return try store.updateStatus(code: code, from: [.inReview], to: .approved, actor: actor, action: "approve",
+                                          guarding: StatusGuard(expectedVersion: expectedVersion, secondPerson: true))
+        } catch StoreError.sameAuthor(let code, let actor, let role) {
+            let error = PlatformError.fourEyes(code: code, actor: actor, as: role)
             try? store.recordRefusal(actor: actor, action: "approve", entity: code, reason: error.description)
             throw error
-        }
-        return try move(code, from: [.inReview], to: .approved, actor: actor, action: "approve")
+        } catch let error as StoreError { throw PlatformError.store(error) }
     }
 
     @discardableResult

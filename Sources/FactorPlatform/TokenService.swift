@@ -11,7 +11,7 @@ public struct TokenService: Sendable {
     /// Creates a token, valid for `lifetime` seconds when given; returns the record and the secret to hand to its holder.
     public func create(name: String, role: Role, actor: String, lifetime: TimeInterval? = nil) throws -> (token: TokenRecord, secret: String) {
         guard !name.isEmpty, name.count <= 64 else { throw PlatformError.badTask("a token name must have 1–64 characters") }
-        if let lifetime, !(lifetime > 0) { throw PlatformError.badTask("a token's lifetime must be positive") }
+        if let lifetime, !(lifetime > 0 && lifetime <= 10 * 366 * 86400) { throw PlatformError.badTask("a token's lifetime must be positive and at most ten years") }
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for k in 0..<bytes.count { bytes[k] = UInt8.random(in: 0...255, using: &generator) }
@@ -50,6 +50,9 @@ public struct TokenService: Sendable {
         guard let number = Double(unit == nil ? trimmed : String(trimmed.dropLast())), number > 0, number.isFinite else {
             throw PlatformError.badTask("'\(text)' is not a lifetime: give a number with s, m, h, d or w, e.g. 30d")
         }
-        return number * (unit ?? 1)
+        let seconds = number * (unit ?? 1)
+        // Ten years at most: a lifetime beyond that is a typo, and dates past year 9999 would not order as text.
+        guard seconds <= 10 * 366 * 86400 else { throw PlatformError.badTask("'\(text)' is longer than ten years; revoke tokens instead of making them eternal") }
+        return seconds
     }
 }

@@ -76,6 +76,7 @@ public struct APIError: Error, Sendable {
             case .unknownJob: return APIError(.notFound, e.description, code: "unknown_job")
             case .unknownTask: return APIError(.notFound, e.description, code: "unknown_task")
             case .unknownToken: return APIError(.notFound, e.description, code: "unknown_token")
+            case .sameAuthor: return APIError(.forbidden, e.description, code: "four_eyes")
             case .unknownMetric: return APIError(.badRequest, e.description, code: "unknown_metric", field: "by")
             case .database, .schemaTooNew, .targetNotEmpty, .targetMissingColumns: return APIError(.serviceUnavailable, e.description)
             }
@@ -128,7 +129,9 @@ public struct APIError: Error, Sendable {
 }
 
 /// Turns every thrown error into a JSON error response; a route never answers with an HTML page or a bare 500. A
-/// refused request (401, 403) is audited: who (the token's name, or "anonymous"), what, and why.
+/// refused request is audited — who (the token's name, or "anonymous" for a token that is not one), what, and why —
+/// when it presented a token: a request without any (a probe, a scanner) is answered 401 and not written down, so
+/// that it cannot fill the log or queue behind the database's writers.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let store: any FactorStore
@@ -140,7 +143,8 @@ struct ErrorMiddleware: RouterMiddleware {
             let api = APIError.from(error)
             if api.status == .internalServerError { context.logger.error("\(request.method) \(request.uri.path): \(error)") }
             // The four-eyes refusal is audited where it is decided (for the CLI too).
-            if (api.status == .unauthorized || api.status == .forbidden) && api.code != "four_eyes" {
+            let presented = request.headers[.authorization] != nil
+            if presented && (api.status == .unauthorized || api.status == .forbidden) && api.code != "four_eyes" {
                 let actor = api.actor ?? context.token?.name ?? "anonymous"
                 do {
                     // Bounded: the entity is indexed, and a refused request may carry any path.

@@ -20,11 +20,13 @@ struct EventRoutes {
         let store = services.store
         router.get("/events", "Events after a point of the stored log (job progress, task ends, job ends, alerts, approvals): a JSON page, oldest first, or with Accept: text/event-stream the live stream as Server-Sent Events; Last-Event-ID or after=N resumes; job=ID keeps one job's",
                    query: [.integer("after", 0...Int.max, "the last event id seen (JSON: default 0; stream: default now)"), .string("job", "only this job's events"),
+                           .integer("cursor", 0...Int.max, "JSON: X-Next-Cursor of the previous page (the same as after=)"),
                            .integer("limit", 1...Pagination.maximumLimit, "JSON: at most this many (default 100); more follow when the reply has X-Next-Cursor")],
                    headers: [HeaderParameter(name: "Last-Event-ID", help: "The last event id seen (as after=)", pattern: "^[0-9]{1,18}$")],
                    replies: [Reply(status: 200, content: .streamOrList(StreamEvent.self),
                                    help: "A page of events (application/json), or the stream (text/event-stream)",
-                                   headers: ["X-Next-Cursor": "JSON: the after= of the next page, when it is full"])]) { request, context in
+                                   headers: ["X-Next-Cursor": "JSON: the cursor (an event id) of the next page, when this one is full",
+                                             "Link": "JSON: <URL of the next page>; rel=\"next\""])]) { request, context in
             try context.require([.researcher, .reviewer], to: "follow events")
             let q = request.uri.queryParameters
             let jobId = q["job"].map(String.init)
@@ -34,7 +36,7 @@ struct EventRoutes {
                     throw APIError(.badRequest, "Last-Event-ID must be an event id (a whole number), not '\(header)'", field: "Last-Event-ID")
                 }
                 cursor = id
-            } else if let text = q["after"] {
+            } else if let text = q["after"] ?? q["cursor"] {
                 cursor = Int64(String(text))
             }
             let streaming = request.headers[values: .accept].contains { $0.contains("text/event-stream") }
@@ -44,6 +46,7 @@ struct EventRoutes {
                 var response = try JSONIO.response(page)
                 if page.count == limit, let last = page.last {
                     response.headers[Pagination.nextCursorHeader] = String(last.id)
+                    response.headers[Pagination.linkHeader] = "<\(Pagination.link(request: request, cursor: String(last.id)))>; rel=\"next\""
                 }
                 return response
             }

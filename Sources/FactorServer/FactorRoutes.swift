@@ -138,7 +138,9 @@ struct FactorRoutes {
             let code = try context.parameters.require("code")
             guard let factor = try store.factor(code: code) else { throw StoreError.unknownFactor(code) }
             try FactorETag.require(request, factor)
-            let moved = try services.registry.lifecycle.approve(code: code, actor: caller.name)
+            // With If-Match, the approval is of the version read: a newer one landing meanwhile refuses it (409).
+            let moved = try services.registry.lifecycle.approve(code: code, actor: caller.name,
+                                                                 expectedVersion: request.headers[.ifMatch] == nil ? nil : factor.latestVersion)
             return FactorETag.tagged(try JSONIO.response(moved), moved)
         }
         router.post("/factors/:code/deprecate", "Retire a factor", headers: [FactorETag.ifMatch], errors: [412],

@@ -91,12 +91,12 @@ struct JobRoutes {
                                        status: created ? .created : .ok)
         }
         router.list("/jobs", "List jobs, newest first (filters: status, since)", of: JobRecord.self,
-                    query: [.choice("status", WorkStatus.allCases.map(\.rawValue), "only jobs in this state"),
+                    query: [.choice("status", WorkStatus.allCases.map(\.rawValue) + WorkStatus.allCases.map { $0.rawValue.lowercased() }, "only jobs in this state"),
                             .date("since", "only jobs created on or after this date")],
                     cursorKey: \.id) { request, context in
             try context.require([.researcher, .reviewer], to: "read jobs")
             let q = request.uri.queryParameters
-            let jobs = try store.jobs(status: q["status"].flatMap { WorkStatus(rawValue: String($0)) })
+            let jobs = try store.jobs(status: q["status"].flatMap { WorkStatus(rawValue: String($0).uppercased()) })
             guard let since = q["since"].map(String.init) else { return jobs }
             return jobs.filter { $0.createdAt >= since }
         }

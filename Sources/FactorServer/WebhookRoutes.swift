@@ -104,7 +104,7 @@ struct WebhookRoutes {
             try context.require([.researcher, .reviewer], to: "read deliveries")
             let q = request.uri.queryParameters
             let status = q["status"].flatMap { DeliveryRecord.Status(rawValue: String($0)) }
-            return try store.deliveries(status: status, subscriptionId: q["subscription"].map(String.init), limit: 100_000)
+            return try store.deliveries(status: status, subscriptionId: q["subscription"].map(String.init), limit: Int(Int32.max))
         }
         router.post("/deliveries/redeliver", "Put dead deliveries back in the outbox: {\"ids\": […]} or {\"dead\": true[, \"subscription\"]}; their bodies and event ids are unchanged",
                     roles: "researcher, reviewer, admin", body: RedeliverBody.self, example: #"{"dead": true}"#, replies: [.ok(Redelivered.self)]) { request, context in
@@ -181,7 +181,7 @@ struct WebhookRoutes {
                     of: AlertRecord.self, query: [.boolean("open", "only unacknowledged alerts")], defaultLimit: 100, cursorKey: { String($0.id) }) { request, context in
             try context.require([.researcher, .reviewer], to: "read alerts")
             let open = request.uri.queryParameters["open"].flatMap { QueryParameter.booleans[String($0)] } ?? false
-            return try store.alerts(limit: 100_000, unacknowledged: open)
+            return try store.alerts(limit: Int(Int32.max), unacknowledged: open)
         }
         router.post("/alerts/:id/acknowledge", "Acknowledge an alert (the first acknowledgement stands)", replies: [.ok(AlertRecord.self)]) { _, context in
             let caller = try context.require([.researcher, .reviewer], to: "acknowledge alerts")

@@ -12,8 +12,11 @@ public protocol FactorStore: Sendable {
     /// Appends a version (its number must be the factor's latest + 1) and makes it the latest; may reset the status.
     func appendVersion(_ version: FactorVersionRecord, status: FactorStatus?, actor: String, action: String) throws -> FactorRecord
 
-    /// Moves a factor to `status` if its current status is one of `from`.
-    func updateStatus(code: String, from: Set<FactorStatus>, to status: FactorStatus, actor: String, action: String) throws -> FactorRecord
+    /// Moves a factor to `status` if its current status is one of `from`, checked in the same transaction as the move
+    /// with `guarding`: the latest version the caller saw, and the four-eyes rule (the actor is neither the owner nor
+    /// the latest version's author).
+    func updateStatus(code: String, from: Set<FactorStatus>, to status: FactorStatus, actor: String, action: String,
+                      guarding: StatusGuard) throws -> FactorRecord
 
     func factor(code: String) throws -> FactorRecord?
     func factors(matching filter: FactorFilter) throws -> [FactorRecord]
@@ -46,6 +49,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case unknownTask(String)
     case duplicateToken(String)
     case unknownToken(String)
+    /// The four-eyes rule: `actor` is the factor's owner or the author of its latest version (`role` says which).
+    case sameAuthor(code: String, actor: String, role: String)
     case schemaTooNew(unknown: [String])
     /// A copy's target already holds rows (table and count each).
     case targetNotEmpty([String])
@@ -55,6 +60,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         switch self {
+        case .sameAuthor(let code, let actor, let role):
+            return "\(actor) cannot approve factor \(code): they are its \(role); approval needs a second person (another reviewer)"
         case .duplicateCode(let code): return "a factor with code \(code) already exists"
         case .unknownFactor(let code): return "no factor with code \(code)"
         case .versionConflict(let code, let expected, let got):
@@ -81,3 +88,35 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
 /// Everything the platform layer needs from its database: the registry and results, the job queue, webhooks and
 /// tokens. SQLite and PostgreSQL implement it; the platform does not know which one it has.
 public typealias PlatformStore = FactorStore & JobQueue & WebhookStore & TokenStore & EventLog
+
+/// What a status move checks inside its transaction.
+public struct StatusGuard: Sendable, Equatable {
+    /// The latest version the caller saw (nil: any).
+    public var expectedVersion: Int?
+    /// Refuse an actor who owns the factor or wrote its latest version.
+    public var secondPerson: Bool
+
+    public init(expectedVersion: Int? = nil, secondPerson: Bool = false) {
+        self.expectedVersion = expectedVersion
+        self.secondPerson = secondPerson
+    }
+
+    public static let none = StatusGuard()
+
+    /// The refusal for `factor` (whose latest version `author` wrote), or nil.
+    public func refusal(_ factor: FactorRecord, author: String?, actor: String) -> StoreError? {
+        if let expected = expectedVersion, expected != factor.latestVersion {
+            return .versionConflict(code: factor.code, expected: expected + 1, got: factor.latestVersion + 1)
+        }
+        guard secondPerson else { return nil }
+        if actor == factor.owner { return .sameAuthor(code: factor.code, actor: actor, role: "owner") }
+        if actor == author { return .sameAuthor(code: factor.code, actor: actor, role: "author of version \(factor.latestVersion)") }
+        return nil
+    }
+}
+
+extension FactorStore {
+    public func updateStatus(code: String, from: Set<FactorStatus>, to status: FactorStatus, actor: String, action: String) throws -> FactorRecord {
+        try updateStatus(code: code, from: from, to: status, actor: actor, action: action, guarding: .none)
+    }
+}

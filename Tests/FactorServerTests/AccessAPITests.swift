@@ -47,8 +47,11 @@ struct AccessAPITests {
             #expect(audit.contains { $0.entity == "FE1" && $0.actor == "reviewer" && $0.after?.contains("approve") == true })
             #expect(audit.contains { $0.entity == "FE2" && $0.actor == "reviewer" })
             #expect(audit.contains { $0.entity == "/factors/FE3/approve" && $0.actor == "researcher" && $0.after?.contains("cannot approve") == true })
-            #expect(try await client.call(.get, "/jobs", as: nil, tokens: f.tokens).status == 401)
+            // A token that is not one is audited as anonymous; a request without any token is only answered.
+            #expect(try await client.call(.get, "/jobs", as: .researcher, tokens: [.researcher: "flk_not-a-token"]).status == 401)
             #expect(try f.store.audit(entity: "/jobs", limit: 1).first?.actor == "anonymous")
+            #expect(try await client.call(.get, "/results", as: nil, tokens: f.tokens).status == 401)
+            #expect(try f.store.audit(entity: "/results", limit: 1).isEmpty)
         }
     }
 

@@ -51,7 +51,17 @@ struct AccessCLITests {
             #expect(reads.status == 0 && reads.out.contains("AC1"), "\(reads.err)")
             let writes = try cli("mallory", ["submit-job", "AC1", "--start", "2021-01-04", "--end", "2021-03-31", "--instruments", "all"])
             #expect(writes.status != 0 && writes.err.contains("set-user mallory"), "\(writes.err)")
-            // Token management is the admin's.
+            // A catalogue cannot hand factors to someone else; copying or exporting the store (tokens and users in it) is
+            // an admin's.
+            let catalogue = directory + "/catalogue.json"
+            try #"[{"code": "AC9", "name": "x", "expression": "Mean($close, 9) / $close", "category": "c", "owner": "carol"}]"#
+                .write(toFile: catalogue, atomically: true, encoding: .utf8)
+            let seeded = try cli("alice", ["init-db", "--seed", catalogue])
+            #expect(seeded.status != 0 && seeded.err.contains("seed factors owned by carol"), "\(seeded.err)")
+            let exported = try cli("bob", ["export-store"])
+            #expect(exported.status != 0 && exported.err.contains("cannot export the store"), "\(exported.err)")
+            #expect(try cli("ops", ["export-store", "--out", directory + "/export.jsonl"]).status == 0)
+                        // Token management is the admin's.
             #expect(try cli("bob", ["create-token", "x", "--role", "admin"]).status != 0)
             let token = try cli("ops", ["create-token", "carol-token", "--role", "reviewer"])
             #expect(token.status == 0, "\(token.err)")

@@ -96,6 +96,14 @@ struct ContractTests {
             #expect(badCursor == 400)
             #expect(error(badCursorBody)["code"] as? String == "invalid_cursor")
             #expect(error(badCursorBody)["field"] as? String == "cursor")
+            // A forged cursor pointing past any list (the index is the client's to send) is refused, not a crash.
+            let forged = Data(#"{"key":"gone","index":9223372036854775807}"#.utf8).base64EncodedString()
+                .replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            let (overflow, overflowBody) = try await client.call(.get, "/factors?limit=2&cursor=\(forged)", as: .researcher, tokens: f.tokens)
+            #expect(overflow == 400 && error(overflowBody)["code"] as? String == "invalid_cursor")
+            let gone = Data(#"{"key":"gone","index":1}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
+            let (resumed, resumedBody) = try await client.call(.get, "/factors?limit=2&cursor=\(gone)", as: .researcher, tokens: f.tokens)
+            #expect(resumed == 200 && (resumedBody as? [[String: Any]])?.compactMap { $0["code"] as? String } == ["PC"])
             let (badLimit, badLimitBody) = try await client.call(.get, "/factors?limit=0", as: .researcher, tokens: f.tokens)
             #expect(badLimit == 400)
             #expect(error(badLimitBody)["field"] as? String == "limit")
@@ -201,6 +209,8 @@ struct ContractTests {
             let last = try #require(page.last?["id"] as? Int)
             let (_, rest) = try await client.call(.get, "/events?after=\(last)", as: .researcher, tokens: f.tokens)
             #expect((rest as? [[String: Any]])?.count == 1)
+            let (_, byCursor) = try await client.call(.get, "/events?cursor=\(last)&limit=2", as: .researcher, tokens: f.tokens)
+            #expect((byCursor as? [[String: Any]])?.count == 1)
         }
     }
 }

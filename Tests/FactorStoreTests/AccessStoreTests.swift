@@ -45,4 +45,33 @@ struct AccessStoreTests {
             #expect(refusal.after?.contains("\"action\":\"approve\"") == true && refusal.after?.contains("cannot approve") == true)
         }
     }
+
+    @Test(arguments: Backend.available)
+    func approvalIsCheckedInTheTransactionOfTheMove(backend: Backend) async throws {
+        try await blocking {
+            let (store, _, cleanup) = try backend.make()
+            defer { cleanup() }
+            try store.insertFactors([(factor("FE"), version("FE", 1, "$close"))], actor: "alice", action: "register")
+            _ = try store.updateStatus(code: "FE", from: [.draft], to: .inReview, actor: "alice", action: "submit-review")
+            var edited = version("FE", 2, "$open")
+            edited.author = "bob"
+            _ = try store.appendVersion(edited, status: nil, actor: "bob", action: "update")
+            let guarded = StatusGuard(expectedVersion: nil, secondPerson: true)
+            #expect(throws: StoreError.sameAuthor(code: "FE", actor: "alice", role: "owner")) {
+                try store.updateStatus(code: "FE", from: [.inReview], to: .approved, actor: "alice", action: "approve", guarding: guarded)
+            }
+            #expect(throws: StoreError.sameAuthor(code: "FE", actor: "bob", role: "author of version 2")) {
+                try store.updateStatus(code: "FE", from: [.inReview], to: .approved, actor: "bob", action: "approve", guarding: guarded)
+            }
+            // A reviewer who read version 1 does not approve version 2.
+            #expect(throws: StoreError.versionConflict(code: "FE", expected: 2, got: 3)) {
+                try store.updateStatus(code: "FE", from: [.inReview], to: .approved, actor: "carol", action: "approve",
+                                       guarding: StatusGuard(expectedVersion: 1, secondPerson: true))
+            }
+            #expect(try store.factor(code: "FE")?.status == .inReview)
+            let approved = try store.updateStatus(code: "FE", from: [.inReview], to: .approved, actor: "carol", action: "approve",
+                                                  guarding: StatusGuard(expectedVersion: 2, secondPerson: true))
+            #expect(approved.status == .approved)
+        }
+    }
 }

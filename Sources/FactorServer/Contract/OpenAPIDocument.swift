@@ -14,7 +14,17 @@ enum OpenAPIDocument {
 
     static func document(routes: [APIRouter.Route]) throws -> [String: Any] {
         let responses = SchemaReader(direction: .response)
-        let requests = SchemaReader(direction: .request, namePrefix: "")
+        // Replies first, so that the request reader knows their names and names a differing request type apart.
+        for route in routes {
+            for reply in route.contract.replies {
+                switch reply.content {
+                case .json(let type), .list(let type), .streamOrList(let type): _ = try describe(type, with: responses, route: route)
+                default: break
+                }
+            }
+        }
+        let requests = SchemaReader(direction: .request)
+        requests.reserved = responses.components
         var paths: [String: [String: Any]] = [:]
         var operationIds: Set<String> = []
         for route in routes {
@@ -90,10 +100,16 @@ enum OpenAPIDocument {
         }
         var schemas = responses.components
         for (name, schema) in requests.components {
-            var strict = schema
-            strict["additionalProperties"] = false
-            if let existing = schemas[name], NSDictionary(dictionary: existing).isEqual(to: schema) { continue }
-            schemas[schemas[name] == nil ? name : name + "Input"] = strict
+            // A body refuses fields its type does not read — at its top level, where JSONIO checks them.
+            var body = schema
+            if !requests.nestedComponents.contains(name) { body["additionalProperties"] = false }
+            if let existing = schemas[name] {
+                guard NSDictionary(dictionary: existing).isEqual(to: body) else {
+                    throw Failure(description: "component \(name) is both a reply and a whole request body with different schemas")
+                }
+                continue
+            }
+            schemas[name] = body
         }
         schemas["Error"] = errorSchema
         return [

@@ -35,13 +35,13 @@ enum Pagination {
         let limit = q["limit"].flatMap { Int($0) } ?? defaultLimit ?? items.count
         var start = 0
         if let text = q["cursor"] {
-            guard let position = decode(String(text)) else {
+            guard let position = decode(String(text)), position.index >= 0, position.index < Int(Int32.max) else {
                 throw APIError(.badRequest, "cursor is not a cursor this server gave (take X-Next-Cursor of the previous page)", code: "invalid_cursor", field: "cursor")
             }
             if let index = items.firstIndex(where: { key($0) == position.key }) {
                 start = index + 1
             } else {
-                start = min(max(0, position.index + 1), items.count)
+                start = min(position.index + 1, items.count)
             }
         }
         let end = min(items.count, start + max(0, limit))
@@ -54,7 +54,7 @@ enum Pagination {
     static func link(request: Request, cursor: String) -> String {
         var components = URLComponents()
         components.path = request.uri.path
-        var items = request.uri.queryParameters.filter { $0.key != "cursor" }.map { URLQueryItem(name: String($0.key), value: String($0.value)) }
+        var items = request.uri.queryParameters.filter { $0.key != "cursor" && $0.key != "after" }.map { URLQueryItem(name: String($0.key), value: String($0.value)) }
         items.append(URLQueryItem(name: "cursor", value: cursor))
         components.queryItems = items
         return components.string ?? request.uri.path

@@ -20,6 +20,12 @@ final class SchemaReader {
     /// Object properties in the order a type asked for them, per component (for readable documents and `allowed`).
     private(set) var propertyNames: [String: [String]] = [:]
     let namePrefix: String
+    /// Components another reader already named (the response schemas, for the request reader): a type whose schema
+    /// differs from the one of that name is named `<Name>Input`, before any reference to it is written.
+    var reserved: [String: [String: Any]] = [:]
+    /// Components referenced from inside another schema (not only as a whole body).
+    private(set) var nestedComponents: Set<String> = []
+    private var depth = 0
 
     init(direction: Direction, namePrefix: String = "") {
         self.direction = direction
@@ -51,17 +57,23 @@ final class SchemaReader {
             return (map.empty as! T, ["type": "object", "additionalProperties": try map.valueSchema(self)])
         }
         let id = ObjectIdentifier(T.self)
+        let nested = depth > 0
         if let name = componentNames[id], let sample = samples[id] as? T {
+            if nested { nestedComponents.insert(name) }
             return (sample, ["$ref": "#/components/schemas/\(name)"])
         }
         let decoder = RecordingDecoder(reader: self)
         let value: T
+        depth += 1
+        defer { depth -= 1 }
         do { value = try T(from: decoder) } catch let failure as Failure { throw failure } catch {
             throw Failure(description: "\(String(reflecting: T.self)) cannot be described from its Decodable implementation: \(error)")
         }
         let schema = decoder.shape.schema(nullableNumbers: direction == .response)
         guard schema["type"] as? String == "object", schema["properties"] != nil else { return (value, schema) }
-        let name = componentName(T.self)
+        var name = componentName(T.self)
+        if let other = reserved[name], !NSDictionary(dictionary: other).isEqual(to: schema) { name += "Input" }
+        if nested { nestedComponents.insert(name) }
         componentNames[id] = name
         samples[id] = value
         components[name] = schema
@@ -126,6 +138,8 @@ final class RecordedShape {
     var items: [String: Any]?
     var single: [String: Any]?
     var nullable = false
+    /// Keyed containers nested under a key, described when this shape is (after they were read).
+    var nestedShapes: [String: RecordedShape] = [:]
 
     func property(_ key: String, _ schema: [String: Any], required: Bool) {
         kind = .object
@@ -139,7 +153,10 @@ final class RecordedShape {
         switch kind {
         case .object, .unknown:
             var props: [String: Any] = [:]
-            for (key, entry) in properties { props[key] = entry.required ? entry.schema : RecordedShape.orNull(entry.schema) }
+            for (key, entry) in properties {
+                let described = nestedShapes[key].map { $0.schema(nullableNumbers: nullableNumbers) } ?? entry.schema
+                props[key] = entry.required ? described : RecordedShape.orNull(described)
+            }
             schema = ["type": "object", "properties": props]
             let required = order.filter { properties[$0]?.required == true }
             if !required.isEmpty { schema["required"] = required }
@@ -240,7 +257,8 @@ struct KeyedRecorder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         let nested = RecordedShape()
         nested.kind = .object
-        defer { shape.property(key.stringValue, nested.schema(nullableNumbers: reader.direction == .response), required: true) }
+        shape.property(key.stringValue, [:], required: true)
+        shape.nestedShapes[key.stringValue] = nested
         return KeyedDecodingContainer(KeyedRecorder<NestedKey>(reader: reader, shape: nested))
     }
 

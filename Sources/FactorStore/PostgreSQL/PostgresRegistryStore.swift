@@ -42,10 +42,17 @@ extension PostgresFactorStore: FactorStore {
         }
     }
 
-    public func updateStatus(code: String, from: Set<FactorStatus>, to status: FactorStatus, actor: String, action: String) throws -> FactorRecord {
+    public func updateStatus(code: String, from: Set<FactorStatus>, to status: FactorStatus, actor: String, action: String,
+                             guarding: StatusGuard) throws -> FactorRecord {
         try write { s in
+            // The row lock serialises this move with a new version of the same factor (appendVersion locks it too).
             guard var factor = try await self.fetchFactor(s, code, lock: true) else { throw StoreError.unknownFactor(code) }
             guard from.contains(factor.status) else { throw StoreError.invalidTransition(code: code, from: factor.status, to: status) }
+            if guarding != .none {
+                let author: String? = try await s.one("SELECT author FROM factor_versions WHERE code = $1 AND version = $2",
+                                                      [code, factor.latestVersion]).map { try $0.get("author") }
+                if let refusal = guarding.refusal(factor, author: author, actor: actor) { throw refusal }
+            }
             let before = JSON.encode(factor)
             factor.status = status
             factor.updatedAt = Clock.now()

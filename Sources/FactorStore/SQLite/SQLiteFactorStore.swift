@@ -120,10 +120,14 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
         }
     }
 
-    public func updateStatus(code: String, from: Set<FactorStatus>, to status: FactorStatus, actor: String, action: String) throws -> FactorRecord {
+    public func updateStatus(code: String, from: Set<FactorStatus>, to status: FactorStatus, actor: String, action: String,
+                             guarding: StatusGuard) throws -> FactorRecord {
         try write { db in
             guard var factor = try fetchFactor(db, code) else { throw StoreError.unknownFactor(code) }
             guard from.contains(factor.status) else { throw StoreError.invalidTransition(code: code, from: factor.status, to: status) }
+            if guarding != .none, let refusal = guarding.refusal(factor, author: try fetchVersions(db, code).last?.author, actor: actor) {
+                throw refusal
+            }
             let before = JSON.encode(factor)
             factor.status = status
             factor.updatedAt = Clock.now()

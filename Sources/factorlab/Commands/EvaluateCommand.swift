@@ -149,10 +149,10 @@ struct EvaluateCommand: ParsableCommand {
         if let json { try writeData(try ReportTables.json(report), to: json) }
         if let html { try write(HTMLReport.render(report), to: html) }
         if save {
-            let store = try StoreLocation.open(StoreLocation.resolve(db))
+            let (store, actor) = try StoreOptions.open(db, for: [.researcher, .reviewer], to: "save results")
             let id = runId ?? UUID().uuidString.lowercased()
             let records = ResultRecorder.records(report, runId: id, identities: identities, label: label)
-            try store.saveResults(run: ResultRecorder.run(report, runId: id, kind: "evaluate", options: options), results: records, actor: StoreOptions.actor)
+            try store.saveResults(run: ResultRecorder.run(report, runId: id, kind: "evaluate", options: options), results: records, actor: actor.name)
             Terminal.info("saved \(records.count) results under run \(id) in \(store.locationDescription)")
         }
     }

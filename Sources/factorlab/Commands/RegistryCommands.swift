@@ -30,6 +30,13 @@ struct InitDBCommand: ParsableCommand {
             return
         }
         let drafts = try FactorRegistry.readCatalogue(path)
+        // A catalogue cannot register factors in someone else's name either (as register-factor --owner cannot).
+        if actor.enforced, actor.role != .admin, let foreign = drafts.first(where: { $0.owner != nil && $0.owner != actor.name }) {
+            let reason = "the catalogue gives \(foreign.code) to \(foreign.owner!); \(actor.name) seeds factors in their own name"
+            try? db.recordRefusal(actor: actor.name, action: "seed factors", entity: foreign.code, reason: reason)
+            throw PlatformError.forbidden(actor: actor.name, role: actor.role?.rawValue ?? "no role", action: "seed factors owned by \(foreign.owner!)",
+                                          allowed: "an admin")
+        }
         let registry = FactorRegistry(store: db, validator: try ExpressionValidator.forConfiguredData(explicitPath: data))
         let report = try registry.seed(drafts, actor: actor.name)
         if store.json {

@@ -19,6 +19,8 @@ struct MigrateStoreCommand: ParsableCommand {
         guard StoreLocation.isPostgres(from) || FileManager.default.fileExists(atPath: from) else {
             throw ValidationError("--from \(from): no such SQLite file")
         }
+        // A copy carries every table, tokens and users included: an admin's (where roles apply).
+        _ = try StoreOptions.open(from, for: [], to: "copy the store")
         let source = try StoreTransfer.open(from)
         let target = try StoreTransfer.open(to)
         let started = Date()
@@ -45,6 +47,7 @@ struct ExportStoreCommand: ParsableCommand {
         guard StoreLocation.isPostgres(location) || FileManager.default.fileExists(atPath: location) else {
             throw ValidationError("no store at \(location)")
         }
+        _ = try StoreOptions.open(location, for: [], to: "export the store")
         let text = try StoreTransfer.export(try StoreTransfer.open(location))
         if let out {
             do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {

@@ -185,7 +185,7 @@ struct DeliverWebhooksCommand: AsyncParsableCommand {
     @Option(help: "Seconds between passes.") var interval: Double = 1
 
     func run() async throws {
-        let deliverer = WebhookDeliverer(store: try store.openStore())
+        let deliverer = WebhookDeliverer(store: try store.openStore(for: [.worker], to: "deliver webhooks").store)
         if once {
             let sent = await deliverer.deliverDue()
             if store.json { try store.printJSON(["delivered": sent]) } else { Terminal.info("\(sent) deliveries sent") }

@@ -20,6 +20,11 @@ struct StoreOptions: ParsableArguments {
 
     /// The store and who acts on it, for an action that needs one of `roles` (admin always may); a refusal is audited.
     func openStore(for roles: Set<Role>, to action: String, entity: String = "") throws -> (store: any PlatformStore, actor: CLIIdentity) {
+        try Self.open(db, for: roles, to: action, entity: entity)
+    }
+
+    /// `openStore(for:to:entity:)` for commands with their own `--db`.
+    static func open(_ db: String?, for roles: Set<Role>, to action: String, entity: String = "") throws -> (store: any PlatformStore, actor: CLIIdentity) {
         let store = try StoreLocation.open(StoreLocation.resolve(db))
         let actor = try CLIIdentity.resolve(store)
         try actor.require(roles, to: action, entity: entity, store: store)

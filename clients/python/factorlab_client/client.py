@@ -80,12 +80,14 @@ class FactorLab:
     def pages(self, path: str, params: Optional[dict] = None, page_size: int = 500) -> Iterator[Any]:
         """Every item of a list route, following ``X-Next-Cursor`` page by page."""
         params = dict(params or {}, limit=page_size)
+        seen = set()
         while True:
             response = self.request("GET", path, params=params)
             yield from response.json()
             cursor = response.headers.get("X-Next-Cursor")
-            if not cursor:
+            if not cursor or cursor in seen:
                 return
+            seen.add(cursor)
             params["cursor"] = cursor
 
     def me(self) -> dict:
@@ -231,6 +233,15 @@ class FactorLab:
     def events(self, after: int = 0, job: Optional[str] = None, limit: int = 100) -> list:
         """Stored events after ``after`` (a JSON page of the live stream's log)."""
         return self.call("GET", "/events", params={"after": after, "job": job, "limit": limit})
+
+    def all_events(self, job: Optional[str] = None) -> pd.DataFrame:
+        """Every stored event (of one job), oldest first, with its JSON body parsed."""
+        import json
+
+        rows = list(self.pages("/events", {"job": job}))
+        frame = pd.DataFrame(rows, columns=["id", "kind", "jobId", "body", "createdAt"])
+        frame["body"] = frame["body"].map(json.loads)
+        return frame.set_index("id")
 
 
 def _results_frame(rows: list) -> pd.DataFrame:

@@ -12,21 +12,28 @@ data="$repo/../shared/data/cn_csi300_daily"
 if [[ ! -d "$data" ]]; then echo "python client: ../shared/data/cn_csi300_daily is absent; skipped"; exit 0; fi
 data="$(cd "$data" && pwd)"
 
+work="$(mktemp -d /tmp/factorlab-client.XXXXXX)"
+pids=()
+trap 'set +e; for p in "${pids[@]}"; do kill "$p"; wait "$p"; done 2>/dev/null; rm -rf "$work"' EXIT
+
 venv="${FACTOR_CACHE_DIR:-$HOME/.cache/factorlab}/client-venv"
 [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q "$repo/clients/python[test]"
+# Built from a copy, so that setuptools leaves no build/ or egg-info in the checkout.
+cp -r "$repo/clients/python" "$work/client-source"
+"$venv/bin/pip" install -q --force-reinstall --no-deps "$work/client-source" >/dev/null
+"$venv/bin/pip" install -q "$work/client-source[test]"
 
-work="$(mktemp -d /tmp/factorlab-client.XXXXXX)"
 export FACTOR_PLATFORM_DB="$work/platform.db" FACTOR_DATA_PATH="$data"
 "$bin" init-db >/dev/null
 token="$("$bin" create-token notebook --role researcher | tail -1)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$bin" serve --host 127.0.0.1 --port "$port" >"$work/serve.log" 2>&1 &
-server=$!
+pids+=($!)
 "$bin" worker --poll 0.2 >"$work/worker.log" 2>&1 &
-worker=$!
-trap 'kill $server $worker 2>/dev/null; wait $server $worker 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+pids+=($!)
+up=""
+for _ in $(seq 150); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
+if [[ -z "$up" ]]; then echo "python client: factorlab serve did not answer /healthz:" >&2; cat "$work/serve.log" >&2; exit 1; fi
 
 export FACTORLAB_URL="http://127.0.0.1:$port" FACTORLAB_TOKEN="$token"
 cd "$work"

@@ -46,6 +46,14 @@ def test_errors_carry_the_api_code_message_and_field(lab):
     assert typo.value.code == "unknown_field" and typo.value.field == "expresion"
 
 
+def test_events_are_paged_by_their_cursor(lab):
+    everything = lab.events(limit=1000)
+    paged = list(lab.pages("/events", page_size=2))
+    assert [e["id"] for e in paged] == [e["id"] for e in everything] and len(paged) > 2
+    frame = lab.all_events()
+    assert frame.index.is_monotonic_increasing and "job.submitted" in set(frame["kind"])
+
+
 def test_an_etag_guards_a_change(lab):
     code = unique("ET")
     lab.register_factor(code, "Mean($close, 31) / $close")
