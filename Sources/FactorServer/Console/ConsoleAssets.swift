@@ -57,17 +57,21 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const num = (v, d = 4) => (v === null || v === undefined || Number.isNaN(v)) ? "–" : Number(v).toFixed(d);
 // The role and name come from GET /me on the first page of a visit (route() asks when the header is empty).
-const state = { token: sessionStorage.getItem("factorlab.token") || "", role: "", name: "", generation: 0 };
+const state = { token: sessionStorage.getItem("factorlab.token") || "", role: "", name: "", generation: 0, etags: {} };
 
 // An answer that arrives after the user navigated elsewhere: its page must not replace the new one.
 class Stale extends Error {}
 
-async function api(method, path, body) {
+// A factor's ETag is kept from the page that showed it, and its changes send it back (If-Match): an edit or a review
+// move acts on the version on screen, or is refused with 412 when someone changed the factor meanwhile.
+async function api(method, path, body, extraHeaders) {
   const generation = state.generation;
   const response = await fetch(path, {
-    method, headers: { "Authorization": "Bearer " + state.token, "Content-Type": "application/json" },
+    method, headers: Object.assign({ "Authorization": "Bearer " + state.token, "Content-Type": "application/json" }, extraHeaders || {}),
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  const etag = response.headers.get("ETag");
+  if (etag && method === "GET") state.etags[path] = etag;
   const text = await response.text();
   if (generation !== state.generation) throw new Stale("navigated away");
   const data = text ? JSON.parse(text) : null;
@@ -241,11 +245,11 @@ async function factorDetail(code) {
     <section class="card"><div class="row"><h2>Results</h2><a href="#/compare?a=${encodeURIComponent(f.code)}">Compare with…</a></div>
       ${resultsTable(results.slice(-30).reverse(), labels)}${resultHistory(results)}</section>`);
   document.querySelectorAll("[data-rollback]").forEach((b) => b.addEventListener("click", async () => {
-    try { await api("POST", `/factors/${encodeURIComponent(code)}/rollback`, { version: +b.dataset.rollback }); await factorDetail(code); flash(`Rolled back: a new version equal to v${b.dataset.rollback}.`, "ok"); }
+    try { await api("POST", `/factors/${encodeURIComponent(code)}/rollback`, { version: +b.dataset.rollback }, ifMatch(code)); await factorDetail(code); flash(`Rolled back: a new version equal to v${b.dataset.rollback}.`, "ok"); }
     catch (e) { fail(e); }
   }));
   document.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("click", async () => {
-    try { await api("POST", `/factors/${encodeURIComponent(code)}/${b.dataset.action}`); await factorDetail(code); flash("Done.", "ok"); }
+    try { await api("POST", `/factors/${encodeURIComponent(code)}/${b.dataset.action}`, undefined, ifMatch(code)); await factorDetail(code); flash("Done.", "ok"); }
     catch (e) { fail(e); }
   }));
 }
@@ -341,6 +345,9 @@ function pythonValidation(codeOf) {
   return validate;
 }
 
+// If-Match with the ETag the factor was shown with.
+function ifMatch(code) { const tag = state.etags["/factors/" + encodeURIComponent(code)]; return tag ? { "If-Match": tag } : {}; }
+
 async function editFactor(code) {
   const detail = await api("GET", "/factors/" + encodeURIComponent(code));
   const latest = detail.versions[detail.versions.length - 1], python = latest.kind === "python";
@@ -356,7 +363,7 @@ async function editFactor(code) {
     ev.preventDefault();
     try {
       await api("PATCH", "/factors/" + encodeURIComponent(code), python ? { expression: $("#source").value, kind: "python", note: $("#note").value }
-                                                                       : { expression: $("#expression").value, note: $("#note").value });
+                                                                       : { expression: $("#expression").value, note: $("#note").value }, ifMatch(code));
       location.hash = "#/factor/" + encodeURIComponent(code);
     } catch (e) { fail(e); validate(); }
   });

@@ -180,6 +180,18 @@ struct ConsoleEndToEndTests {
         try check(try browser.evaluate("document.querySelector('[data-action=approve]') === null") as? Bool == true,
                   "the reviewer is offered to approve their own factor")
         try check(try browser.text("#four-eyes").contains("second reviewer"), "the four-eyes note does not say why")
+        // ETags: the approval is of the version on screen; a factor changed meanwhile is refused and the page says so.
+        for (method, path, body) in [("POST", "/factors", #"{"code":"ETG","expression":"Mean($close, 11) / $close"}"#), ("POST", "/factors/ETG/submit-review", "")] {
+            let answer = try platform.request(method, path, body: body.isEmpty ? nil : body, token: researcher)
+            try check(answer.status < 300, "\(path) as the researcher answered \(answer.status): \(answer.json ?? "")")
+        }
+        try go("#/factor/ETG", until: "document.querySelector('[data-action=approve]')", "the approve button of ETG")
+        let changed = try platform.request("PATCH", "/factors/ETG", body: #"{"expression":"Mean($close, 12) / $close"}"#, token: researcher)
+        try check(changed.status == 200, "the edit behind the reviewer's back answered \(changed.status)")
+        try browser.click("[data-action=approve]")
+        try browser.waitUntil("document.querySelector('.flash.error')?.textContent.includes('changed since it was read')", "the stale approval's refusal")
+        let etg = try platform.request("GET", "/factors/ETG", token: reviewer)
+        try check(((etg.json as? [String: Any])?["factor"] as? [String: Any])?["status"] as? String == "in_review", "a stale approval went through")
         try go("#/factor/MOM10", until: "document.querySelector('[data-action=approve]')", "the approve button")
         try browser.click("[data-action=approve]")
         try browser.waitUntil("document.querySelector('main .status')?.textContent === 'approved'", "the approved state")
