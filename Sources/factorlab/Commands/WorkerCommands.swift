@@ -7,6 +7,8 @@ import Logging
 
 /// On SIGTERM (and SIGINT): give every held lease back, then exit with `exitCode` (0 for a worker stopping cleanly;
 /// `run-task` says 75, "try again", because its one task did not finish).
+/// The caller keeps the returned sources alive for as long as it runs (cancel them in a `defer`): a source freed early
+/// leaves the signal ignored.
 func releaseLeasesOnTermination(exitCode: Int32 = 0, name: String, release: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
     [SIGTERM, SIGINT].map { signalNumber in
         signal(signalNumber, SIG_IGN)
@@ -42,8 +44,10 @@ struct WorkerCommand: AsyncParsableCommand {
             let remote = RemoteWorker(server: url, token: token, name: workerName, leaseSeconds: FactorLab.leaseSeconds(leaseSeconds),
                                       mode: mode, concurrency: concurrency, pollSeconds: poll, dataOverride: data)
             let signals = releaseLeasesOnTermination(name: workerName, release: remote.releaseAll)
+            // A real use at the end of the scope: `_ = signals` let the optimiser free the sources early, and a release
+            // build then ignored SIGTERM (the signal is set to SIG_IGN for the sources).
+            defer { signals.forEach { $0.cancel() } }
             let outcomes = try await remote.run()
-            _ = signals
             if store.json { try store.printJSON(outcomes); return }
             Terminal.info("\(workerName): \(outcomes.count) tasks run through \(server), \(outcomes.filter { $0.status == "FAILED" }.count) failed")
             return
@@ -53,6 +57,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = Worker(store: db, options: Worker.Options(name: workerName, concurrency: concurrency, mode: mode,
                                                                leaseSeconds: FactorLab.leaseSeconds(leaseSeconds), pollSeconds: poll))
         let signals = releaseLeasesOnTermination(name: workerName, release: worker.releaseAll)
+        defer { signals.forEach { $0.cancel() } }
         // Workers also send the webhooks their jobs raise, so events go out without a server running; the outbox
         // claim keeps two senders from sending one delivery twice.
         let deliverer = WebhookDeliverer(store: db)
@@ -60,7 +65,6 @@ struct WorkerCommand: AsyncParsableCommand {
         let outcomes = worker.run()
         deliveries.cancel()
         await deliverer.deliverDue()
-        _ = signals
         if store.json { try store.printJSON(outcomes); return }
         let failed = outcomes.filter { $0.status == "FAILED" }.count
         Terminal.info("\(workerName): \(outcomes.count) tasks run, \(failed) failed")
