@@ -1,3 +1,4 @@
+import FactorCore
 import FactorPlatform
 import FactorStore
 import FactorTestSupport
@@ -58,10 +59,14 @@ struct AccessAPITests {
     @Test func expiredTokensAreRefusedAndUsersAreManagedByAdmins() async throws {
         let f = try ServerFixture()
         defer { f.remove() }
-        let short: [Role: String] = [.researcher: try TokenService(store: f.store).create(name: "short", role: .researcher, actor: "test", lifetime: 0.5).secret]
+        // No clock in the test: one token valid for an hour, one whose expiry is already past.
+        let hour: [Role: String] = [.researcher: try TokenService(store: f.store).create(name: "hour", role: .researcher, actor: "test", lifetime: 3600).secret]
+        let secret = "flk_expired-token-of-the-test"
+        try f.store.insertToken(TokenRecord(id: "t-short", name: "short", role: .researcher, createdAt: "2026-01-01T00:00:00.000Z",
+                                            expiresAt: "2026-01-01T01:00:00.000Z"), secretHash: SHA256Digest.hex(secret), actor: "test")
+        let short: [Role: String] = [.researcher: secret]
         try await f.app().test(.live) { client in
-            #expect(try await client.call(.get, "/me", as: .researcher, tokens: short).status == 200)
-            try await Task.sleep(for: .milliseconds(700))
+            #expect(try await client.call(.get, "/me", as: .researcher, tokens: hour).status == 200)
             let (status, body) = try await client.call(.get, "/me", as: .researcher, tokens: short)
             #expect(status == 401)
             #expect(error(body)["code"] as? String == "token_expired")
