@@ -10,17 +10,19 @@ struct ResultRoutes {
 
     func register(on router: APIRouter) {
         let store = services.store
-        router.list("/results", "Stored results (filters: factor, run, universe, freq, horizon, from, to)", of: ResultRecord.self,
+        router.keysetList("/results", "Stored results in the order they were stored (filters: factor, run, universe, freq, horizon, from, to)", of: ResultRecord.self,
                     query: [.string("factor", "a factor code"), .string("run", "a run id"), .string("universe", "a universe (csi300, all …)"),
                             .string("freq", "a frequency (day, week, month, 5min …)"), .integer("horizon", 1...10_000, "a forward-return horizon"),
                             .date("from", "windows starting on or after"), .date("to", "windows ending on or before")],
-                    cursorKey: { ResultRoutes.cursorKey($0.key) }) { request, context in
+                    defaultLimit: nil, cursorKey: { ResultRoutes.cursorKey($0.key) }) { request, context, page in
             try context.require([.researcher, .reviewer], to: "read results")
             let q = request.uri.queryParameters
-            let filter = ResultFilter(factorCode: q["factor"].map(String.init), runId: q["run"].map(String.init),
+            var filter = ResultFilter(factorCode: q["factor"].map(String.init), runId: q["run"].map(String.init),
                                       universe: q["universe"].map(String.init), frequency: q["freq"].map(String.init),
                                       horizon: try q["horizon"].map { try Self.integer(String($0), "horizon") },
                                       from: q["from"].map(String.init), to: q["to"].map(String.init))
+            filter.after = try Self.resultKey(after: page)
+            filter.limit = page.storeLimit
             return try store.results(matching: filter)
         }
         router.list("/results/series", "The per-date series of one result (its key's fields, as GET /results gives them)", of: ResultSeriesRow.self,
@@ -72,9 +74,20 @@ struct ResultRoutes {
         }
     }
 
-    /// A result's key as one string, unique among results.
+    /// A result's key as one string, unique among results (JSON: any field may hold any character).
     static func cursorKey(_ k: ResultKey) -> String {
-        [k.runId, k.factorCode, String(k.factorVersion), k.universe, k.frequency, k.start, k.end, String(k.horizon), k.settingsHash].joined(separator: "|")
+        String(decoding: (try? JSONEncoder().encode([k.runId, k.factorCode, String(k.factorVersion), k.universe, k.frequency, k.start, k.end,
+                                                     String(k.horizon), k.settingsHash])) ?? Data(), as: UTF8.self)
+    }
+
+    /// The key a page of results continues after.
+    static func resultKey(after page: Pagination.Keyset) throws -> ResultKey? {
+        guard let text = page.after else { return nil }
+        guard let f = try? JSONDecoder().decode([String].self, from: Data(text.utf8)), f.count == 9, let version = Int(f[2]), let horizon = Int(f[7]) else {
+            throw APIError(.badRequest, "cursor is not a cursor of this list", code: "invalid_cursor", field: "cursor")
+        }
+        return ResultKey(runId: f[0], factorCode: f[1], factorVersion: version, universe: f[3], frequency: f[4], start: f[5], end: f[6],
+                         horizon: horizon, settingsHash: f[8])
     }
 
     static func integer(_ text: String, _ name: String) throws -> Int {

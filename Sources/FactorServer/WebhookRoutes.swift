@@ -53,6 +53,13 @@ struct WebhookRoutes {
     struct Revoked: Codable { var revoked: Bool }
     struct Removed: Codable { var removed: String }
 
+    /// The id a newest-first page continues below.
+    static func id(after page: Pagination.Keyset) throws -> Int64? {
+        guard let key = page.after else { return nil }
+        guard let id = Int64(key) else { throw APIError(.badRequest, "cursor is not a cursor of this list", code: "invalid_cursor", field: "cursor") }
+        return id
+    }
+
     func register(on router: APIRouter) {
         let store = services.store
         router.post("/subscriptions", "Subscribe to events (job.succeeded, job.failed, factor.approved, alert.raised) by a channel (kind: webhook, email, dingtalk, feishu, wecom, slack; url: the URL or email addresses) with an optional filter {factors, categories, universes, alertRules}",
@@ -97,14 +104,15 @@ struct WebhookRoutes {
             guard try store.removeSubscription(id: id, actor: caller.name) else { throw APIError(.notFound, "no subscription with id \(id)", code: "unknown_subscription") }
             return try JSONIO.response(Unsubscribed(unsubscribed: id))
         }
-        router.list("/deliveries", "The webhook outbox, newest first (filters: status, subscription)", of: DeliveryRecord.self,
-                    query: [.choice("status", DeliveryRecord.Status.allCases.map(\.rawValue), "only deliveries in this state"),
-                            .string("subscription", "only this subscription's")],
-                    defaultLimit: 100, cursorKey: { String($0.id) }) { request, context in
+        router.keysetList("/deliveries", "The webhook outbox, newest first (filters: status, subscription)", of: DeliveryRecord.self,
+                          query: [.choice("status", DeliveryRecord.Status.allCases.map(\.rawValue), "only deliveries in this state"),
+                                  .string("subscription", "only this subscription's")],
+                          defaultLimit: 100, cursorKey: { String($0.id) }) { request, context, page in
             try context.require([.researcher, .reviewer], to: "read deliveries")
             let q = request.uri.queryParameters
             let status = q["status"].flatMap { DeliveryRecord.Status(rawValue: String($0)) }
-            return try store.deliveries(status: status, subscriptionId: q["subscription"].map(String.init), limit: Int(Int32.max))
+            return try store.deliveries(status: status, subscriptionId: q["subscription"].map(String.init), limit: page.storeLimit ?? Int(Int32.max),
+                                        before: try Self.id(after: page))
         }
         router.post("/deliveries/redeliver", "Put dead deliveries back in the outbox: {\"ids\": […]} or {\"dead\": true[, \"subscription\"]}; their bodies and event ids are unchanged",
                     roles: "researcher, reviewer, admin", body: RedeliverBody.self, example: #"{"dead": true}"#, replies: [.ok(Redelivered.self)]) { request, context in
@@ -177,11 +185,12 @@ struct WebhookRoutes {
             guard try store.removeUser(name: name, actor: caller.name) else { throw APIError(.notFound, "no user \(name)", code: "unknown_user") }
             return try JSONIO.response(Removed(removed: name))
         }
-        router.list("/alerts", "Alerts raised when jobs end, newest first: rule, subject, figures, acknowledgement (open=true for unacknowledged ones)",
-                    of: AlertRecord.self, query: [.boolean("open", "only unacknowledged alerts")], defaultLimit: 100, cursorKey: { String($0.id) }) { request, context in
+        router.keysetList("/alerts", "Alerts raised when jobs end, newest first: rule, subject, figures, acknowledgement (open=true for unacknowledged ones)",
+                          of: AlertRecord.self, query: [.boolean("open", "only unacknowledged alerts")], defaultLimit: 100,
+                          cursorKey: { String($0.id) }) { request, context, page in
             try context.require([.researcher, .reviewer], to: "read alerts")
             let open = request.uri.queryParameters["open"].flatMap { QueryParameter.booleans[String($0)] } ?? false
-            return try store.alerts(limit: Int(Int32.max), unacknowledged: open)
+            return try store.alerts(limit: page.storeLimit ?? Int(Int32.max), unacknowledged: open, before: try Self.id(after: page))
         }
         router.post("/alerts/:id/acknowledge", "Acknowledge an alert (the first acknowledgement stands)", replies: [.ok(AlertRecord.self)]) { _, context in
             let caller = try context.require([.researcher, .reviewer], to: "acknowledge alerts")

@@ -150,6 +150,70 @@ struct ContractTests {
         }
     }
 
+    /// Alerts and deliveries are paged in the store (by id, newest first), not sliced from a whole list.
+    @Test(arguments: [false, true])
+    func alertsArePagedInTheStore(postgres: Bool) async throws {
+        if postgres && !TestPostgres.available { print(TestPostgres.skipNote); return }
+        let f = try ServerFixture(postgres: postgres)
+        defer { f.remove() }
+        try f.store.insertAlerts((1...5).map { AlertRecord(rule: "coverage", severity: "warning", subject: "F\($0)", message: "low", jobId: nil, createdAt: Clock.now()) })
+        _ = try f.store.acknowledgeAlert(id: try #require(try f.store.alerts(limit: 10).first { $0.subject == "F4" }?.id), actor: "x")
+        try await f.app().test(.live) { client in
+            var headers: HTTPFields = [:]
+            headers[.authorization] = "Bearer " + f.tokens[.researcher]!
+            var subjects: [String] = [], uri = "/alerts?limit=2", pages = 0
+            while true {
+                let response = try await client.execute(uri: uri, method: .get, headers: headers)
+                let page = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]])
+                subjects += page.compactMap { $0["subject"] as? String }
+                pages += 1
+                guard let next = response.headers[HTTPField.Name("X-Next-Cursor")!] else { break }
+                uri = "/alerts?limit=2&cursor=\(next)"
+                #expect(pages < 5)
+            }
+            #expect(subjects == ["F5", "F4", "F3", "F2", "F1"] && pages == 3)
+            let (_, open) = try await client.call(.get, "/alerts?open=true&limit=3", as: .researcher, tokens: f.tokens)
+            #expect((open as? [[String: Any]])?.compactMap { $0["subject"] as? String } == ["F5", "F3", "F2"])
+            let other = Data(#"{"key":"MOM5","index":0}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
+            #expect(try await client.call(.get, "/alerts?cursor=\(other)", as: .researcher, tokens: f.tokens).status == 400)
+        }
+    }
+
+    /// Results are paged in the store too, in the order they were stored; without limit the list is whole.
+    @Test(arguments: [false, true])
+    func resultsArePagedInTheStore(postgres: Bool) async throws {
+        if postgres && !TestPostgres.available { print(TestPostgres.skipNote); return }
+        let f = try ServerFixture(postgres: postgres)
+        defer { f.remove() }
+        let results = (1...5).map { h in
+            (result: ResultRecord(key: ResultKey(runId: "r1", factorCode: "RK", factorVersion: 1, universe: "csi300", frequency: "day",
+                                                 start: "2020-01-02", end: "2020-12-31", horizon: h, settingsHash: "s"),
+                                  createdAt: Clock.now(), delay: 1, quantiles: 5, error: nil), series: [ResultSeriesRow]())
+        }
+        try f.store.saveResults(run: RunRecord(runId: "r1", createdAt: Clock.now(), kind: "test", parameters: "{}"), results: results, actor: "t")
+        try await f.app().test(.live) { client in
+            var headers: HTTPFields = [:]
+            headers[.authorization] = "Bearer " + f.tokens[.researcher]!
+            var horizons: [Int] = [], uri = "/results?factor=RK&limit=2", pages = 0
+            while pages < 5 {
+                let response = try await client.execute(uri: uri, method: .get, headers: headers)
+                let page = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]])
+                horizons += page.compactMap { ($0["key"] as? [String: Any])?["horizon"] as? Int }
+                pages += 1
+                guard let next = response.headers[HTTPField.Name("X-Next-Cursor")!] else { break }
+                uri = "/results?factor=RK&limit=2&cursor=\(next)"
+            }
+            #expect(horizons == [1, 2, 3, 4, 5] && pages == 3)
+            let (_, whole) = try await client.call(.get, "/results?factor=RK", as: .researcher, tokens: f.tokens)
+            #expect((whole as? [[String: Any]])?.count == 5)
+            let (_, filtered) = try await client.call(.get, "/results?factor=RK&horizon=3&limit=2", as: .researcher, tokens: f.tokens)
+            #expect((filtered as? [[String: Any]])?.count == 1)
+            let forged = Data(#"{"key":"not a key","index":0}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
+            let (status, body) = try await client.call(.get, "/results?cursor=\(forged)", as: .researcher, tokens: f.tokens)
+            #expect(status == 400 && error(body)["code"] as? String == "invalid_cursor")
+        }
+    }
+
     @Test func aFactorsETagGuardsItsChanges() async throws {
         let f = try ServerFixture()
         defer { f.remove() }

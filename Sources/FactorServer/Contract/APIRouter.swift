@@ -64,6 +64,25 @@ final class APIRouter: @unchecked Sendable {
         }
     }
 
+    /// A list paged in the store (keyset): the handler gets the page's size and the key of the last item of the
+    /// previous page, and returns at most `limit + 1` items after it (one more than the page says whether more follow).
+    func keysetList<T: Codable & Sendable>(_ path: String, _ summary: String, roles: String = "researcher, reviewer", of type: T.Type,
+                                           query: [QueryParameter] = [], defaultLimit: Int?, cursorKey: @escaping @Sendable (T) -> String,
+                                           _ handler: @escaping @Sendable (Request, APIContext, Pagination.Keyset) async throws -> [T]) {
+        let contract = RouteContract(query: query + Pagination.parameters(defaultLimit: defaultLimit), replies: [.list(T.self)])
+        add("get", path, summary, roles, contract) { request, context in
+            let page = try Pagination.keyset(request, defaultLimit: defaultLimit)
+            let items = try await handler(request, context, page)
+            var response = try JSONIO.response(Array(items.prefix(page.limit)))
+            if page.limit > 0, items.count > page.limit {
+                let next = Pagination.cursor(after: cursorKey(items[page.limit - 1]))
+                response.headers[Pagination.nextCursorHeader] = next
+                response.headers[Pagination.linkHeader] = "<\(Pagination.link(request: request, cursor: next))>; rel=\"next\""
+            }
+            return response
+        }
+    }
+
     private func add(_ method: String, _ path: String, _ summary: String, _ roles: String, _ contract: RouteContract, _ handler: @escaping Handler) {
         routes.append(Route(method: method, path: path, summary: summary, roles: roles, contract: contract))
         let parameters = contract.query

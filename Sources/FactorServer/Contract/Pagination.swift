@@ -50,6 +50,31 @@ enum Pagination {
         return Page(items: slice, nextCursor: encode(Position(key: key(last), index: end - 1)))
     }
 
+    /// A page read in the store: its size and the key of the last item before it.
+    struct Keyset: Sendable {
+        /// `Int.max`: the whole list (no `limit` and no default).
+        var limit: Int
+        var after: String?
+
+        /// What to ask the store for: one more than the page (to know whether more follow), or nil for everything.
+        var storeLimit: Int? { limit < Int(Int32.max) ? limit + 1 : nil }
+    }
+
+    static func keyset(_ request: Request, defaultLimit: Int?) throws -> Keyset {
+        let q = request.uri.queryParameters
+        var page = Keyset(limit: q["limit"].flatMap { Int($0) } ?? defaultLimit ?? Int.max)
+        if let text = q["cursor"] {
+            guard let position = decode(String(text)) else {
+                throw APIError(.badRequest, "cursor is not a cursor this server gave (take X-Next-Cursor of the previous page)", code: "invalid_cursor", field: "cursor")
+            }
+            page.after = position.key
+        }
+        return page
+    }
+
+    /// The cursor of the page after the item with `key`.
+    static func cursor(after key: String) -> String { encode(Position(key: key, index: 0)) }
+
     /// The request's URL with `cursor` set to the next page's.
     static func link(request: Request, cursor: String) -> String {
         var components = URLComponents()

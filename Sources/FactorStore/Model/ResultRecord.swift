@@ -162,6 +162,10 @@ public struct ResultFilter: Sendable, Equatable {
     /// Results whose window overlaps [from, to] (dates as text, inclusive).
     public var from: String?
     public var to: String?
+    /// Paging in storage order: only results stored after the one with this key (a key no result has: none).
+    public var after: ResultKey?
+    /// At most this many.
+    public var limit: Int?
 
     public init(factorCode: String? = nil, runId: String? = nil, universe: String? = nil, frequency: String? = nil,
                 horizon: Int? = nil, from: String? = nil, to: String? = nil) {

@@ -143,7 +143,8 @@ public protocol WebhookStore: Sendable {
     /// Records a failed attempt: retried at `nextAttemptAt`, or dead when `giveUp`.
     func markAttemptFailed(id: Int64, error: String, nextAttemptAt: Double, giveUp: Bool) throws
     /// Deliveries of every subscription (or one), newest first, optionally of one status.
-    func deliveries(status: DeliveryRecord.Status?, subscriptionId: String?, limit: Int) throws -> [DeliveryRecord]
+    /// Newest first; `before`: only deliveries with a smaller id (the next page after that one).
+    func deliveries(status: DeliveryRecord.Status?, subscriptionId: String?, limit: Int, before: Int64?) throws -> [DeliveryRecord]
     /// Puts dead deliveries back in the outbox, due now with their attempts reset and their body (so their event id)
     /// unchanged: the ones in `ids`, or every dead one (of `subscriptionId` when given) when `ids` is nil. Deliveries
     /// that are not dead are left alone. Audited; returns the ids requeued.
@@ -151,7 +152,8 @@ public protocol WebhookStore: Sendable {
     /// Stores alerts and queues `alert.raised` for each, in one transaction.
     func insertAlerts(_ alerts: [AlertRecord]) throws
     /// Newest first; only those nobody has acknowledged when `unacknowledged`.
-    func alerts(limit: Int, unacknowledged: Bool) throws -> [AlertRecord]
+    /// Newest first; `before`: only alerts with a smaller id (the next page after that one).
+    func alerts(limit: Int, unacknowledged: Bool, before: Int64?) throws -> [AlertRecord]
     /// Marks an alert acknowledged by `actor` (the first acknowledgement stands); audited. nil when there is none.
     func acknowledgeAlert(id: Int64, actor: String) throws -> AlertRecord?
 
@@ -167,7 +169,11 @@ public protocol WebhookStore: Sendable {
 }
 
 extension WebhookStore {
-    public func alerts(limit: Int) throws -> [AlertRecord] { try alerts(limit: limit, unacknowledged: false) }
+    public func alerts(limit: Int) throws -> [AlertRecord] { try alerts(limit: limit, unacknowledged: false, before: nil) }
+    public func alerts(limit: Int, unacknowledged: Bool) throws -> [AlertRecord] { try alerts(limit: limit, unacknowledged: unacknowledged, before: nil) }
+    public func deliveries(status: DeliveryRecord.Status?, subscriptionId: String?, limit: Int) throws -> [DeliveryRecord] {
+        try deliveries(status: status, subscriptionId: subscriptionId, limit: limit, before: nil)
+    }
 
     /// Stores `rule` as it is (created or replaced).
     public func saveAlertRule(_ rule: AlertRuleRecord, actor: String) throws -> AlertRuleRecord {

@@ -190,8 +190,19 @@ extension PostgresFactorStore: FactorStore {
 
     public func results(matching filter: ResultFilter) throws -> [ResultRecord] {
         try read { s in
-            let (clause, arguments) = Self.whereClause(filter)
-            return try await s.rows("SELECT * FROM results\(clause) ORDER BY id", arguments).map(Self.resultFrom)
+            var (clause, arguments) = Self.whereClause(filter)
+            if let k = filter.after {
+                let n = arguments.count
+                clause += (clause.isEmpty ? " WHERE " : " AND ") + """
+                    id > (SELECT id FROM results WHERE run_id = $\(n + 1) AND factor_code = $\(n + 2) AND factor_version = $\(n + 3)
+                          AND universe = $\(n + 4) AND frequency = $\(n + 5) AND start = $\(n + 6) AND "end" = $\(n + 7) AND horizon = $\(n + 8)
+                          AND settings_hash = $\(n + 9))
+                    """
+                arguments += [k.runId, k.factorCode, k.factorVersion, k.universe, k.frequency, k.start, k.end, k.horizon, k.settingsHash] as [any PostgresBindable]
+            }
+            clause += " ORDER BY id"
+            if let limit = filter.limit { arguments.append(limit); clause += " LIMIT $\(arguments.count)" }
+            return try await s.rows("SELECT * FROM results\(clause)", arguments).map(Self.resultFrom)
         }
     }
 

@@ -100,12 +100,13 @@ extension PostgresFactorStore: WebhookStore {
         }
     }
 
-    public func deliveries(status: DeliveryRecord.Status?, subscriptionId: String?, limit: Int) throws -> [DeliveryRecord] {
+    public func deliveries(status: DeliveryRecord.Status?, subscriptionId: String?, limit: Int, before: Int64?) throws -> [DeliveryRecord] {
         try read { s in
             try await s.rows("""
                 SELECT * FROM deliveries WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR subscription_id = $2)
+                AND ($4::bigint IS NULL OR id < $4)
                 ORDER BY id DESC LIMIT $3
-                """, [status?.rawValue, subscriptionId, limit]).map(Self.deliveryFrom)
+                """, [status?.rawValue, subscriptionId, limit, before]).map(Self.deliveryFrom)
         }
     }
 
@@ -147,9 +148,11 @@ extension PostgresFactorStore: WebhookStore {
         }
     }
 
-    public func alerts(limit: Int, unacknowledged: Bool) throws -> [AlertRecord] {
+    public func alerts(limit: Int, unacknowledged: Bool, before: Int64?) throws -> [AlertRecord] {
         try read { s in
-            try await s.rows("SELECT * FROM alerts \(unacknowledged ? "WHERE acknowledged_at IS NULL " : "")ORDER BY id DESC LIMIT $1", [limit])
+            try await s.rows("""
+                SELECT * FROM alerts WHERE ($2 = FALSE OR acknowledged_at IS NULL) AND ($3::bigint IS NULL OR id < $3) ORDER BY id DESC LIMIT $1
+                """, [limit, unacknowledged, before])
                 .map(Self.alertFrom)
         }
     }

@@ -274,8 +274,16 @@ public final class SQLiteFactorStore: FactorStore, @unchecked Sendable {
 
     public func results(matching filter: ResultFilter) throws -> [ResultRecord] {
         try read { db in
-            let (clause, arguments) = Self.whereClause(filter)
-            return try Row.fetchAll(db, sql: "SELECT * FROM results\(clause) ORDER BY id", arguments: arguments).map(Self.resultFrom)
+            var (clause, arguments) = Self.whereClause(filter)
+            if let k = filter.after {
+                clause += (clause.isEmpty ? " WHERE " : " AND ") + """
+                    id > (SELECT id FROM results WHERE run_id = ? AND factor_code = ? AND factor_version = ? AND universe = ? AND frequency = ?
+                          AND start = ? AND "end" = ? AND horizon = ? AND settings_hash = ?)
+                    """
+                arguments += [k.runId, k.factorCode, k.factorVersion, k.universe, k.frequency, k.start, k.end, k.horizon, k.settingsHash]
+            }
+            if let limit = filter.limit { clause += " ORDER BY id LIMIT ?"; arguments += [limit] } else { clause += " ORDER BY id" }
+            return try Row.fetchAll(db, sql: "SELECT * FROM results\(clause)", arguments: arguments).map(Self.resultFrom)
         }
     }
 

@@ -93,11 +93,12 @@ extension SQLiteFactorStore: WebhookStore {
         }
     }
 
-    public func deliveries(status: DeliveryRecord.Status?, subscriptionId: String?, limit: Int) throws -> [DeliveryRecord] {
+    public func deliveries(status: DeliveryRecord.Status?, subscriptionId: String?, limit: Int, before: Int64?) throws -> [DeliveryRecord] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM deliveries WHERE (? IS NULL OR status = ?) AND (? IS NULL OR subscription_id = ?) ORDER BY id DESC LIMIT ?
-                """, arguments: [status?.rawValue, status?.rawValue, subscriptionId, subscriptionId, limit]).map(Self.deliveryFrom)
+                SELECT * FROM deliveries WHERE (? IS NULL OR status = ?) AND (? IS NULL OR subscription_id = ?) AND (? IS NULL OR id < ?)
+                ORDER BY id DESC LIMIT ?
+                """, arguments: [status?.rawValue, status?.rawValue, subscriptionId, subscriptionId, before, before, limit]).map(Self.deliveryFrom)
         }
     }
 
@@ -136,10 +137,11 @@ extension SQLiteFactorStore: WebhookStore {
         }
     }
 
-    public func alerts(limit: Int, unacknowledged: Bool) throws -> [AlertRecord] {
+    public func alerts(limit: Int, unacknowledged: Bool, before: Int64?) throws -> [AlertRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM alerts \(unacknowledged ? "WHERE acknowledged_at IS NULL " : "")ORDER BY id DESC LIMIT ?",
-                             arguments: [limit]).map(Self.alertFrom)
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM alerts WHERE (? = 0 OR acknowledged_at IS NULL) AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?
+                """, arguments: [unacknowledged ? 1 : 0, before, before, limit]).map(Self.alertFrom)
         }
     }
 
