@@ -42,11 +42,10 @@ struct EventRoutes {
             let streaming = request.headers[values: .accept].contains { $0.contains("text/event-stream") }
             if !streaming {
                 let limit = q["limit"].flatMap { Int($0) } ?? 100
-                let page = try store.events(after: cursor ?? 0, upTo: try store.latestEventId(), jobId: jobId, limit: limit)
+                let page = try store.events(after: cursor ?? 0, upTo: nil, jobId: jobId, limit: limit)
                 var response = try JSONIO.response(page)
                 if page.count == limit, let last = page.last {
-                    response.headers[Pagination.nextCursorHeader] = String(last.id)
-                    response.headers[Pagination.linkHeader] = "<\(Pagination.link(request: request, cursor: String(last.id)))>; rel=\"next\""
+                    Pagination.announceNext(&response, request: request, cursor: String(last.id))
                 }
                 return response
             }

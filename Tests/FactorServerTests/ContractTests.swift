@@ -150,6 +150,21 @@ struct ContractTests {
         }
     }
 
+    /// Follows `X-Next-Cursor` from `path` (at most 10 pages, so a cursor that never ends fails instead of hanging).
+    static func everyPage(_ client: some TestClientProtocol, _ path: String, token: String) async throws -> (items: [[String: Any]], pages: Int) {
+        var headers: HTTPFields = [:]
+        headers[.authorization] = "Bearer " + token
+        var items: [[String: Any]] = [], uri = path, pages = 0
+        while pages < 10 {
+            let response = try await client.execute(uri: uri, method: .get, headers: headers)
+            items += try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]])
+            pages += 1
+            guard let next = response.headers[HTTPField.Name("X-Next-Cursor")!] else { break }
+            uri = path + "&cursor=" + next
+        }
+        return (items, pages)
+    }
+
     /// Alerts and deliveries are paged in the store (by id, newest first), not sliced from a whole list.
     @Test(arguments: [false, true])
     func alertsArePagedInTheStore(postgres: Bool) async throws {
@@ -159,19 +174,8 @@ struct ContractTests {
         try f.store.insertAlerts((1...5).map { AlertRecord(rule: "coverage", severity: "warning", subject: "F\($0)", message: "low", jobId: nil, createdAt: Clock.now()) })
         _ = try f.store.acknowledgeAlert(id: try #require(try f.store.alerts(limit: 10).first { $0.subject == "F4" }?.id), actor: "x")
         try await f.app().test(.live) { client in
-            var headers: HTTPFields = [:]
-            headers[.authorization] = "Bearer " + f.tokens[.researcher]!
-            var subjects: [String] = [], uri = "/alerts?limit=2", pages = 0
-            while true {
-                let response = try await client.execute(uri: uri, method: .get, headers: headers)
-                let page = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]])
-                subjects += page.compactMap { $0["subject"] as? String }
-                pages += 1
-                guard let next = response.headers[HTTPField.Name("X-Next-Cursor")!] else { break }
-                uri = "/alerts?limit=2&cursor=\(next)"
-                #expect(pages < 5)
-            }
-            #expect(subjects == ["F5", "F4", "F3", "F2", "F1"] && pages == 3)
+            let (alerts, pages) = try await Self.everyPage(client, "/alerts?limit=2", token: f.tokens[.researcher]!)
+            #expect(alerts.compactMap { $0["subject"] as? String } == ["F5", "F4", "F3", "F2", "F1"] && pages == 3)
             let (_, open) = try await client.call(.get, "/alerts?open=true&limit=3", as: .researcher, tokens: f.tokens)
             #expect((open as? [[String: Any]])?.compactMap { $0["subject"] as? String } == ["F5", "F3", "F2"])
             let other = Data(#"{"key":"MOM5","index":0}"#.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
@@ -192,18 +196,8 @@ struct ContractTests {
         }
         try f.store.saveResults(run: RunRecord(runId: "r1", createdAt: Clock.now(), kind: "test", parameters: "{}"), results: results, actor: "t")
         try await f.app().test(.live) { client in
-            var headers: HTTPFields = [:]
-            headers[.authorization] = "Bearer " + f.tokens[.researcher]!
-            var horizons: [Int] = [], uri = "/results?factor=RK&limit=2", pages = 0
-            while pages < 5 {
-                let response = try await client.execute(uri: uri, method: .get, headers: headers)
-                let page = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]])
-                horizons += page.compactMap { ($0["key"] as? [String: Any])?["horizon"] as? Int }
-                pages += 1
-                guard let next = response.headers[HTTPField.Name("X-Next-Cursor")!] else { break }
-                uri = "/results?factor=RK&limit=2&cursor=\(next)"
-            }
-            #expect(horizons == [1, 2, 3, 4, 5] && pages == 3)
+            let (results, pages) = try await Self.everyPage(client, "/results?factor=RK&limit=2", token: f.tokens[.researcher]!)
+            #expect(results.compactMap { ($0["key"] as? [String: Any])?["horizon"] as? Int } == [1, 2, 3, 4, 5] && pages == 3)
             let (_, whole) = try await client.call(.get, "/results?factor=RK", as: .researcher, tokens: f.tokens)
             #expect((whole as? [[String: Any]])?.count == 5)
             let (_, filtered) = try await client.call(.get, "/results?factor=RK&horizon=3&limit=2", as: .researcher, tokens: f.tokens)

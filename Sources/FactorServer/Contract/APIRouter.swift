@@ -57,8 +57,7 @@ final class APIRouter: @unchecked Sendable {
             let page = try Pagination.page(items, key: cursorKey, request: request, defaultLimit: defaultLimit)
             var response = try JSONIO.response(Array(page.items))
             if let next = page.nextCursor {
-                response.headers[Pagination.nextCursorHeader] = next
-                response.headers[Pagination.linkHeader] = "<\(Pagination.link(request: request, cursor: next))>; rel=\"next\""
+                Pagination.announceNext(&response, request: request, cursor: next)
             }
             return response
         }
@@ -76,8 +75,7 @@ final class APIRouter: @unchecked Sendable {
             var response = try JSONIO.response(Array(items.prefix(page.limit)))
             if page.limit > 0, items.count > page.limit {
                 let next = Pagination.cursor(after: cursorKey(items[page.limit - 1]))
-                response.headers[Pagination.nextCursorHeader] = next
-                response.headers[Pagination.linkHeader] = "<\(Pagination.link(request: request, cursor: next))>; rel=\"next\""
+                Pagination.announceNext(&response, request: request, cursor: next)
             }
             return response
         }

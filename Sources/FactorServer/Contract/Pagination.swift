@@ -75,6 +75,12 @@ enum Pagination {
     /// The cursor of the page after the item with `key`.
     static func cursor(after key: String) -> String { encode(Position(key: key, index: 0)) }
 
+    /// Tells the client where the next page starts: `X-Next-Cursor` and `Link: <…>; rel="next"`.
+    static func announceNext(_ response: inout Response, request: Request, cursor: String) {
+        response.headers[nextCursorHeader] = cursor
+        response.headers[linkHeader] = "<\(link(request: request, cursor: cursor))>; rel=\"next\""
+    }
+
     /// The request's URL with `cursor` set to the next page's.
     static func link(request: Request, cursor: String) -> String {
         var components = URLComponents()
